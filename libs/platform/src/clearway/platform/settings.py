@@ -1,0 +1,43 @@
+"""Settings every service shares; each service subclasses with its own env prefix.
+
+Shared infrastructure (`KAFKA_BOOTSTRAP_SERVERS`) is read without the service prefix so
+one variable points every service at the same broker, as ARCHITECTURE.md documents.
+"""
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base for `CLEARWAY_<NAME>_*` settings. Subclasses set `model_config` with their prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="CLEARWAY_", extra="ignore")
+
+    service_name: str = "clearway"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/clearway"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "CLEARWAY_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    # Short timeouts make group joins fast on the embedded broker; production raises them.
+    kafka_session_timeout_ms: int = Field(default=6_000, ge=1_000)
+    kafka_heartbeat_interval_ms: int = Field(default=500, ge=100)
+    kafka_enable_idempotence: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("KAFKA_ENABLE_IDEMPOTENCE", "CLEARWAY_KAFKA_ENABLE_IDEMPOTENCE"),
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    # JSON list of {"name", "key_sha256", "roles"}: keys are stored hashed, never in clear.
+    api_keys_json: str = Field(
+        default="[]", validation_alias=AliasChoices("CLEARWAY_API_KEYS", "CLEARWAY_API_KEYS_JSON")
+    )
+    # A plain admin key for local development (`make run` generates one); hashed at start-up.
+    dev_api_key: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_DEV_API_KEY"))
+    outbox_poll_interval_ms: int = Field(default=500, ge=10, le=60_000)
+    outbox_batch_size_max: int = Field(default=500, ge=1, le=10_000)
+    consumer_retry_attempts_max: int = Field(default=5, ge=1, le=50)
+    consumer_retry_backoff_ms: int = Field(default=100, ge=1, le=60_000)
