@@ -1,1 +1,4 @@
-"""Clearway contracts."""
+"""Clearway contracts: event and command schemas, the topic catalogue and the CloudEvents envelope.
+
+Pure data: nothing here performs I/O, so any service, test or tool can import it freely.
+"""

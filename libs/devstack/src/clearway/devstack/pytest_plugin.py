@@ -1,7 +1,6 @@
-"""Pytest fixtures for real infrastructure (first cut: environment URLs only).
+"""Pytest fixtures for real infrastructure (auto-loaded via `-p clearway.devstack.pytest_plugin`).
 
-Contract other tests rely on (the devstack work extends *how* these are provided,
-never their names or types):
+Contract other tests rely on (names, scopes and types never change):
 
 - `postgres_server_url` (session): libpq URL of a server with a superuser, e.g.
   `postgresql://postgres@127.0.0.1:5432/postgres`.
@@ -9,49 +8,95 @@ never their names or types):
 - `make_database` (function): `async (prefix: str) -> str` creates a fresh empty database
   and returns its SQLAlchemy asyncpg URL (`postgresql+asyncpg://...`); dropped at session end.
 - `unique_topic` (function): `(base: str) -> str` returns a topic name unique to the test.
+- `running_platform` (session): a `clearway.devstack.stack.Platform` with all five services
+  running on free ports against the session's infrastructure (for `e2e` tests; started on
+  first request only).
+
+Infrastructure comes from, in order: `CLEARWAY_DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS`,
+testcontainers when a Docker engine answers, else the embedded stack (one PostgreSQL and one
+broker per session, on free ports under a temp dir, stopped at session end). Force one with
+`CLEARWAY_TEST_INFRA=env|docker|embedded`. Each piece starts only when a test needs it.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
+import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 import pytest_asyncio
 
+from clearway.devstack.databases import with_database
+from clearway.devstack.infra_sources import InfraKind, InfraUnavailableError, Provided, provide_broker, provide_postgres
+from clearway.devstack.stack import Platform, start_platform
 
-def _with_database(url: str, database: str, *, driver: str | None = None) -> str:
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+")[0]
-    if driver:
-        scheme = f"{scheme}+{driver}"
-    return urlunsplit((scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+class _SessionWorkDir:
+    """One temp dir per session for the embedded servers, created only if one is needed."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def __call__(self) -> Path:
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="clearway-test-"))
+        return self._path
+
+    def remove(self) -> None:
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+            self._path = None
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url() -> str:
-    url = os.environ.get("CLEARWAY_DATABASE_URL")
-    if not url:
-        pytest.skip("no PostgreSQL: set CLEARWAY_DATABASE_URL")
-    return _with_database(url, "postgres")
+def _clearway_work_dir() -> Iterator[_SessionWorkDir]:
+    work_dir = _SessionWorkDir()
+    yield work_dir
+    work_dir.remove()
+
+
+def _provided(provide: Callable[[Callable[[], Path]], Provided], work_dir: _SessionWorkDir) -> Provided:
+    try:
+        return provide(work_dir)
+    except InfraUnavailableError as error:
+        pytest.skip(str(error))
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap_servers() -> str:
-    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not servers:
-        pytest.skip("no Kafka: set KAFKA_BOOTSTRAP_SERVERS")
-    return servers
+def _clearway_postgres(_clearway_work_dir: _SessionWorkDir) -> Iterator[Provided]:
+    provided = _provided(provide_postgres, _clearway_work_dir)
+    yield provided
+    provided.close()
+
+
+@pytest.fixture(scope="session")
+def _clearway_broker(_clearway_work_dir: _SessionWorkDir) -> Iterator[Provided]:
+    provided = _provided(provide_broker, _clearway_work_dir)
+    yield provided
+    provided.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(_clearway_postgres: Provided) -> str:
+    return _clearway_postgres.address
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers(_clearway_broker: Provided) -> str:
+    return _clearway_broker.address
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def _created_databases(postgres_server_url: str) -> AsyncIterator[list[str]]:
+async def _created_databases(_clearway_postgres: Provided) -> AsyncIterator[list[str]]:
     created: list[str] = []
     yield created
-    connection = await asyncpg.connect(postgres_server_url)
+    if _clearway_postgres.kind is InfraKind.EMBEDDED or not created:
+        return  # the whole throwaway server goes away at session end
+    connection = await asyncpg.connect(_clearway_postgres.address)
     try:
         for name in created:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -60,9 +105,7 @@ async def _created_databases(postgres_server_url: str) -> AsyncIterator[list[str
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def make_database(
-    postgres_server_url: str, _created_databases: list[str]
-) -> Callable[[str], Awaitable[str]]:
+async def make_database(postgres_server_url: str, _created_databases: list[str]) -> Callable[[str], Awaitable[str]]:
     async def create(prefix: str) -> str:
         name = f"t_{prefix}_{uuid.uuid4().hex[:10]}".lower()
         connection = await asyncpg.connect(postgres_server_url)
@@ -71,7 +114,7 @@ async def make_database(
         finally:
             await connection.close()
         _created_databases.append(name)
-        return _with_database(postgres_server_url, name, driver="asyncpg")
+        return with_database(postgres_server_url, name, driver="asyncpg")
 
     return create
 
@@ -79,3 +122,25 @@ async def make_database(
 @pytest.fixture
 def unique_topic() -> Callable[[str], str]:
     return lambda base: f"{base}.t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def running_platform(
+    _clearway_postgres: Provided,
+    _clearway_broker: Provided,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    """All five services on free ports, sharing the session's PostgreSQL and broker."""
+    platform = start_platform(
+        postgres_server_url=_clearway_postgres.address,
+        kafka_bootstrap_servers=_clearway_broker.address,
+        work_dir=tmp_path_factory.mktemp("platform"),
+        test_mode=True,
+        require_all=True,
+    )
+    try:
+        yield platform
+    finally:
+        platform.stop()
+        if _clearway_postgres.kind is not InfraKind.EMBEDDED:
+            platform.drop_databases()

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ServiceSettings(BaseSettings):
     """Base for `CLEARWAY_<NAME>_*` settings. Subclasses set `model_config` with their prefix."""
 
-    model_config = SettingsConfigDict(env_prefix="CLEARWAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CLEARWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "clearway"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/clearway"

@@ -1,0 +1,310 @@
+"""The topic catalogue: every topic with its key, partitions, schema, producer and consumers.
+
+Services create their topics at start from this list (explicit partition counts, never auto-create),
+and the AsyncAPI documents and committed JSON Schemas are generated from it. The CloudEvents `type`
+of a message is its topic name.
+
+A command topic (`<service>.<command>`) has one consumer, the owning service, and may have several
+senders: `producer` names the main one and `also_produced_by` the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from . import events as ev
+
+SERVICES: tuple[str, ...] = ("ledger", "authorization", "funding", "payout", "reconciliation")
+EXTERNAL_PROCESSOR = "external processor"
+DLQ_SUFFIX = ".dlq"
+
+PARTITIONS_HIGH_VOLUME = 12
+PARTITIONS_DEFAULT = 6
+
+TopicKind = Literal["event", "command"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic: its message model, partition key field, partition count and who uses it."""
+
+    name: str
+    key: str  # the body field whose value is the record key, so one aggregate's messages stay in order
+    partitions: int
+    schema: type[BaseModel]
+    producer: str
+    consumers: tuple[str, ...]
+    description: str
+    kind: TopicKind
+    also_produced_by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        assert self.partitions > 0, f"{self.name}: partitions must be positive"
+        assert self.key in self.schema.model_fields, f"{self.name}: key {self.key!r} is not a schema field"
+        assert not self.name.endswith(DLQ_SUFFIX), f"{self.name}: DLQ topics are derived, not catalogued"
+
+    @property
+    def producers(self) -> tuple[str, ...]:
+        return (self.producer, *self.also_produced_by)
+
+    @property
+    def event_type(self) -> str:
+        """The CloudEvents `type` attribute for messages on this topic."""
+        return self.name
+
+    @property
+    def dlq(self) -> str:
+        return dlq_topic(self.name)
+
+    def message_key(self, message: BaseModel) -> str:
+        """The record key for `message`: the value of its `key` field."""
+        assert isinstance(message, self.schema), f"{self.name} carries {self.schema.__name__}"
+        value = getattr(message, self.key)
+        assert isinstance(value, str) and value, f"{self.name}: key field {self.key!r} must be a non-empty str"
+        return value
+
+
+def _event(
+    name: str, key: str, schema: type[BaseModel], producer: str, consumers: tuple[str, ...], description: str
+) -> TopicSpec:
+    return TopicSpec(
+        name=name,
+        key=key,
+        partitions=_partitions_for(name),
+        schema=schema,
+        producer=producer,
+        consumers=consumers,
+        description=description,
+        kind="event",
+    )
+
+
+def _partitions_for(name: str) -> int:
+    high_volume = name.startswith(("ledger.transaction.", "card.")) or name == "transfer.created"
+    return PARTITIONS_HIGH_VOLUME if high_volume else PARTITIONS_DEFAULT
+
+
+# Services that send ledger commands also read the outcome events of the transactions they asked for.
+_LEDGER_TRANSACTION_SENDERS = ("funding", "payout", "authorization", "reconciliation")
+_HOLD_USERS = ("authorization", "payout")
+
+CATALOGUE: tuple[TopicSpec, ...] = (
+    # Payables and funding (seed 000), produced by funding.
+    _event("payable.created", "payable_id", ev.PayableCreated, "funding", (), "A payable was created."),
+    _event("payable.approved", "payable_id", ev.PayableApproved, "funding", (), "A payable was approved."),
+    _event("payable.unapproved", "payable_id", ev.PayableUnapproved, "funding", (), "An approval was withdrawn."),
+    _event("payable.cancelled", "payable_id", ev.PayableCancelled, "funding", (), "A payable was cancelled."),
+    _event(
+        "payable.paid",
+        "payable_id",
+        ev.PayablePaid,
+        "funding",
+        ("payout",),
+        "A payable's money reached the payee's wallet; payout pays it out.",
+    ),
+    _event(
+        "funding.created",
+        "funding_id",
+        ev.FundingCreated,
+        "funding",
+        ("reconciliation",),
+        "A funding invoice was created; reconciliation expects its deposit.",
+    ),
+    _event(
+        "funding.deposit_linked",
+        "funding_id",
+        ev.FundingDepositLinked,
+        "funding",
+        ("reconciliation",),
+        "A settled transfer was linked to a funding as its deposit.",
+    ),
+    _event(
+        "funding.invoice_sent",
+        "funding_id",
+        ev.FundingInvoiceSent,
+        "funding",
+        (),
+        "The funding invoice was sent to its recipient.",
+    ),
+    # Published by processors, banks and mobile-money providers (public contract).
+    _event(
+        "transfer.created",
+        "transfer_id",
+        ev.TransferCreated,
+        EXTERNAL_PROCESSOR,
+        ("funding", "reconciliation"),
+        "Money settled on (or left) one of the platform's bank or wallet accounts.",
+    ),
+    _event(
+        "card.authorization.requested",
+        "card_id",
+        ev.CardAuthorizationRequested,
+        EXTERNAL_PROCESSOR,
+        ("authorization",),
+        "A card network asks to authorize a card payment.",
+    ),
+    _event(
+        "card.authorization.reversed",
+        "card_id",
+        ev.CardAuthorizationReversed,
+        EXTERNAL_PROCESSOR,
+        ("authorization",),
+        "All or part of an authorization was reversed.",
+    ),
+    _event(
+        "card.clearing.received",
+        "card_id",
+        ev.CardClearingReceived,
+        EXTERNAL_PROCESSOR,
+        ("authorization",),
+        "The network's final amount for a card transaction.",
+    ),
+    # Ledger outcomes.
+    _event(
+        "ledger.transaction.applied",
+        "transaction_id",
+        ev.LedgerTransactionApplied,
+        "ledger",
+        _LEDGER_TRANSACTION_SENDERS,
+        "A transaction moved money.",
+    ),
+    _event(
+        "ledger.transaction.inflight",
+        "transaction_id",
+        ev.LedgerTransactionInflight,
+        "ledger",
+        _HOLD_USERS,
+        "A hold was placed.",
+    ),
+    _event(
+        "ledger.transaction.committed",
+        "transaction_id",
+        ev.LedgerTransactionCommitted,
+        "ledger",
+        _HOLD_USERS,
+        "A hold was committed, fully or partly.",
+    ),
+    _event(
+        "ledger.transaction.voided",
+        "transaction_id",
+        ev.LedgerTransactionVoided,
+        "ledger",
+        _HOLD_USERS,
+        "A hold was voided.",
+    ),
+    _event(
+        "ledger.transaction.rejected",
+        "transaction_id",
+        ev.LedgerTransactionRejected,
+        "ledger",
+        _LEDGER_TRANSACTION_SENDERS,
+        "The ledger refused a transaction.",
+    ),
+    _event(
+        "ledger.entry.posted",
+        "ik",
+        ev.LedgerEntryPosted,
+        "ledger",
+        ("reconciliation",),
+        "A schema-driven ledger entry was posted.",
+    ),
+    _event(
+        "ledger.clearing.cleared",
+        "balance_id",
+        ev.LedgerClearingCleared,
+        "ledger",
+        ("reconciliation",),
+        "A clearing account returned to zero.",
+    ),
+    _event(
+        "ledger.balance.monitor_triggered",
+        "balance_id",
+        ev.LedgerBalanceMonitorTriggered,
+        "ledger",
+        ("reconciliation",),
+        "A balance crossed a monitored threshold.",
+    ),
+    # Commands to the ledger.
+    TopicSpec(
+        name="ledger.transaction.requested",
+        key="reference",
+        partitions=PARTITIONS_HIGH_VOLUME,
+        schema=ev.LedgerTransactionRequested,
+        producer="funding",
+        also_produced_by=("payout", "authorization", "reconciliation"),
+        consumers=("ledger",),
+        description="Asks the ledger to post a transaction (or place a hold).",
+        kind="command",
+    ),
+    TopicSpec(
+        name="ledger.entry.requested",
+        key="ik",
+        partitions=PARTITIONS_DEFAULT,
+        schema=ev.LedgerEntryRequested,
+        producer="reconciliation",
+        also_produced_by=("payout",),
+        consumers=("ledger",),
+        description="Asks the ledger to post a named entry type from its schema.",
+        kind="command",
+    ),
+)
+
+_BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in CATALOGUE}
+_BY_SCHEMA: dict[type[BaseModel], TopicSpec] = {spec.schema: spec for spec in CATALOGUE}
+assert len(_BY_NAME) == len(CATALOGUE), "topic names must be unique"
+assert len(_BY_SCHEMA) == len(CATALOGUE), "each topic must have its own schema class"
+
+
+class UnknownTopicError(KeyError):
+    """The name (or model) is not in the catalogue."""
+
+
+def topic(name: str) -> TopicSpec:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnknownTopicError(f"unknown topic {name!r}; see clearway.contracts.catalogue.CATALOGUE") from None
+
+
+def topic_for_event(message: BaseModel) -> TopicSpec:
+    """The topic a message model is published on (each topic has its own model class)."""
+    try:
+        return _BY_SCHEMA[type(message)]
+    except KeyError:
+        raise UnknownTopicError(f"no topic carries {type(message).__name__}") from None
+
+
+def dlq_topic(name: str) -> str:
+    return f"{name}{DLQ_SUFFIX}"
+
+
+def all_topic_names(include_dlq: bool = True) -> list[str]:
+    """Every catalogued topic, followed by their dead-letter topics when include_dlq."""
+    names = [spec.name for spec in CATALOGUE]
+    if include_dlq:
+        names += [dlq_topic(name) for name in names]
+    return names
+
+
+def topics_for_service(service: str) -> tuple[TopicSpec, ...]:
+    """Topics `service` produces or consumes, in catalogue order."""
+    _require_service(service)
+    return tuple(spec for spec in CATALOGUE if service in spec.producers or service in spec.consumers)
+
+
+def produced_by(service: str) -> tuple[TopicSpec, ...]:
+    _require_service(service)
+    return tuple(spec for spec in CATALOGUE if service in spec.producers)
+
+
+def consumed_by(service: str) -> tuple[TopicSpec, ...]:
+    _require_service(service)
+    return tuple(spec for spec in CATALOGUE if service in spec.consumers)
+
+
+def _require_service(service: str) -> None:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")

@@ -1,0 +1,5 @@
+import sys
+
+from clearway.devstack.cli import main
+
+sys.exit(main())

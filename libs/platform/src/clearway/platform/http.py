@@ -1,0 +1,144 @@
+"""The HTTP app factory every service uses, so they share errors, auth, probes and telemetry.
+
+    app = create_http_app(settings=settings, title="payout", version="0.1.0",
+                          routers=[withdrawals.router], lifespan=lifespan)
+
+The lifespan owns connections (nothing connects at import time). It sets `app.state.engine`
+(or `app.state.session_factory`), which `Idempotency-Key` handling uses, and may add checks
+it builds there: `app.state.readiness_checks["database"] = database_check(engine)`.
+
+Middleware, outermost first: request context (correlation ids, access log, last-resort 500)
+-> Prometheus metrics -> idempotency -> FastAPI's exception handlers -> routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clearway.platform.auth import Authenticator
+from clearway.platform.context import causation_id_var, correlation_id_var
+from clearway.platform.errors import install_error_handlers, internal_error_response
+from clearway.platform.health import ReadinessCheck, health_router
+from clearway.platform.idempotency import IdempotencyMiddleware
+from clearway.platform.ids import new_id
+from clearway.platform.metrics import PrometheusMiddleware, metrics_endpoint, route_template
+from clearway.platform.settings import ServiceSettings
+
+CORRELATION_ID_HEADER = "X-Correlation-Id"
+REQUEST_ID_HEADER = "X-Request-Id"
+CONTEXT_ID_LENGTH_MAX = 128
+# Probes and scrapes arrive every few seconds; logging them at INFO drowns real traffic.
+QUIET_PATH_PREFIXES = ("/health/", "/metrics")
+
+access_logger = logging.getLogger("clearway.http.access")
+error_logger = logging.getLogger("clearway.http.error")
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+
+
+def _usable_context_id(value: str | None) -> str | None:
+    if value and len(value) <= CONTEXT_ID_LENGTH_MAX and value.isascii() and value.isprintable():
+        return value
+    return None
+
+
+class RequestContextMiddleware:
+    """Sets correlation/causation ids for the request, echoes them, and logs one access line.
+
+    It also turns an unhandled exception into a problem+json 500 here (rather than in
+    Starlette's outermost error middleware) so that response still carries the ids and the
+    traceback is logged with the request's correlation id.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id = _usable_context_id(headers.get(REQUEST_ID_HEADER)) or new_id("req")
+        correlation_id = _usable_context_id(headers.get(CORRELATION_ID_HEADER)) or request_id
+        correlation_token = correlation_id_var.set(correlation_id)
+        causation_token = causation_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = int(message["status"])
+                response_headers = MutableHeaders(scope=message)
+                response_headers[CORRELATION_ID_HEADER] = correlation_id
+                response_headers[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_ids)
+        except Exception:
+            error_logger.exception("unhandled error", extra={"method": scope["method"], "path": scope["path"]})
+            if response_started:
+                raise
+            await internal_error_response(scope["path"])(scope, receive, send_with_ids)
+        finally:
+            self._log_access(scope, status, time.perf_counter() - started)
+            causation_id_var.reset(causation_token)
+            correlation_id_var.reset(correlation_token)
+
+    @staticmethod
+    def _log_access(scope: Scope, status: int, duration_s: float) -> None:
+        path: str = scope["path"]
+        level = logging.DEBUG if path.startswith(QUIET_PATH_PREFIXES) and status < 500 else logging.INFO
+        access_logger.log(
+            level,
+            "http request",
+            extra={
+                "method": scope["method"],
+                "path": path,
+                "route": route_template(scope),
+                "status": status,
+                "duration_ms": round(duration_s * 1000, 3),
+            },
+        )
+
+
+def create_http_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    version: str,
+    routers: Sequence[APIRouter] = (),
+    lifespan: Lifespan | None = None,
+    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.authenticator = Authenticator.from_settings(settings)
+    app.state.readiness_checks = dict(readiness_checks or {})
+    install_error_handlers(app)
+    app.include_router(health_router())
+    app.add_route("/metrics", metrics_endpoint(), methods=["GET"], include_in_schema=False)
+    for router in routers:
+        app.include_router(router)
+    # Each add_middleware wraps everything added before it: the last one added runs first.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(PrometheusMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,171 @@
+"""Kafka adapter: CloudEvents binary-mode headers, the outbox publisher and topic creation.
+
+Binary mode puts each CloudEvents attribute in a `ce_<name>` header and the JSON body in the
+record value, so processors outside the platform can produce and read events with any client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+from clearway.platform.outbox import OutboxMessage
+from clearway.platform.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+CLOUDEVENTS_HEADER_PREFIX = "ce_"
+CONTENT_TYPE_HEADER = "content-type"
+JSON_CONTENT_TYPE = "application/json"
+DLQ_SUFFIX = ".dlq"
+# Most replicas a created topic asks for; fewer when the cluster has fewer brokers.
+REPLICATION_FACTOR_MAX = 3
+PRODUCER_LINGER_MS = 5
+
+KafkaHeaders = list[tuple[str, bytes]]
+
+
+def dlq_topic(topic: str) -> str:
+    assert not topic.endswith(DLQ_SUFFIX), f"a dead-letter topic has no dead-letter topic: {topic}"
+    return f"{topic}{DLQ_SUFFIX}"
+
+
+def encode_headers(attributes: Mapping[str, str]) -> KafkaHeaders:
+    """CloudEvents attributes -> Kafka headers (`ce_id`, `ce_type`, ..., `content-type`)."""
+    headers = [
+        (f"{CLOUDEVENTS_HEADER_PREFIX}{name}", value.encode("utf-8"))
+        for name, value in attributes.items()
+        if value is not None
+    ]
+    headers.append((CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE.encode("utf-8")))
+    return headers
+
+
+def decode_headers(headers: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
+    """Kafka headers -> CloudEvents attributes; headers that are not `ce_*` are left out.
+
+    Undecodable bytes are replaced rather than refused: a malformed header from an outside
+    producer should not make an otherwise good event unreadable.
+    """
+    attributes: dict[str, str] = {}
+    for name, value in headers:
+        if not name.startswith(CLOUDEVENTS_HEADER_PREFIX) or value is None:
+            continue
+        attributes[name.removeprefix(CLOUDEVENTS_HEADER_PREFIX)] = value.decode("utf-8", errors="replace")
+    return attributes
+
+
+def encode_value(payload: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(payload)
+
+
+def encode_key(key: str | None) -> bytes | None:
+    return key.encode("utf-8") if key is not None else None
+
+
+class KafkaPublisher:
+    """Publishes outbox batches; `send_batch` returns only when every record is acknowledged."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        enable_idempotence: bool = False,
+        client_id: str = "clearway-outbox",
+        linger_ms: int = PRODUCER_LINGER_MS,
+        request_timeout_ms: int = 30_000,
+    ) -> None:
+        self._options: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            "client_id": client_id,
+            # A record counts as published only once every in-sync replica has it.
+            "acks": "all",
+            "enable_idempotence": enable_idempotence,
+            "linger_ms": linger_ms,
+            "request_timeout_ms": request_timeout_ms,
+        }
+        # aiokafka clients bind to the running loop when built, so the producer is built in start().
+        self._producer: AIOKafkaProducer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> KafkaPublisher:
+        return cls(
+            settings.kafka_bootstrap_servers,
+            enable_idempotence=settings.kafka_enable_idempotence,
+            client_id=f"{settings.service_name}-outbox",
+        )
+
+    async def start(self) -> None:
+        assert self._producer is None, "start() called twice"
+        self._producer = AIOKafkaProducer(**self._options)
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def send_batch(self, messages: Sequence[OutboxMessage]) -> None:
+        # Queue everything first so records share produce requests, then wait for all of them:
+        # a failure is raised only after no record is still in flight.
+        producer = self._producer
+        assert producer is not None, "send_batch() before start()"
+        deliveries = [
+            await producer.send(
+                message.topic,
+                value=encode_value(message.payload),
+                key=encode_key(message.key),
+                headers=encode_headers(message.headers),
+            )
+            for message in messages
+        ]
+        results = await asyncio.gather(*deliveries, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    specs: Sequence[tuple[str, int]],
+    *,
+    with_dlq: bool = True,
+    replication_factor: int | None = None,
+) -> None:
+    """Create `(name, partitions)` topics, and each one's `<name>.dlq`, unless they exist.
+
+    Existing topics are left as they are (partition counts are not changed).
+    """
+    wanted: dict[str, int] = {}
+    for name, partitions in specs:
+        assert partitions >= 1, f"topic {name} needs at least one partition"
+        wanted[name] = partitions
+        if with_dlq and not name.endswith(DLQ_SUFFIX):
+            wanted.setdefault(dlq_topic(name), partitions)
+    if not wanted:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="clearway-admin")
+    await admin.start()
+    try:
+        if replication_factor is None:
+            cluster = await admin.describe_cluster()
+            replication_factor = min(REPLICATION_FACTOR_MAX, len(cluster["brokers"]))
+        assert replication_factor >= 1
+        response = await admin.create_topics(
+            [NewTopic(name, partitions, replication_factor) for name, partitions in wanted.items()]
+        )
+        for topic_error in response.to_object()["topic_errors"]:
+            error_code = topic_error["error_code"]
+            if error_code in (0, TopicAlreadyExistsError.errno):
+                continue
+            error_type = for_code(error_code)
+            raise error_type(f"creating topic {topic_error['topic']}: {topic_error.get('error_message')}")
+    finally:
+        await admin.close()
+    logger.info("topics ensured", extra={"topics": sorted(wanted)})

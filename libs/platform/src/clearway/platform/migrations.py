@@ -1,0 +1,156 @@
+"""Database migrations: platform tables inside a service's Alembic history, and running Alembic.
+
+A service's first migration calls `create_platform_tables(op)`; its `env.py` can be just
+`run_alembic_env(target_metadata)`; its start-up (or `make migrate`) calls `upgrade_database`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import re
+import threading
+from pathlib import Path
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+from alembic.operations import Operations
+from clearway.platform.tables import platform_metadata
+from sqlalchemy import MetaData, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+# Platform modules that register tables on `platform_metadata` when imported.
+OPTIONAL_TABLE_MODULES = ("clearway.platform.idempotency",)
+DATABASE_URL_ATTRIBUTE = "clearway_database_url"
+DATABASE_NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _register_optional_tables() -> None:
+    for module in OPTIONAL_TABLE_MODULES:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+
+
+def create_platform_tables(op: Operations) -> None:
+    """Create the outbox, the inbox and every other platform table (online migrations only)."""
+    _register_optional_tables()
+    platform_metadata.create_all(bind=op.get_bind(), checkfirst=False)
+
+
+def drop_platform_tables(op: Operations) -> None:
+    _register_optional_tables()
+    platform_metadata.drop_all(bind=op.get_bind(), checkfirst=True)
+
+
+def asyncpg_url(database_url: str) -> str:
+    """Any PostgreSQL URL (libpq or SQLAlchemy) as a SQLAlchemy asyncpg URL."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def libpq_url(database_url: str) -> str:
+    """Any PostgreSQL URL (libpq or SQLAlchemy) as a plain `postgresql://` URL for asyncpg."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    # ConfigParser interpolates `%`, which URL-encoded passwords contain.
+    config.set_main_option("sqlalchemy.url", asyncpg_url(database_url).replace("%", "%%"))
+    config.attributes[DATABASE_URL_ATTRIBUTE] = asyncpg_url(database_url)
+    return config
+
+
+def upgrade_database(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+    """`alembic upgrade head`, from sync code or from inside a running event loop.
+
+    Alembic environments drive async engines with `asyncio.run`, which cannot nest in a running
+    loop; inside one, the upgrade runs on its own thread (blocking the caller until it is done).
+    """
+    assert migrations_dir.is_dir(), f"no migrations directory at {migrations_dir}"
+    config = alembic_config(migrations_dir, database_url)
+    if not _loop_running():
+        command.upgrade(config, revision)
+        return
+    failures: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            command.upgrade(config, revision)
+        except BaseException as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=upgrade, name="alembic-upgrade")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
+async def upgrade_database_async(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+    """`upgrade_database` without blocking the event loop."""
+    await asyncio.to_thread(upgrade_database, migrations_dir, database_url, revision)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def run_alembic_env(target_metadata: MetaData | None = None, *, default_url: str | None = None) -> None:
+    """The whole body of a service's `migrations/env.py`."""
+    from alembic import context
+
+    url = (
+        context.config.attributes.get(DATABASE_URL_ATTRIBUTE)
+        or context.config.get_main_option("sqlalchemy.url")
+        or default_url
+    )
+    assert url, "no database URL: use upgrade_database() or set sqlalchemy.url"
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def run(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_online() -> None:
+        engine = create_async_engine(asyncpg_url(url), poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(run)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run_online())
+
+
+async def ensure_database_exists(server_url: str, name: str) -> bool:
+    """Create database `name` on the server unless it exists; True if this call created it."""
+    assert DATABASE_NAME_PATTERN.match(name), f"unsafe database name: {name!r}"
+    connection = await asyncpg.connect(libpq_url(server_url))
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False  # created concurrently by another process
+        return True
+    finally:
+        await connection.close()

@@ -1,0 +1,126 @@
+"""Write events into the transactional outbox, inside the caller's transaction.
+
+The event row and the state change that caused it commit together or not at all; the relay
+publishes committed rows later. `pg_notify` inside the same transaction is delivered only on
+commit, so the relay wakes exactly when there is something it can see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from clearway.platform.context import current_causation_id, current_correlation_id
+from clearway.platform.ids import new_id
+from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+CLOUDEVENTS_SPEC_VERSION = "1.0"
+EVENT_ID_PREFIX = "evt"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One outbox row as the relay hands it to a publisher."""
+
+    id: int
+    event_id: str
+    topic: str
+    key: str | None
+    event_type: str
+    headers: dict[str, str]
+    payload: dict[str, Any]
+
+
+def build_cloudevent_attributes(
+    *,
+    event_id: str,
+    source: str,
+    event_type: str,
+    subject: str | None,
+    time: datetime,
+    correlation_id: str | None,
+    causation_id: str | None,
+) -> dict[str, str]:
+    """CloudEvents 1.0 attributes plus the correlation/causation extensions; absent ones omitted."""
+    assert event_id and source and event_type, "CloudEvents requires id, source and type"
+    assert time.tzinfo is not None, "event time must be timezone-aware"
+    attributes = {
+        "id": event_id,
+        "source": source,
+        "type": event_type,
+        "specversion": CLOUDEVENTS_SPEC_VERSION,
+        "time": time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        # A flow's first event starts its own correlation chain.
+        "correlationid": correlation_id or event_id,
+    }
+    if subject is not None:
+        attributes["subject"] = subject
+    if causation_id is not None:
+        attributes["causationid"] = causation_id
+    return attributes
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    topic: str,
+    key: str | None,
+    event_type: str,
+    payload: dict[str, Any],
+    source: str,
+    subject: str | None = None,
+    event_id: str | None = None,
+) -> str:
+    """Insert one event into the outbox in `session`'s transaction and return its id."""
+    assert topic, "topic must not be empty"
+    event_id = event_id or new_id(EVENT_ID_PREFIX)
+    headers = build_cloudevent_attributes(
+        event_id=event_id,
+        source=source,
+        event_type=event_type,
+        subject=subject,
+        time=datetime.now(UTC),
+        correlation_id=current_correlation_id(),
+        causation_id=current_causation_id(),
+    )
+    await session.execute(
+        outbox.insert().values(
+            event_id=event_id,
+            topic=topic,
+            message_key=key,
+            event_type=event_type,
+            headers=headers,
+            payload=payload,
+        )
+    )
+    # Notifications with the same payload in one transaction are folded into one by PostgreSQL.
+    await session.execute(select(func.pg_notify(OUTBOX_NOTIFY_CHANNEL, "")))
+    return event_id
+
+
+async def add_model_event(
+    session: AsyncSession,
+    topic: str,
+    key: str | None,
+    model: BaseModel,
+    *,
+    source: str,
+    event_type: str | None = None,
+    subject: str | None = None,
+    event_id: str | None = None,
+) -> str:
+    """`add_event` for a pydantic model; the event type defaults to the topic (topics are types)."""
+    return await add_event(
+        session,
+        topic=topic,
+        key=key,
+        event_type=event_type or topic,
+        payload=model.model_dump(mode="json"),
+        source=source,
+        subject=subject,
+        event_id=event_id,
+    )

@@ -1,0 +1,228 @@
+"""The outbox relay: publishes committed outbox rows in id order and marks them published.
+
+It wakes on `LISTEN clearway_outbox` (sent by `add_event` at commit) and polls anyway, so a
+lost notification or a dropped listener connection only delays publishing, never loses it.
+At-least-once: a crash after publishing but before marking sends the rows again, and
+consumers' inboxes absorb the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+from clearway.platform.outbox import OutboxMessage
+from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
+from prometheus_client import Counter, Gauge
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_PUBLISHED = Counter(
+    "clearway_outbox_published_total", "Outbox events published to the broker", ["service", "topic"]
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "clearway_outbox_publish_failures_total", "Outbox batches the broker did not accept", ["service"]
+)
+OUTBOX_LAG = Gauge(
+    "clearway_outbox_lag_seconds", "Age of the oldest unpublished outbox event at the last claim", ["service"]
+)
+
+# One relay publishes at a time per database (the others stand by): two relays publishing
+# neighbouring batches at once could reorder one key's events on its partition.
+RELAY_ADVISORY_LOCK_ID = 0x636C_6F75_7462  # "cloutb"
+LAST_ERROR_LENGTH_MAX = 2_000
+FAILURE_BACKOFF_MS_MAX = 30_000
+LISTEN_RECONNECT_MS_MAX = 10_000
+
+
+class Publisher(Protocol):
+    async def send_batch(self, messages: Sequence[OutboxMessage], /) -> None:
+        """Return only when the broker has acknowledged every message; raise otherwise."""
+
+
+def libpq_url(engine: AsyncEngine) -> str:
+    """The engine's URL without the SQLAlchemy driver suffix, for a raw asyncpg connection."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def failure_backoff_ms(failures: int, base_ms: int, maximum_ms: int = FAILURE_BACKOFF_MS_MAX) -> int:
+    assert failures >= 1 and base_ms >= 1
+    return min(maximum_ms, base_ms << min(failures - 1, 30))
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        publisher: Publisher,
+        *,
+        service_name: str = "clearway",
+        poll_interval_ms: int = 500,
+        batch_size_max: int = 500,
+        listen: bool = True,
+    ) -> None:
+        assert poll_interval_ms >= 1 and batch_size_max >= 1
+        self._engine = engine
+        self._publisher = publisher
+        self._service_name = service_name
+        self._poll_interval_ms = poll_interval_ms
+        self._batch_size_max = batch_size_max
+        self._listen = listen
+        self._wake = asyncio.Event()
+        self.listening = False
+
+    async def run_once(self) -> int:
+        """Publish one batch of unpublished rows; return how many were published."""
+        async with self._engine.connect() as connection:
+            # Leaving this block without `commit()` rolls back and releases the row and advisory locks.
+            locked = await connection.scalar(select(func.pg_try_advisory_xact_lock(RELAY_ADVISORY_LOCK_ID)))
+            if not locked:
+                return 0
+            messages, oldest_created_at = await self._claim(connection)
+            OUTBOX_LAG.labels(self._service_name).set(
+                (datetime.now(UTC) - oldest_created_at).total_seconds() if oldest_created_at else 0.0
+            )
+            if not messages:
+                return 0
+            try:
+                await self._publisher.send_batch(messages)
+            except Exception as error:
+                await connection.rollback()
+                await self._record_failure([message.id for message in messages], error)
+                raise
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([message.id for message in messages]))
+                .values(published_at=func.now())
+            )
+            await connection.commit()
+        for message in messages:
+            OUTBOX_PUBLISHED.labels(self._service_name, message.topic).inc()
+        return len(messages)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set; publish failures back off and retry, never end the loop."""
+        listener = asyncio.create_task(self._listen_forever(stop)) if self._listen else None
+        failures = 0
+        try:
+            while not stop.is_set():
+                # Clear before publishing: a notification that arrives meanwhile wakes the next wait.
+                self._wake.clear()
+                try:
+                    published = await self.run_once()
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    OUTBOX_PUBLISH_FAILURES.labels(self._service_name).inc()
+                    delay_ms = failure_backoff_ms(failures, self._poll_interval_ms)
+                    logger.exception("outbox publish failed; retrying in %d ms", delay_ms)
+                    await _wait_for(stop, delay_ms)
+                    continue
+                if published == self._batch_size_max:
+                    continue  # a full batch: there is probably more waiting
+                await _wait_any(stop, self._wake, self._poll_interval_ms)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _claim(self, connection: AsyncConnection) -> tuple[list[OutboxMessage], datetime | None]:
+        rows = (
+            await connection.execute(
+                select(
+                    outbox.c.id,
+                    outbox.c.event_id,
+                    outbox.c.topic,
+                    outbox.c.message_key,
+                    outbox.c.event_type,
+                    outbox.c.headers,
+                    outbox.c.payload,
+                    outbox.c.created_at,
+                )
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id)
+                .limit(self._batch_size_max)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        messages = [
+            OutboxMessage(
+                id=row.id,
+                event_id=row.event_id,
+                topic=row.topic,
+                key=row.message_key,
+                event_type=row.event_type,
+                headers=row.headers,
+                payload=row.payload,
+            )
+            for row in rows
+        ]
+        return messages, (rows[0].created_at if rows else None)
+
+    async def _record_failure(self, ids: list[int], error: Exception) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(attempts=outbox.c.attempts + 1, last_error=repr(error)[:LAST_ERROR_LENGTH_MAX])
+            )
+
+    async def _listen_forever(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            lost = asyncio.Event()
+            try:
+                connection = await asyncpg.connect(libpq_url(self._engine))
+            except Exception:  # any failure to connect: polling covers for us meanwhile
+                failures += 1
+                delay_ms = failure_backoff_ms(failures, self._poll_interval_ms, LISTEN_RECONNECT_MS_MAX)
+                logger.warning("outbox listener cannot connect; retrying in %d ms", delay_ms)
+                await _wait_for(stop, delay_ms)
+                continue
+            try:
+                connection.add_termination_listener(_setter(lost))
+                await connection.add_listener(OUTBOX_NOTIFY_CHANNEL, self._on_notify)
+                failures = 0
+                self.listening = True
+                # Rows committed while we were not listening are picked up now, not at the next poll.
+                self._wake.set()
+                await _wait_any(stop, lost, None)
+            except Exception:
+                logger.warning("outbox listener connection lost; reconnecting", exc_info=True)
+            finally:
+                self.listening = False
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=1)
+
+    def _on_notify(self, *_arguments: Any) -> None:
+        self._wake.set()
+
+
+def _setter(event: asyncio.Event) -> Callable[[object], None]:
+    return lambda _connection: event.set()
+
+
+async def _wait_for(stop: asyncio.Event, delay_ms: int) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay_ms / 1000)
+
+
+async def _wait_any(first: asyncio.Event, second: asyncio.Event, timeout_ms: int | None) -> None:
+    waiters = [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())]
+    try:
+        await asyncio.wait(
+            waiters,
+            timeout=None if timeout_ms is None else timeout_ms / 1000,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

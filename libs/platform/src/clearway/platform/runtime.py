@@ -1,0 +1,134 @@
+"""What every service runs besides its HTTP routes: the database engine, topic creation,
+the outbox relay and the consumers, started and stopped in the right order; and the
+`migrate` / `serve` command line each service's `main.py` exposes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from clearway.platform.consumer import ConsumerRunner, Handler
+from clearway.platform.db import create_engine, create_session_factory
+from clearway.platform.health import ReadinessCheck, database_check, kafka_check
+from clearway.platform.kafka import KafkaPublisher, ensure_topics
+from clearway.platform.migrations import upgrade_database
+from clearway.platform.relay import OutboxRelay
+from clearway.platform.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+TOPIC_CREATION_ATTEMPTS_MAX = 10
+
+
+@dataclass
+class Subscription:
+    topic: str
+    group_id: str
+    handler: Handler
+
+
+@dataclass
+class ServiceRuntime:
+    """Owns the engine, publisher, relay and consumers of one service process."""
+
+    settings: ServiceSettings
+    topics: Sequence[tuple[str, int]] = ()
+    subscriptions: list[Subscription] = field(default_factory=list)
+    engine: AsyncEngine = field(init=False)
+    session_factory: async_sessionmaker[AsyncSession] = field(init=False)
+    publisher: KafkaPublisher | None = field(default=None, init=False)
+    consumers: ConsumerRunner | None = field(default=None, init=False)
+    _relay_stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _relay_task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        # Building the engine does not connect; the first query does.
+        self.engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
+        self.session_factory = create_session_factory(self.engine)
+
+    def subscribe(self, topic: str, group_id: str, handler: Handler) -> None:
+        self.subscriptions.append(Subscription(topic, group_id, handler))
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        return {
+            "database": database_check(self.engine),
+            "kafka": kafka_check(self.settings.kafka_bootstrap_servers),
+        }
+
+    async def start(self) -> None:
+        await self._create_topics()
+        self.publisher = KafkaPublisher.from_settings(self.settings)
+        await self.publisher.start()
+        relay = OutboxRelay(
+            self.engine,
+            self.publisher,
+            service_name=self.settings.service_name,
+            poll_interval_ms=self.settings.outbox_poll_interval_ms,
+            batch_size_max=self.settings.outbox_batch_size_max,
+        )
+        self._relay_task = asyncio.create_task(relay.run(self._relay_stop), name="outbox-relay")
+        if self.subscriptions:
+            self.consumers = ConsumerRunner.from_settings(self.settings)
+            for subscription in self.subscriptions:
+                self.consumers.add(subscription.topic, subscription.group_id, subscription.handler)
+            await self.consumers.start()
+        logger.info("service runtime started", extra={"service": self.settings.service_name})
+
+    async def stop(self) -> None:
+        if self.consumers is not None:
+            await self.consumers.stop()
+        self._relay_stop.set()
+        if self._relay_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._relay_task, timeout=10)
+        if self.publisher is not None:
+            await self.publisher.stop()
+        await self.engine.dispose()
+
+    async def _create_topics(self) -> None:
+        """Services create their topics at start (explicit partitions; never auto-create)."""
+        for attempt in range(1, TOPIC_CREATION_ATTEMPTS_MAX + 1):
+            try:
+                await ensure_topics(self.settings.kafka_bootstrap_servers, list(self.topics))
+                return
+            except Exception:
+                if attempt == TOPIC_CREATION_ATTEMPTS_MAX:
+                    raise
+                logger.warning("topic creation failed, retrying", exc_info=True, extra={"attempt": attempt})
+                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+
+
+def service_command_line(
+    *,
+    service_name: str,
+    migrations_dir: Path,
+    settings_factory: Callable[[], ServiceSettings],
+    app_factory_path: str,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """`python -m clearway.<svc>.main migrate|serve`."""
+    parser = argparse.ArgumentParser(prog=f"clearway.{service_name}.main")
+    parser.add_argument("command", choices=["migrate", "serve"])
+    arguments = parser.parse_args(argv)
+    settings = settings_factory()
+    if arguments.command == "migrate":
+        upgrade_database(migrations_dir, settings.database_url)
+        return
+    import uvicorn
+
+    uvicorn.run(
+        app_factory_path,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clearway.platform.db import create_engine
+from clearway.platform.health import ReadinessCheck, database_check, kafka_check
+from clearway.platform.http import create_http_app
+from clearway.platform.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+TANSU_BINARIES = sorted((Path.home() / ".calfkit" / "bin").glob("tansu*"))
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def get_ready(checks: Mapping[str, ReadinessCheck]) -> httpx.Response:
+    app = create_http_app(settings=ServiceSettings(), title="t", version="0", readiness_checks=checks)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        return await client.get("/health/ready")
+
+
+async def test_ready_with_a_live_database(make_database: Callable[[str], Awaitable[str]]) -> None:
+    engine = create_engine(await make_database("health"), pool_size=1)
+    try:
+        response = await get_ready({"database": database_check(engine)})
+    finally:
+        await engine.dispose()
+    assert (response.status_code, response.json()) == (200, {"status": "ready", "checks": {"database": "ok"}})
+
+
+async def test_unavailable_when_the_database_is_unreachable() -> None:
+    engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/nowhere", pool_size=1)
+    started = time.perf_counter()
+    try:
+        response = await get_ready({"database": database_check(engine)})
+    finally:
+        await engine.dispose()
+    assert time.perf_counter() - started < 5
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"].startswith("error: ")
+
+
+async def test_ready_with_a_live_broker(kafka_bootstrap_servers: str) -> None:
+    response = await get_ready({"kafka": kafka_check(kafka_bootstrap_servers)})
+    assert (response.status_code, response.json()["checks"]) == (200, {"kafka": "ok"})
+
+
+async def test_unavailable_when_the_broker_port_is_closed() -> None:
+    response = await get_ready({"kafka": kafka_check(f"127.0.0.1:{closed_port()}")})
+    assert response.status_code == 503
+    assert response.json()["checks"]["kafka"].startswith("error: ")
+
+
+@pytest.mark.skipif(not TANSU_BINARIES, reason="no Tansu binary in ~/.calfkit/bin")
+async def test_unavailable_within_five_seconds_of_the_broker_stopping() -> None:
+    port = closed_port()
+    listener = f"tcp://127.0.0.1:{port}"
+    broker = await asyncio.create_subprocess_exec(
+        str(TANSU_BINARIES[-1]),
+        "broker",
+        "--listener-url",
+        listener,
+        "--advertised-listener-url",
+        listener,
+        "--storage-engine",
+        "memory://tansu/",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    checks = {"kafka": kafka_check(f"127.0.0.1:{port}")}
+    try:
+        for _attempt in range(50):  # the broker takes a moment to listen
+            if (await get_ready(checks)).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("broker never became ready")
+        broker.terminate()
+        await broker.wait()
+        stopped = time.perf_counter()
+        response = await get_ready(checks)
+        assert response.status_code == 503
+        assert time.perf_counter() - stopped < 5
+    finally:
+        if broker.returncode is None:
+            broker.kill()
+            await broker.wait()

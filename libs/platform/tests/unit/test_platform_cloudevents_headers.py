@@ -1,0 +1,130 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import orjson
+import pytest
+
+from clearway.platform.consumer import deterministic_event_id, parse_event
+from clearway.platform.consumer import UndecodableMessageError
+from clearway.platform.kafka import decode_headers, dlq_topic, encode_headers, encode_key, encode_value
+from clearway.platform.outbox import build_cloudevent_attributes
+
+EVENT_TIME = datetime(2025, 3, 1, 12, 30, 0, 123456, tzinfo=UTC)
+
+
+def attributes(**overrides: object) -> dict[str, str]:
+    options: dict[str, object] = {
+        "event_id": "evt_1",
+        "source": "clearway.funding",
+        "event_type": "payable.created",
+        "subject": "pay_1",
+        "time": EVENT_TIME,
+        "correlation_id": "req_9",
+        "causation_id": "evt_0",
+    }
+    options.update(overrides)
+    return build_cloudevent_attributes(**options)  # type: ignore[arg-type]
+
+
+def test_attributes_carry_cloudevents_core_and_extensions() -> None:
+    assert attributes() == {
+        "id": "evt_1",
+        "source": "clearway.funding",
+        "type": "payable.created",
+        "specversion": "1.0",
+        "time": "2025-03-01T12:30:00.123456Z",
+        "subject": "pay_1",
+        "correlationid": "req_9",
+        "causationid": "evt_0",
+    }
+
+
+def test_first_event_of_a_flow_correlates_to_itself_and_has_no_cause() -> None:
+    built = attributes(correlation_id=None, causation_id=None, subject=None)
+    assert built["correlationid"] == "evt_1"
+    assert "causationid" not in built and "subject" not in built
+
+
+def test_time_is_rendered_in_utc() -> None:
+    nairobi = timezone(timedelta(hours=3))
+    built = attributes(time=datetime(2025, 3, 1, 15, 0, tzinfo=nairobi))
+    assert built["time"] == "2025-03-01T12:00:00Z"
+
+
+def test_naive_time_is_refused() -> None:
+    with pytest.raises(AssertionError):
+        attributes(time=datetime(2025, 3, 1))
+
+
+def test_headers_are_binary_mode_cloudevents() -> None:
+    headers = dict(encode_headers(attributes()))
+    assert headers["ce_id"] == b"evt_1"
+    assert headers["ce_type"] == b"payable.created"
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_correlationid"] == b"req_9"
+    assert headers["content-type"] == b"application/json"
+
+
+def test_headers_round_trip_and_ignore_foreign_headers() -> None:
+    headers = [*encode_headers(attributes()), ("traceparent", b"00-abc"), ("ce_empty", None)]
+    assert decode_headers(headers) == attributes()
+
+
+def test_undecodable_header_bytes_are_replaced_not_refused() -> None:
+    assert decode_headers([("ce_subject", b"\xffpay")]) == {"subject": "\ufffdpay"}
+
+
+def test_value_and_key_encoding() -> None:
+    assert orjson.loads(encode_value({"amount_minor": 1500, "currency": "KES"})) == {
+        "amount_minor": 1500,
+        "currency": "KES",
+    }
+    assert encode_key("pay_1") == b"pay_1"
+    assert encode_key(None) is None
+
+
+def test_dead_letter_topic_name() -> None:
+    assert dlq_topic("payable.created") == "payable.created.dlq"
+    with pytest.raises(AssertionError):
+        dlq_topic("payable.created.dlq")
+
+
+def test_parse_event_reads_attributes_key_and_body() -> None:
+    event = parse_event(
+        topic="payable.created",
+        partition=2,
+        offset=41,
+        key=b"pay_1",
+        value=b'{"payable_id": "pay_1"}',
+        headers=encode_headers(attributes()),
+    )
+    assert (event.id, event.type, event.source, event.subject) == (
+        "evt_1",
+        "payable.created",
+        "clearway.funding",
+        "pay_1",
+    )
+    assert event.time == EVENT_TIME
+    assert (event.correlation_id, event.causation_id) == ("req_9", "evt_0")
+    assert (event.key, event.topic, event.partition, event.offset) == ("pay_1", "payable.created", 2, 41)
+    assert event.payload == {"payable_id": "pay_1"}
+
+
+def test_event_without_attributes_gets_a_deterministic_id() -> None:
+    event = parse_event(topic="transfer.created", partition=0, offset=7, key=None, value=b"{}", headers=[])
+    assert event.id == deterministic_event_id("transfer.created", 0, 7) == "transfer.created-0-7"
+    assert event.type == "transfer.created"
+    assert event.correlation_id == event.id
+    assert event.causation_id is None and event.time is None and event.key is None
+
+
+def test_malformed_time_is_dropped() -> None:
+    event = parse_event(
+        topic="t", partition=0, offset=0, key=None, value=b"{}", headers=[("ce_time", b"yesterday")]
+    )
+    assert event.time is None
+
+
+@pytest.mark.parametrize("value", [b"not json", b"[1, 2]", b'"text"', None])
+def test_body_that_is_not_a_json_object_is_undecodable(value: bytes | None) -> None:
+    with pytest.raises(UndecodableMessageError):
+        parse_event(topic="t", partition=0, offset=0, key=None, value=value, headers=[])

@@ -1,0 +1,78 @@
+"""The ledger's connection pool and unit of work.
+
+The ledger talks to PostgreSQL through asyncpg directly: its hot path needs array binds and
+COPY, which an ORM session would hide. The unit of work keeps the platform's rule: one
+transaction, and only `commit()` commits.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import asyncpg
+import orjson
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """`postgresql+asyncpg://...` (SQLAlchemy form) -> `postgresql://...` (libpq form)."""
+    scheme, separator, rest = database_url.partition("://")
+    assert separator, f"not a database URL: {database_url!r}"
+    return f"{scheme.split('+')[0]}://{rest}"
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            type_name,
+            encoder=lambda value: orjson.dumps(value).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
+        )
+
+
+async def create_pool(database_url: str, *, size_max: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(database_url), min_size=1, max_size=size_max, init=_init_connection, command_timeout=30
+    )
+    assert pool is not None
+    return pool
+
+
+class LedgerUnitOfWork:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._connection: asyncpg.Connection | None = None
+        self._transaction: asyncpg.transaction.Transaction | None = None
+        self.committed = False
+
+    @property
+    def connection(self) -> asyncpg.Connection:
+        assert self._connection is not None, "unit of work used outside `async with`"
+        return self._connection
+
+    async def __aenter__(self) -> LedgerUnitOfWork:
+        self._connection = await self._pool.acquire()
+        self._transaction = self._connection.transaction()
+        await self._transaction.start()
+        self.committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None and self._transaction is not None
+        try:
+            if not self.committed:
+                await self._transaction.rollback()
+        finally:
+            await self._pool.release(self._connection)
+            self._connection = None
+            self._transaction = None
+
+    async def commit(self) -> None:
+        assert self._transaction is not None
+        await self._transaction.commit()
+        self.committed = True

@@ -1,0 +1,20 @@
+"""Ledger settings (`CLEARWAY_LEDGER_*`)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from clearway.platform.settings import ServiceSettings
+
+
+class LedgerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CLEARWAY_LEDGER_", extra="ignore")
+
+    service_name: str = "ledger"
+    port: int = 5001
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/clearway_ledger"
+    # Group commit: how many workers drain the posting queue, and how much each takes per transaction.
+    pipeline_workers: int = Field(default=2, ge=1, le=32)
+    pipeline_batch_size_max: int = Field(default=1000, ge=1, le=10_000)
+    # How often expired holds are voided and due scheduled transactions applied.
+    sweeper_interval_ms: int = Field(default=1000, ge=50, le=3_600_000)
+    sweeper_batch_size_max: int = Field(default=500, ge=1, le=10_000)

@@ -1,0 +1,101 @@
+"""Commands the ledger accepts and the transaction record it keeps.
+
+`TransferRequest` is a Blnk `POST /transactions` body after validation and unit conversion;
+`TransactionRecord` is one immutable row of the transactions table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from clearway.ledger.domain.distribution import Distribution, Leg
+from clearway.ledger.domain.posting import Status
+
+INTERNAL_BALANCE_PREFIX = "@"
+
+
+def is_internal_identifier(identifier: str) -> bool:
+    return identifier.startswith(INTERNAL_BALANCE_PREFIX)
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    reference: str
+    currency: str
+    amount_minor: int
+    currency_precision: int
+    source: str | None = None
+    destination: str | None = None
+    sources: tuple[Distribution, ...] = ()
+    destinations: tuple[Distribution, ...] = ()
+    allow_overdraft: bool = False
+    overdraft_limit_minor: int | None = None
+    inflight: bool = False
+    inflight_expiry_date: datetime | None = None
+    scheduled_for: datetime | None = None
+    effective_date: datetime | None = None
+    description: str = ""
+    meta_data: dict[str, Any] = field(default_factory=dict)
+    # Pre-resolved legs (schema entries post through here with balance ids already known).
+    debit_legs: tuple[Leg, ...] = ()
+    credit_legs: tuple[Leg, ...] = ()
+
+    def identifiers(self) -> set[str]:
+        named = {self.source, self.destination} - {None}
+        named |= {item.identifier for item in (*self.sources, *self.destinations)}
+        named |= {leg.identifier for leg in (*self.debit_legs, *self.credit_legs)}
+        return {identifier for identifier in named if identifier}
+
+    def fingerprint(self) -> str:
+        """What makes two requests with one reference "the same": their money-relevant content."""
+        document = {
+            "currency": self.currency,
+            "amount_minor": self.amount_minor,
+            "source": self.source,
+            "destination": self.destination,
+            "sources": [(item.identifier, item.distribution) for item in self.sources],
+            "destinations": [(item.identifier, item.distribution) for item in self.destinations],
+            "debit_legs": [(leg.identifier, leg.amount_minor) for leg in self.debit_legs],
+            "credit_legs": [(leg.identifier, leg.amount_minor) for leg in self.credit_legs],
+            "allow_overdraft": self.allow_overdraft,
+            "overdraft_limit_minor": self.overdraft_limit_minor,
+            "inflight": self.inflight,
+        }
+        return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TransactionRecord:
+    transaction_id: str
+    reference: str
+    status: Status
+    currency: str
+    amount_minor: int
+    precision: int
+    request_hash: str
+    created_at: datetime
+    effective_date: datetime
+    parent_transaction: str | None = None
+    source: str | None = None
+    destination: str | None = None
+    # Resolved legs: [{"identifier", "balance_id", "distribution", "amount_minor"}]
+    sources: list[dict[str, Any]] | None = None
+    destinations: list[dict[str, Any]] | None = None
+    allow_overdraft: bool = False
+    overdraft_limit_minor: int | None = None
+    inflight: bool = False
+    inflight_expiry_date: datetime | None = None
+    scheduled_for: datetime | None = None
+    description: str = ""
+    meta_data: dict[str, Any] = field(default_factory=dict)
+    rejection_reason: str | None = None
+
+    def debit_legs(self) -> tuple[Leg, ...]:
+        return tuple(Leg(item["balance_id"], int(item["amount_minor"])) for item in self.sources or [])
+
+    def credit_legs(self) -> tuple[Leg, ...]:
+        return tuple(Leg(item["balance_id"], int(item["amount_minor"])) for item in self.destinations or [])

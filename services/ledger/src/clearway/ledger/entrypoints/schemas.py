@@ -1,0 +1,99 @@
+"""Request bodies of the Blnk-compatible API. Unknown fields are ignored, as Blnk does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LedgerCreate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    meta_data: dict[str, Any] = Field(default_factory=dict)
+
+
+class IdentityCreate(_Body):
+    model_config = ConfigDict(extra="allow")
+    identity_type: str | None = None
+    meta_data: dict[str, Any] = Field(default_factory=dict)
+
+
+class BalanceCreate(_Body):
+    ledger_id: str | None = None
+    identity_id: str | None = None
+    currency: str = Field(min_length=3, max_length=3)
+    indicator: str | None = Field(default=None, max_length=200)
+    meta_data: dict[str, Any] = Field(default_factory=dict)
+
+
+class DistributionBody(_Body):
+    identifier: str
+    distribution: str
+
+
+class TransactionCreate(_Body):
+    amount: float | int | None = None
+    precise_amount: int | None = None
+    precision: int | None = Field(default=None, gt=0)
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field(min_length=1, max_length=255)
+    source: str | None = None
+    destination: str | None = None
+    sources: list[DistributionBody] | None = Field(default=None, max_length=100)
+    destinations: list[DistributionBody] | None = Field(default=None, max_length=100)
+    allow_overdraft: bool = False
+    overdraft_limit: float | int | None = None
+    inflight: bool = False
+    inflight_expiry_date: datetime | None = None
+    scheduled_for: datetime | None = None
+    effective_date: datetime | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    meta_data: dict[str, Any] = Field(default_factory=dict)
+
+    def transfer_fields(self) -> dict[str, Any]:
+        fields = self.model_dump(exclude={"sources", "destinations"})
+        fields["sources"] = [item.model_dump() for item in self.sources] if self.sources else None
+        fields["destinations"] = [item.model_dump() for item in self.destinations] if self.destinations else None
+        return fields
+
+
+class InflightUpdate(_Body):
+    status: Literal["commit", "void"]
+    amount: float | int | None = None
+    precise_amount: int | None = None
+    reference: str | None = Field(default=None, max_length=255)
+
+
+class BulkTransactions(_Body):
+    transactions: list[TransactionCreate] = Field(min_length=1, max_length=10_000)
+    atomic: bool = False
+    inflight: bool = False
+    run_async: bool = False
+
+
+class SearchBody(_Body):
+    q: str = "*"
+    query_by: str | None = None
+    filter_by: str | None = None
+    sort_by: str | None = None
+    page: int = Field(default=1, ge=1)
+    per_page: int = Field(default=20, ge=1, le=250)
+
+
+class MonitorCondition(_Body):
+    field: str
+    operator: str
+    value: float | int
+    precision: int | None = None
+
+
+class MonitorCreate(_Body):
+    balance_id: str
+    condition: MonitorCondition
+    description: str = ""
+    call_back_url: str | None = None

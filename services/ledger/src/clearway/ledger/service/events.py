@@ -1,0 +1,59 @@
+"""Outbox rows announcing each new transaction row (`ledger.transaction.<what happened>`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from clearway.ledger.domain.posting import Status
+from clearway.ledger.domain.transactions import TransactionRecord
+from clearway.platform.context import current_causation_id, current_correlation_id
+from clearway.platform.ids import new_id
+
+EVENT_SOURCE = "clearway.ledger"
+
+
+def topic_for(record: TransactionRecord, *, is_commit: bool) -> str | None:
+    if record.status is Status.APPLIED:
+        return "ledger.transaction.committed" if is_commit else "ledger.transaction.applied"
+    return {
+        Status.INFLIGHT: "ledger.transaction.inflight",
+        Status.VOID: "ledger.transaction.voided",
+        Status.REJECTED: "ledger.transaction.rejected",
+    }.get(record.status)
+
+
+def transaction_payload(record: TransactionRecord, occurred_at: datetime) -> dict[str, Any]:
+    return {
+        "transaction_id": record.transaction_id,
+        "reference": record.reference,
+        "parent_transaction": record.parent_transaction,
+        "status": record.status.value,
+        "amount_minor": record.amount_minor,
+        "precise_amount": record.amount_minor,
+        "precision": record.precision,
+        "currency": record.currency,
+        "source": record.source,
+        "destination": record.destination,
+        "sources": record.sources,
+        "destinations": record.destinations,
+        "meta_data": record.meta_data,
+        "rejection_reason": record.rejection_reason,
+        "occurred_at": occurred_at.isoformat(),
+    }
+
+
+def outbox_row(topic: str, key: str, payload: dict[str, Any], subject: str, now: datetime) -> tuple[Any, ...]:
+    event_id = new_id("evt")
+    headers = {
+        "id": event_id,
+        "source": EVENT_SOURCE,
+        "type": topic,
+        "specversion": "1.0",
+        "time": now.isoformat(),
+        "subject": subject,
+        "correlationid": current_correlation_id() or event_id,
+        "causationid": current_causation_id(),
+        "datacontenttype": "application/json",
+    }
+    return (event_id, topic, key, topic, headers, payload, now)

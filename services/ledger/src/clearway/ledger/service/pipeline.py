@@ -1,0 +1,149 @@
+"""The group-commit pipeline: callers submit one operation and await its result; workers
+drain the queue and apply up to `batch_size_max` operations per database transaction.
+
+Under load this turns N commits into N / batch commits while each caller still gets its
+own answer. Lock order inside a batch is fixed (see `batch.py`), so several workers (or
+several ledger instances) can run batches side by side without deadlocks; contention on
+one hot balance simply serialises their batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from prometheus_client import Histogram
+
+from clearway.ledger.adapters.database import LedgerUnitOfWork
+from clearway.ledger.adapters.repository import LedgerRepository
+from clearway.ledger.service.batch import BATCH_OPERATIONS_MAX, BatchExecutor
+from clearway.ledger.service.operations import Operation, OperationResult
+from clearway.platform.ids import new_id
+
+logger = logging.getLogger(__name__)
+
+BATCH_ATTEMPTS_MAX = 5
+QUEUE_DEPTH_MAX = 100_000
+
+batch_size_histogram = Histogram(
+    "clearway_ledger_batch_operations",
+    "Operations applied per group-commit batch",
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Pending:
+    operation: Operation
+    future: asyncio.Future[OperationResult]
+
+
+async def execute_batch(
+    pool: asyncpg.Pool,
+    operations: Sequence[Operation],
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    atomic: bool = False,
+) -> list[OperationResult]:
+    """Run operations in one transaction, retrying the whole batch on a lost race.
+
+    Two batches may insert the same new reference or internal balance at once; the loser
+    gets a unique violation (or a deadlock on the unique index) and simply runs again, when
+    the winner's rows are visible and answer as replays. With `atomic`, any refused
+    operation rolls back the whole batch.
+    """
+    assert 0 < len(operations) <= BATCH_OPERATIONS_MAX
+    for attempt in range(1, BATCH_ATTEMPTS_MAX + 1):
+        try:
+            async with LedgerUnitOfWork(pool) as uow:
+                executor = BatchExecutor(LedgerRepository(uow.connection), now=clock(), new_id=new_id)
+                results = await executor.run(operations)
+                if atomic and any(result.error or _rejected(result) for result in results):
+                    return results  # leaving without commit rolls everything back
+                await uow.commit()
+                batch_size_histogram.observe(len(operations))
+                return results
+        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            if attempt == BATCH_ATTEMPTS_MAX:
+                raise
+            logger.info("ledger batch lost a race, retrying", extra={"attempt": attempt})
+            await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _rejected(result: OperationResult) -> bool:
+    return result.record is not None and result.record.status.value == "REJECTED" and not result.replayed
+
+
+class PostingPipeline:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        workers: int = 2,
+        batch_size_max: int = 1000,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        assert 1 <= workers <= 32 and 1 <= batch_size_max <= BATCH_OPERATIONS_MAX
+        self._pool = pool
+        self._workers = workers
+        self._batch_size_max = batch_size_max
+        self._clock = clock
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=QUEUE_DEPTH_MAX)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._work(), name=f"ledger-pipeline-{n}") for n in range(self._workers)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def submit(self, operation: Operation) -> OperationResult:
+        future: asyncio.Future[OperationResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(operation, future))
+        return await future
+
+    async def run_now(self, operations: Sequence[Operation], *, atomic: bool = False) -> list[OperationResult]:
+        """Apply a caller-formed batch (bulk API, a Kafka poll) as its own transaction(s)."""
+        if atomic:
+            return await execute_batch(self._pool, operations, clock=self._clock, atomic=True)
+        results: list[OperationResult] = []
+        for start in range(0, len(operations), self._batch_size_max):
+            chunk = operations[start : start + self._batch_size_max]
+            results.extend(await execute_batch(self._pool, chunk, clock=self._clock))
+        return results
+
+    async def _work(self) -> None:
+        while True:
+            first = await self._queue.get()
+            pending = [first]
+            while len(pending) < self._batch_size_max and not self._queue.empty():
+                pending.append(self._queue.get_nowait())
+            live = [item for item in pending if not item.future.cancelled()]
+            if not live:
+                continue
+            try:
+                results = await execute_batch(self._pool, [item.operation for item in live], clock=self._clock)
+            except Exception as error:
+                logger.exception("ledger batch failed")
+                for item in live:
+                    if not item.future.done():
+                        item.future.set_exception(error)
+                continue
+            for item, result in zip(live, results, strict=True):
+                if not item.future.done():
+                    item.future.set_result(result)

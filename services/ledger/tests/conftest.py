@@ -1,0 +1,50 @@
+"""Ledger test fixtures: a freshly migrated database and the app running against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest_asyncio
+
+from clearway.ledger.adapters.database import create_pool
+from clearway.ledger.config import LedgerSettings
+from clearway.ledger.main import create_app, run_migrations
+from clearway.platform.migrations import upgrade_database_async
+
+TEST_API_KEY = "ledger-test-admin-key"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ledger_database_url(make_database: Callable[[str], Awaitable[str]]) -> str:
+    url = await make_database("ledger")
+    from clearway.ledger.main import MIGRATIONS_DIR
+
+    await upgrade_database_async(MIGRATIONS_DIR, url)
+    assert run_migrations  # the same entrypoint `make run` uses
+    return url
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ledger_pool(ledger_database_url: str) -> AsyncIterator[object]:
+    pool = await create_pool(ledger_database_url, size_max=20)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ledger_client(ledger_database_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = LedgerSettings(
+        database_url=ledger_database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        dev_api_key=TEST_API_KEY,
+        log_json=False,
+        sweeper_interval_ms=100,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ledger", headers={"X-Blnk-Key": TEST_API_KEY}
+        ) as client:
+            yield client
