@@ -9,7 +9,6 @@ Shutdown order is services, broker, PostgreSQL; nothing is left running.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import time
@@ -17,13 +16,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import IO
-
-import psutil
 
 from clearway.devstack.broker import EmbeddedBroker
 from clearway.devstack.console import Console
 from clearway.devstack.databases import libpq_url, with_database
+from clearway.devstack.guards import (
+    AlreadyRunningError,
+    data_dir_lock,
+    pid_file,
+    record_children,
+    stop_stale_children,
+)
 from clearway.devstack.local_config import (
     DEFAULT_BROKER_PORT,
     DEFAULT_POSTGRES_PORT,
@@ -39,11 +42,6 @@ from clearway.devstack.stack import Platform, start_platform
 
 DATABASE_PREFIX = "clearway"
 _WATCH_INTERVAL_S = 0.5
-_STALE_STOP_TIMEOUT_S = 5.0
-
-
-class AlreadyRunningError(RuntimeError):
-    """Another `make run` / `make dev` holds this data directory."""
 
 
 @dataclass
@@ -61,66 +59,6 @@ class Infrastructure:
         finally:
             if self.postgres is not None:
                 self.postgres.stop()
-
-
-@contextlib.contextmanager
-def data_dir_lock(data_dir: Path) -> Iterator[None]:
-    """One orchestrator per data directory: a second `make run` fails fast instead of fighting."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock_file: IO[str] = (data_dir / "run.lock").open("a+")
-    try:
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock_file.seek(0)
-            raise AlreadyRunningError(
-                f"another Clearway stack (pid {lock_file.read().strip() or '?'}) is using {data_dir}"
-            ) from None
-        lock_file.seek(0)
-        lock_file.truncate()
-        lock_file.write(str(os.getpid()))
-        lock_file.flush()
-        yield
-    finally:
-        lock_file.close()
-
-
-def _pid_file(data_dir: Path) -> Path:
-    return data_dir / "children.pids"
-
-
-def record_children(data_dir: Path, pids: Sequence[int]) -> None:
-    """Remember our children (pid + start time) so a run after a hard crash can clean them up."""
-    lines = []
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            lines.append(f"{pid} {psutil.Process(pid).create_time()}")
-    _pid_file(data_dir).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def stop_stale_children(data_dir: Path) -> int:
-    """Stop children an earlier, crashed run left behind (same pid *and* start time). Returns the count."""
-    path = _pid_file(data_dir)
-    if not path.exists():
-        return 0
-    stale: list[psutil.Process] = []
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        parts = line.split()
-        if len(parts) != 2 or not parts[0].isdigit():
-            continue
-        with contextlib.suppress(psutil.Error, ValueError):
-            process = psutil.Process(int(parts[0]))
-            if abs(process.create_time() - float(parts[1])) < 0.01:
-                stale.append(process)
-    for process in stale:
-        with contextlib.suppress(psutil.Error):
-            process.terminate()
-    _, alive = psutil.wait_procs(stale, timeout=_STALE_STOP_TIMEOUT_S)
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    path.unlink(missing_ok=True)
-    return len(stale)
 
 
 def start_infrastructure(data_dir: Path, console: Console) -> Infrastructure:
@@ -279,7 +217,7 @@ def run(
                     platform.stop()
                 if infra is not None:
                     infra.stop()
-                _pid_file(data_dir).unlink(missing_ok=True)
+                pid_file(data_dir).unlink(missing_ok=True)
                 console.say("stopped")
     except AlreadyRunningError as error:
         console.say(str(error))
@@ -334,7 +272,7 @@ def up(data_dir: Path, *, console: Console | None = None) -> int:
                 _shield_shutdown()
                 if infra is not None:
                     infra.stop()
-                _pid_file(data_dir).unlink(missing_ok=True)
+                pid_file(data_dir).unlink(missing_ok=True)
                 console.say("stopped")
     except AlreadyRunningError as error:
         console.say(str(error))

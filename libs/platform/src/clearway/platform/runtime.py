@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -56,6 +57,12 @@ class ServiceRuntime:
 
     def subscribe(self, topic: str, group_id: str, handler: Handler) -> None:
         self.subscriptions.append(Subscription(topic, group_id, handler))
+
+    def install(self, app: Any) -> None:
+        """Expose the runtime to routes and platform middleware (idempotency reads `engine`)."""
+        app.state.runtime = self
+        app.state.engine = self.engine
+        app.state.session_factory = self.session_factory
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         return {

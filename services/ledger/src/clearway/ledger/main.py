@@ -53,7 +53,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         await pipeline.start()
         app.state.ledger_pool = pool
         app.state.pipeline = pipeline
-        app.state.runtime = runtime
+        runtime.install(app)
         for topic, group_id, handler in consumers.subscriptions(pipeline):
             runtime.subscribe(topic, group_id, handler)
         await runtime.start()

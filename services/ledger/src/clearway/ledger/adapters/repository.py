@@ -11,6 +11,7 @@ import orjson
 
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.distribution import Leg
+from clearway.ledger.domain.monitors import Monitor
 from clearway.ledger.domain.posting import EntryLine, Hold, Status
 from clearway.ledger.domain.transactions import TransactionRecord
 
@@ -371,6 +372,28 @@ class LedgerRepository:
         )
         return [row["transaction_id"] for row in rows]
 
+    # ---- monitors -----------------------------------------------------------------------
+
+    async def monitors_for(self, balance_ids: Sequence[str]) -> list[Monitor]:
+        if not balance_ids:
+            return []
+        rows = await self.connection.fetch(
+            """SELECT monitor_id, balance_id, field, operator, value_minor, is_triggered
+               FROM balance_monitors WHERE balance_id = ANY($1::text[])""",
+            list(balance_ids),
+        )
+        return [Monitor(**dict(row)) for row in rows]
+
+    async def set_monitor_states(self, states: Sequence[tuple[str, bool]]) -> None:
+        if states:
+            await self.connection.execute(
+                """UPDATE balance_monitors m SET is_triggered = v.triggered
+                   FROM unnest($1::text[], $2::boolean[]) AS v(monitor_id, triggered)
+                   WHERE m.monitor_id = v.monitor_id""",
+                [monitor_id for monitor_id, _ in states],
+                [triggered for _, triggered in states],
+            )
+
     # ---- outbox -------------------------------------------------------------------------
 
     async def insert_outbox(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -410,9 +433,10 @@ class CatalogRepository:
         return await self.connection.fetchrow("SELECT * FROM ledgers WHERE ledger_id = $1", ledger_id)
 
     async def list_ledgers(self, limit: int, offset: int) -> list[asyncpg.Record]:
-        return await self.connection.fetch(
+        rows: list[asyncpg.Record] = await self.connection.fetch(
             "SELECT * FROM ledgers ORDER BY created_at, ledger_id LIMIT $1 OFFSET $2", limit, offset
         )
+        return rows
 
     async def insert_identity(
         self, identity_id: str, identity_type: str | None, attributes: dict[str, Any], meta_data: dict[str, Any]
@@ -430,9 +454,10 @@ class CatalogRepository:
         return await self.connection.fetchrow("SELECT * FROM identities WHERE identity_id = $1", identity_id)
 
     async def list_identities(self, limit: int, offset: int) -> list[asyncpg.Record]:
-        return await self.connection.fetch(
+        rows: list[asyncpg.Record] = await self.connection.fetch(
             "SELECT * FROM identities ORDER BY created_at, identity_id LIMIT $1 OFFSET $2", limit, offset
         )
+        return rows
 
     async def insert_balance(
         self,
@@ -492,7 +517,7 @@ class CatalogRepository:
     async def list_balances(
         self, *, ledger_id: str | None, identity_id: str | None, currency: str | None, limit: int, offset: int
     ) -> list[asyncpg.Record]:
-        return await self.connection.fetch(
+        rows: list[asyncpg.Record] = await self.connection.fetch(
             f"""
             SELECT {BALANCE_SELECT} FROM balances
             WHERE ($1::text IS NULL OR ledger_id = $1) AND ($2::text IS NULL OR identity_id = $2)
@@ -505,6 +530,7 @@ class CatalogRepository:
             limit,
             offset,
         )
+        return rows
 
     async def balance_totals_at(self, balance_id: str, at: datetime) -> asyncpg.Record:
         """Recompute a balance from its entries up to `at` (historical balance)."""
@@ -547,9 +573,10 @@ class CatalogRepository:
         return await self.connection.fetchrow("SELECT * FROM balance_monitors WHERE monitor_id = $1", monitor_id)
 
     async def list_monitors(self, limit: int, offset: int) -> list[asyncpg.Record]:
-        return await self.connection.fetch(
+        rows: list[asyncpg.Record] = await self.connection.fetch(
             "SELECT * FROM balance_monitors ORDER BY created_at, monitor_id LIMIT $1 OFFSET $2", limit, offset
         )
+        return rows
 
     async def search_transactions(
         self,

@@ -25,6 +25,7 @@ from clearway.ledger.domain.errors import (
     ReferenceConflict,
     StateConflict,
 )
+from clearway.ledger.domain.monitors import crossings, field_value
 from clearway.ledger.domain.posting import (
     EntryLine,
     Hold,
@@ -36,7 +37,7 @@ from clearway.ledger.domain.posting import (
     void_hold,
 )
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest, is_internal_identifier
-from clearway.ledger.service.events import outbox_row, topic_for, transaction_payload
+from clearway.ledger.service.events import monitor_payload, outbox_row, topic_for, transaction_payload
 from clearway.ledger.service.operations import (
     ApplyScheduled,
     CommitHold,
@@ -446,7 +447,31 @@ class BatchExecutor:
         await self.repository.save_holds(
             [hold for hold_id, hold in writes.changed_holds.items() if hold_id in new_hold_ids]
         )
+        await self._check_monitors()
         await self.repository.insert_outbox(writes.outbox)
+
+    async def _check_monitors(self) -> None:
+        touched = [balance_id for balance_id, state in self.balances.items() if state.touched]
+        changed = crossings(await self.repository.monitors_for(touched), self.balances)
+        await self.repository.set_monitor_states([(monitor.monitor_id, fired) for monitor, fired in changed])
+        for monitor, fired in changed:
+            if fired:
+                state = self.balances[monitor.balance_id]
+                payload = monitor_payload(
+                    monitor_id=monitor.monitor_id,
+                    balance_id=monitor.balance_id,
+                    currency=state.currency,
+                    field=monitor.field,
+                    operator=monitor.operator,
+                    value_minor=monitor.value_minor,
+                    observed_value_minor=field_value(state, monitor.field),
+                    occurred_at=self.now,
+                )
+                self.writes.outbox.append(
+                    outbox_row(
+                        "ledger.balance.monitor_triggered", monitor.balance_id, payload, monitor.monitor_id, self.now
+                    )
+                )
 
 
 def _leg_documents(

@@ -35,8 +35,8 @@ def transaction_payload(record: TransactionRecord, occurred_at: datetime) -> dic
         "currency": record.currency,
         "source": record.source,
         "destination": record.destination,
-        "sources": record.sources,
-        "destinations": record.destinations,
+        "sources": _distributions(record.sources) if record.source is None else None,
+        "destinations": _distributions(record.destinations) if record.destination is None else None,
         "meta_data": record.meta_data,
         "rejection_reason": record.rejection_reason,
         "occurred_at": occurred_at.isoformat(),
@@ -57,3 +57,36 @@ def outbox_row(topic: str, key: str, payload: dict[str, Any], subject: str, now:
         "datacontenttype": "application/json",
     }
     return (event_id, topic, key, topic, headers, payload, now)
+
+
+def _distributions(legs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "identifier": leg.get("identifier", leg["balance_id"]),
+            "distribution": leg.get("distribution", str(leg["amount_minor"])),
+            "balance_id": leg["balance_id"],
+            "amount_minor": leg["amount_minor"],
+        }
+        for leg in legs or []
+    ]
+
+
+def monitor_payload(
+    *,
+    monitor_id: str,
+    balance_id: str,
+    currency: str,
+    field: str,
+    operator: str,
+    value_minor: int,
+    observed_value_minor: int,
+    occurred_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "monitor_id": monitor_id,
+        "balance_id": balance_id,
+        "currency": currency,
+        "condition": {"field": field, "operator": "=" if operator == "==" else operator, "value_minor": value_minor},
+        "observed_value_minor": observed_value_minor,
+        "occurred_at": occurred_at.isoformat(),
+    }

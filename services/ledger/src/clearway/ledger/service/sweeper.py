@@ -13,7 +13,7 @@ import logging
 import asyncpg
 
 from clearway.ledger.adapters.repository import LedgerRepository
-from clearway.ledger.service.operations import ApplyScheduled, VoidHold
+from clearway.ledger.service.operations import ApplyScheduled, Operation, VoidHold
 from clearway.ledger.service.pipeline import PostingPipeline, utc_now
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ async def sweep_once(pool: asyncpg.Pool, pipeline: PostingPipeline, *, batch_siz
         repository = LedgerRepository(connection)
         expired = await repository.expired_holds(now, batch_size_max)
         due = await repository.due_scheduled(now, batch_size_max)
-    operations = [VoidHold(transaction_id, reason="expired") for transaction_id in expired]
+    operations: list[Operation] = [VoidHold(transaction_id, reason="expired") for transaction_id in expired]
     operations += [ApplyScheduled(transaction_id) for transaction_id in due]
     if not operations:
         return 0

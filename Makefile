@@ -1,0 +1,60 @@
+# Clearway: two commands matter. `make run` starts the platform; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+SERVICE ?= ledger
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger asyncapi schemas clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+install:  ## install uv (with pip) if missing, then the locked workspace
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.5"
+	@$(UV) sync --all-packages --frozen --quiet
+
+run: install  ## start PostgreSQL, the broker and all five services on the embedded stack (Ctrl-C stops all)
+	@$(UV) run --frozen python -m clearway.devstack run
+
+dev: install  ## start only PostgreSQL + broker (prints the env to run one service with `make serve SERVICE=...`)
+	@$(UV) run --frozen python -m clearway.devstack up
+
+serve: install  ## run one service in the foreground against `make dev`'s infrastructure: make serve SERVICE=ledger
+	@$(UV) run --frozen python -m clearway.$(SERVICE).main migrate
+	@$(UV) run --frozen python -m clearway.$(SERVICE).main serve
+
+test: install lint  ## lint, type-check and run the whole suite (unit, integration, end-to-end)
+	@$(UV) run --frozen pytest -q -p no:cacheprovider
+
+test-fast: install  ## unit tests only (no infrastructure)
+	@$(UV) run --frozen pytest -q -p no:cacheprovider -m "not integration and not e2e" --ignore-glob='*/integration/*' --ignore-glob='tests/e2e/*'
+
+lint: install  ## ruff (lint + format check) and mypy (strict on libs)
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check . >/dev/null || ($(UV) run --frozen ruff format --check . ; exit 1)
+	@$(UV) run --frozen mypy
+
+format: install
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+
+demo: install  ## drive the seed flows against a running platform (`make run` in another terminal)
+	@$(UV) run --frozen python -m tests.e2e.demo
+
+verify-ledger: install  ## recompute every ledger balance from its entries; exit 1 on any difference
+	@$(UV) run --frozen python -m clearway.ledger.verify
+
+bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-results/ledger.json)
+	@$(UV) run --frozen python -m clearway.ledger.bench
+
+asyncapi: install  ## write each service's AsyncAPI document to docs/asyncapi/
+	@mkdir -p docs/asyncapi
+	@for s in ledger authorization funding payout reconciliation; do \
+	  $(UV) run --frozen python -m clearway.contracts.asyncapi --service $$s --out docs/asyncapi/$$s.json; done
+
+schemas: install  ## re-export the committed event JSON Schemas (additive changes only!)
+	@$(UV) run --frozen python -m clearway.contracts.schemas --write libs/contracts/schemas
+
+clean:
+	rm -rf .clearway bench-results .pytest_cache .mypy_cache .ruff_cache
