@@ -52,9 +52,7 @@ def runner_for(bootstrap_servers: str, **overrides: int) -> ConsumerRunner:
 async def send(producer: AIOKafkaProducer, topic: str, name: str, *, event_id: str | None = None) -> str:
     event_id = event_id or f"evt_{name}_{uuid.uuid4().hex[:6]}"
     attributes = {"id": event_id, "type": topic, "source": "test", "specversion": "1.0"}
-    await producer.send_and_wait(
-        topic, orjson.dumps({"name": name}), key=b"acc_1", headers=encode_headers(attributes)
-    )
+    await producer.send_and_wait(topic, orjson.dumps({"name": name}), key=b"acc_1", headers=encode_headers(attributes))
     return event_id
 
 

@@ -108,9 +108,7 @@ async def add_events(
 
 async def unpublished(engine: AsyncEngine) -> int:
     async with engine.connect() as connection:
-        count = await connection.scalar(
-            select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-        )
+        count = await connection.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
     return int(count or 0)
 
 
@@ -336,9 +334,7 @@ async def test_alembic_upgrade_creates_platform_tables_from_inside_the_loop(
     tmp_path: Path, postgres_server_url: str, make_database: Callable[[str], Awaitable[str]]
 ) -> None:
     (tmp_path / "versions").mkdir()
-    (tmp_path / "env.py").write_text(
-        "from clearway.platform.migrations import run_alembic_env\nrun_alembic_env()\n"
-    )
+    (tmp_path / "env.py").write_text("from clearway.platform.migrations import run_alembic_env\nrun_alembic_env()\n")
     (tmp_path / "script.py.mako").write_text("")
     (tmp_path / "versions" / "0001_platform.py").write_text(
         "from alembic import op\n"

@@ -3,8 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import orjson
 import pytest
 
-from clearway.platform.consumer import deterministic_event_id, parse_event
-from clearway.platform.consumer import UndecodableMessageError
+from clearway.platform.consumer import UndecodableMessageError, deterministic_event_id, parse_event
 from clearway.platform.kafka import decode_headers, dlq_topic, encode_headers, encode_key, encode_value
 from clearway.platform.outbox import build_cloudevent_attributes
 
@@ -118,9 +117,7 @@ def test_event_without_attributes_gets_a_deterministic_id() -> None:
 
 
 def test_malformed_time_is_dropped() -> None:
-    event = parse_event(
-        topic="t", partition=0, offset=0, key=None, value=b"{}", headers=[("ce_time", b"yesterday")]
-    )
+    event = parse_event(topic="t", partition=0, offset=0, key=None, value=b"{}", headers=[("ce_time", b"yesterday")])
     assert event.time is None
 
 

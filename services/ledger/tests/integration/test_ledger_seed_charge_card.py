@@ -282,13 +282,29 @@ async def test_balance_monitor_fires_once_when_crossed(ledger_client: httpx.Asyn
     client = ledger_client
     ledger = await post(client, "/ledgers", {"name": "Monitored"})
     wallet = await post(client, "/balances", {"ledger_id": ledger["ledger_id"], "currency": "USD"})
-    monitor = await post(client, "/balance-monitors", {
-        "balance_id": wallet["balance_id"], "description": "over 100",
-        "condition": {"field": "balance", "operator": ">", "value": 100, "precision": 100}})
+    monitor = await post(
+        client,
+        "/balance-monitors",
+        {
+            "balance_id": wallet["balance_id"],
+            "description": "over 100",
+            "condition": {"field": "balance", "operator": ">", "value": 100, "precision": 100},
+        },
+    )
     for _ in range(3):
-        await post(client, "/transactions", {"amount": 60, "precision": 100, "currency": "USD", "reference": ref("top"),
-                                             "source": "@World-USD", "destination": wallet["balance_id"],
-                                             "allow_overdraft": True})
+        await post(
+            client,
+            "/transactions",
+            {
+                "amount": 60,
+                "precision": 100,
+                "currency": "USD",
+                "reference": ref("top"),
+                "source": "@World-USD",
+                "destination": wallet["balance_id"],
+                "allow_overdraft": True,
+            },
+        )
     async with ledger_pool.acquire() as connection:  # type: ignore[attr-defined]
         fired = await connection.fetchval(
             "SELECT count(*) FROM outbox WHERE topic = 'ledger.balance.monitor_triggered' AND payload->>'monitor_id' = $1",
@@ -302,8 +318,14 @@ async def test_reference_replay_and_conflict(ledger_client: httpx.AsyncClient) -
     client = ledger_client
     ledger = await post(client, "/ledgers", {"name": "Replay"})
     wallet = await post(client, "/balances", {"ledger_id": ledger["ledger_id"], "currency": "EUR"})
-    body = {"amount": 10, "currency": "EUR", "reference": ref("once"), "source": "@World-EUR",
-            "destination": wallet["balance_id"], "allow_overdraft": True}
+    body = {
+        "amount": 10,
+        "currency": "EUR",
+        "reference": ref("once"),
+        "source": "@World-EUR",
+        "destination": wallet["balance_id"],
+        "allow_overdraft": True,
+    }
     first = await post(client, "/transactions", body)
     again = await client.post("/transactions", json=body)
     assert again.status_code == 200 and again.json()["transaction_id"] == first["transaction_id"]
@@ -339,15 +361,42 @@ async def test_partial_commits_and_void_of_remainder(ledger_client: httpx.AsyncC
     client = ledger_client
     ledger = await post(client, "/ledgers", {"name": "Holds"})
     wallet = await post(client, "/balances", {"ledger_id": ledger["ledger_id"], "currency": "USD"})
-    await post(client, "/transactions", {"amount": 100, "currency": "USD", "reference": ref("fund"),
-                                         "source": "@World-USD", "destination": wallet["balance_id"],
-                                         "allow_overdraft": True})
-    hold = await post(client, "/transactions", {"amount": 80, "currency": "USD", "reference": ref("hold"),
-                                                "source": wallet["balance_id"], "destination": "@Merchant-USD",
-                                                "inflight": True})
+    await post(
+        client,
+        "/transactions",
+        {
+            "amount": 100,
+            "currency": "USD",
+            "reference": ref("fund"),
+            "source": "@World-USD",
+            "destination": wallet["balance_id"],
+            "allow_overdraft": True,
+        },
+    )
+    hold = await post(
+        client,
+        "/transactions",
+        {
+            "amount": 80,
+            "currency": "USD",
+            "reference": ref("hold"),
+            "source": wallet["balance_id"],
+            "destination": "@Merchant-USD",
+            "inflight": True,
+        },
+    )
     assert (await balance(client, wallet["balance_id"]))["inflight_debit_balance"] == 8000
-    too_much = await post(client, "/transactions", {"amount": 30, "currency": "USD", "reference": ref("spend"),
-                                                    "source": wallet["balance_id"], "destination": "@Merchant-USD"})
+    too_much = await post(
+        client,
+        "/transactions",
+        {
+            "amount": 30,
+            "currency": "USD",
+            "reference": ref("spend"),
+            "source": wallet["balance_id"],
+            "destination": "@Merchant-USD",
+        },
+    )
     assert too_much["status"] == "REJECTED"
     path = f"/transactions/inflight/{hold['transaction_id']}"
     assert (await client.put(path, json={"status": "commit", "amount": 30})).status_code == 200

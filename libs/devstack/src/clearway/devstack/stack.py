@@ -254,6 +254,8 @@ def start_platform(
             owned_broker.stop()
         if owned_postgres is not None:
             owned_postgres.stop()
+            if owns_work_dir:
+                shutil.rmtree(owned_postgres.data_dir, ignore_errors=True)
         raise
 
 

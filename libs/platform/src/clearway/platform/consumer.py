@@ -23,10 +23,11 @@ from typing import Any, Protocol
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from prometheus_client import Counter
+
 from clearway.platform.context import causation_id_var, correlation_id_var
 from clearway.platform.kafka import CLOUDEVENTS_HEADER_PREFIX, KafkaHeaders, decode_headers, dlq_topic
 from clearway.platform.settings import ServiceSettings
-from prometheus_client import Counter
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ class IncomingEvent:
 
 
 Handler = Callable[[IncomingEvent], Awaitable[None]]
+# Handles every record of one poll at once (one database transaction for many messages). It must be
+# idempotent per event: when it fails, the same events are replayed one by one through the usual
+# retry and dead-letter path, so one poison message cannot hold back the others.
+BatchHandler = Callable[[Sequence[IncomingEvent]], Awaitable[None]]
 
 
 class UndecodableMessageError(ValueError):
@@ -191,9 +196,7 @@ class RetryPolicy:
 
     def worst_case_ms(self) -> int:
         """Longest time one record can spend in back-off before it is dead-lettered."""
-        return sum(
-            retry_backoff_ms(n, self.backoff_ms, self.backoff_ms_max) for n in range(1, self.attempts_max)
-        )
+        return sum(retry_backoff_ms(n, self.backoff_ms, self.backoff_ms_max) for n in range(1, self.attempts_max))
 
 
 class RecordProcessor:
@@ -266,6 +269,7 @@ class RecordProcessor:
 class _Group:
     group_id: str
     handlers: dict[str, Handler] = field(default_factory=dict)
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
 
 
@@ -299,6 +303,7 @@ class ConsumerRunner:
         assert retry_budget_ms < max_poll_interval_ms, "retry budget exceeds max_poll_interval_ms"
         self._fetch_records_max = max(1, min(fetch_records_max, max_poll_interval_ms // retry_budget_ms))
         self._groups: dict[str, _Group] = {}
+        self._batch_records_max = 0
         self._enable_idempotence = enable_idempotence
         # aiokafka clients bind to the running loop when built, so they are built in start().
         self._producer: AIOKafkaProducer | None = None
@@ -324,6 +329,13 @@ class ConsumerRunner:
         group = self._groups.setdefault(group_id, _Group(group_id))
         assert topic not in group.handlers, f"{group_id} already handles {topic}"
         group.handlers[topic] = handler
+
+    def add_batch(self, topic: str, group_id: str, handler: BatchHandler, *, records_max: int = 1_000) -> None:
+        """Subscribe a batch handler; falls back to one record at a time when a batch fails."""
+        assert 1 <= records_max <= 10_000
+        self.add(topic, group_id, lambda event: handler([event]))
+        self._groups[group_id].batch_handlers[topic] = handler
+        self._batch_records_max = max(self._batch_records_max, records_max)
 
     async def start(self) -> None:
         assert not self._started, "start() called twice"
@@ -392,9 +404,13 @@ class ConsumerRunner:
         handled: dict[TopicPartition, int] = {}
         try:
             while not self._stopping.is_set():
-                batches = await consumer.getmany(
-                    timeout_ms=POLL_TIMEOUT_MS, max_records=self._fetch_records_max
-                )
+                batches = await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=self._poll_records_max(group))
+                for topic, handler in group.batch_handlers.items():
+                    partitions = [partition for partition in batches if partition.topic == topic]
+                    records = [record for partition in partitions for record in batches[partition]]
+                    if records and await self._handle_batch(group.group_id, handler, records):
+                        for partition in partitions:
+                            handled[partition] = batches.pop(partition)[-1].offset + 1
                 for partition, records in batches.items():
                     for record in records:
                         if self._stopping.is_set():
@@ -411,6 +427,27 @@ class ConsumerRunner:
             with contextlib.suppress(Exception):
                 await self._commit(consumer, handled)
             await consumer.stop()
+
+    def _poll_records_max(self, group: _Group) -> int:
+        return (
+            max(self._fetch_records_max, self._batch_records_max) if group.batch_handlers else self._fetch_records_max
+        )
+
+    async def _handle_batch(
+        self, group_id: str, handler: BatchHandler, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> bool:
+        """True when the whole partition batch was handled in one call; False: replay one by one."""
+        try:
+            events = [parse_record(record) for record in records]
+        except UndecodableMessageError:
+            return False
+        try:
+            await handler(events)
+        except Exception:
+            logger.warning("batch of %d failed; replaying one record at a time", len(events), exc_info=True)
+            return False
+        MESSAGES_CONSUMED.labels(records[0].topic, group_id, Outcome.PROCESSED.value).inc(len(events))
+        return True
 
     async def _commit(self, consumer: AIOKafkaConsumer, handled: dict[TopicPartition, int]) -> None:
         if not handled:

@@ -7,9 +7,10 @@ uncommitted insert, then finds it) and skips its work, so the effects happen onc
 
 from __future__ import annotations
 
-from clearway.platform.tables import inbox
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearway.platform.tables import inbox
 
 
 async def record_once(session: AsyncSession, consumer: str, event_id: str, topic: str) -> bool:

@@ -15,6 +15,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+
 from clearway.platform.outbox import OutboxMessage
 from clearway.platform.settings import ServiceSettings
 

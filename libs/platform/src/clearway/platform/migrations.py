@@ -17,11 +17,12 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.operations import Operations
-from clearway.platform.tables import platform_metadata
 from sqlalchemy import MetaData, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+
+from clearway.platform.tables import platform_metadata
 
 # Platform modules that register tables on `platform_metadata` when imported.
 OPTIONAL_TABLE_MODULES = ("clearway.platform.idempotency",)

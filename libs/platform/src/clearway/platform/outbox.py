@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from clearway.platform.context import current_causation_id, current_correlation_id
-from clearway.platform.ids import new_id
-from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearway.platform.context import current_causation_id, current_correlation_id
+from clearway.platform.ids import new_id
+from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
 CLOUDEVENTS_SPEC_VERSION = "1.0"
 EVENT_ID_PREFIX = "evt"

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
-from clearway.platform.outbox import OutboxMessage
-from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from clearway.platform.outbox import OutboxMessage
+from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
 logger = logging.getLogger(__name__)
 

@@ -15,15 +15,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from clearway.platform.migrations import asyncpg_url
-from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from clearway.platform.migrations import asyncpg_url
+from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
-def _conditions(
-    *, since_id: int | None, event_id: str | None, topic: str | None
-) -> list[ColumnElement[bool]]:
+
+def _conditions(*, since_id: int | None, event_id: str | None, topic: str | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [outbox.c.published_at.is_not(None)]
     if since_id is not None:
         conditions.append(outbox.c.id >= since_id)
@@ -56,9 +55,7 @@ async def replay_events(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m clearway.platform.replay", description="Re-publish outbox events."
-    )
+    parser = argparse.ArgumentParser(prog="python -m clearway.platform.replay", description="Re-publish outbox events.")
     parser.add_argument("--database-url", default=os.environ.get("CLEARWAY_DATABASE_URL"))
     parser.add_argument("--since-id", type=int, help="replay rows with outbox id >= this")
     parser.add_argument("--event-id", help="replay the event with this id")

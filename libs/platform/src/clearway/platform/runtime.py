@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from clearway.platform.consumer import ConsumerRunner, Handler
+from clearway.platform.consumer import BatchHandler, ConsumerRunner, Handler
 from clearway.platform.db import create_engine, create_session_factory
 from clearway.platform.health import ReadinessCheck, database_check, kafka_check
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
@@ -33,7 +33,8 @@ TOPIC_CREATION_ATTEMPTS_MAX = 10
 class Subscription:
     topic: str
     group_id: str
-    handler: Handler
+    handler: Handler | None = None
+    batch_handler: BatchHandler | None = None
 
 
 @dataclass
@@ -56,7 +57,10 @@ class ServiceRuntime:
         self.session_factory = create_session_factory(self.engine)
 
     def subscribe(self, topic: str, group_id: str, handler: Handler) -> None:
-        self.subscriptions.append(Subscription(topic, group_id, handler))
+        self.subscriptions.append(Subscription(topic, group_id, handler=handler))
+
+    def subscribe_batch(self, topic: str, group_id: str, handler: BatchHandler) -> None:
+        self.subscriptions.append(Subscription(topic, group_id, batch_handler=handler))
 
     def install(self, app: Any) -> None:
         """Expose the runtime to routes and platform middleware (idempotency reads `engine`)."""
@@ -85,7 +89,11 @@ class ServiceRuntime:
         if self.subscriptions:
             self.consumers = ConsumerRunner.from_settings(self.settings)
             for subscription in self.subscriptions:
-                self.consumers.add(subscription.topic, subscription.group_id, subscription.handler)
+                if subscription.batch_handler is not None:
+                    self.consumers.add_batch(subscription.topic, subscription.group_id, subscription.batch_handler)
+                else:
+                    assert subscription.handler is not None
+                    self.consumers.add(subscription.topic, subscription.group_id, subscription.handler)
             await self.consumers.start()
         logger.info("service runtime started", extra={"service": self.settings.service_name})
 

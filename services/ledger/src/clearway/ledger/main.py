@@ -14,7 +14,7 @@ from clearway.contracts.catalogue import topics_for_service
 from clearway.ledger.adapters.database import create_pool
 from clearway.ledger.config import LedgerSettings
 from clearway.ledger.domain.errors import LedgerError
-from clearway.ledger.entrypoints import consumers, http_accounts, http_transactions
+from clearway.ledger.entrypoints import consumers, http_accounts, http_schema, http_transactions
 from clearway.ledger.entrypoints.dependencies import as_problem
 from clearway.ledger.service.pipeline import PostingPipeline
 from clearway.ledger.service.sweeper import run_sweeper
@@ -54,8 +54,10 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         app.state.ledger_pool = pool
         app.state.pipeline = pipeline
         runtime.install(app)
-        for topic, group_id, handler in consumers.subscriptions(pipeline):
+        for topic, group_id, handler in consumers.subscriptions(pipeline, pool):
             runtime.subscribe(topic, group_id, handler)
+        for topic, group_id, batch_handler in consumers.batch_subscriptions(pipeline):
+            runtime.subscribe_batch(topic, group_id, batch_handler)
         await runtime.start()
         sweeper = asyncio.create_task(
             run_sweeper(
@@ -77,7 +79,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         settings=settings,
         title="Clearway Ledger",
         version="0.1.0",
-        routers=[http_accounts.router, http_transactions.router],
+        routers=[http_accounts.router, http_transactions.router, http_schema.router],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),
     )

@@ -9,6 +9,7 @@ a false difference).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import asyncpg
 
@@ -170,10 +171,9 @@ async def connect(database_url: str) -> asyncpg.Connection:
     return await asyncpg.connect(asyncpg_dsn(database_url))
 
 
-def _exact(value: object) -> int:
-    """Sums come back as numeric (no overflow); any fraction is itself a difference worth seeing."""
-    as_int = int(value)  # type: ignore[call-overload]
-    return as_int if as_int == value else round(value)  # type: ignore[call-overload]
+def _minor(value: Decimal | int | None) -> int:
+    """Sums come back as numeric so they cannot overflow; callers compare before converting."""
+    return int(value or 0)
 
 
 class VerificationRepository:
@@ -188,7 +188,11 @@ class VerificationRepository:
         rows = await self.connection.fetch(BUCKET_TOTALS_SQL)
         return [
             BucketTotal(
-                row["currency"], row["bucket"], _exact(row["debit_minor"]), _exact(row["credit_minor"]), row["entry_count"]
+                row["currency"],
+                row["bucket"],
+                _minor(row["debit_minor"]),
+                _minor(row["credit_minor"]),
+                row["entry_count"],
             )
             for row in rows
         ]
@@ -199,9 +203,7 @@ class VerificationRepository:
         for row in await self.connection.fetch(BALANCE_DIFFERENCES_SQL, limit):
             for column in ENTRY_SUMS:
                 differences += _difference(row, column, "entries", row[f"stored_{column}"], row[f"expected_{column}"])
-            differences += _difference(
-                row, "balance", "credit - debit", row["stored_balance"], row["expected_balance"]
-            )
+            differences += _difference(row, "balance", "credit - debit", row["stored_balance"], row["expected_balance"])
             differences += _difference(
                 row,
                 "inflight_balance",
@@ -231,7 +233,7 @@ class VerificationRepository:
 
 
 def _difference(
-    row: asyncpg.Record, column: str, basis: str, stored: object, expected: object
+    row: asyncpg.Record, column: str, basis: str, stored: Decimal | int, expected: Decimal | int
 ) -> list[ColumnDifference]:
     if stored == expected:
         return []
@@ -241,7 +243,7 @@ def _difference(
             currency=row["currency"],
             column=column,
             basis=basis,
-            stored_minor=_exact(stored),
-            expected_minor=_exact(expected),
+            stored_minor=_minor(stored),
+            expected_minor=_minor(expected),
         )
     ]

@@ -9,11 +9,14 @@ and announced on `ledger.transaction.rejected` like any other.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
-from clearway.contracts.events.commands import LedgerTransactionRequested
+import asyncpg
+
+from clearway.contracts.events.commands import LedgerEntryRequested, LedgerTransactionRequested
 from clearway.ledger.domain.transactions import TransferRequest
+from clearway.ledger.service.entries import EntryRequest, post_entry
 from clearway.ledger.service.operations import Transfer
 from clearway.ledger.service.pipeline import PostingPipeline
 from clearway.ledger.service.transfers import build_transfer_request, currency_precision
@@ -46,14 +49,54 @@ def transfer_from_command(command: LedgerTransactionRequested) -> TransferReques
     )
 
 
-def transaction_requested_handler(pipeline: PostingPipeline) -> Callable[[IncomingEvent], Awaitable[None]]:
+def entry_requested_handler(
+    pool: asyncpg.Pool, pipeline: PostingPipeline
+) -> Callable[[IncomingEvent], Awaitable[None]]:
+    """`ledger.entry.requested`: the ik makes a redelivery a replay. The command carries no currency
+    field, so lines whose account has none take `parameters["currency"]`; a command can never
+    reconcile (it has no external transaction), so one moving a linked account is refused.
+    """
+
     async def handle(event: IncomingEvent) -> None:
-        command = LedgerTransactionRequested.model_validate(event.payload)
-        result = await pipeline.submit(Transfer(transfer_from_command(command)))
-        result.unwrap()
+        command = LedgerEntryRequested.model_validate(event.payload)
+        request = EntryRequest(
+            ledger_id=command.ledger_id,
+            entry_type=command.entry_type,
+            ik=command.ik,
+            parameters=dict(command.parameters),
+            description=command.description or "",
+        )
+        await post_entry(pool, pipeline, request)
 
     return handle
 
 
-def subscriptions(pipeline: PostingPipeline) -> list[tuple[str, str, Callable[[IncomingEvent], Awaitable[None]]]]:
-    return [("ledger.transaction.requested", COMMANDS_GROUP_ID, transaction_requested_handler(pipeline))]
+def subscriptions(
+    pipeline: PostingPipeline, pool: asyncpg.Pool
+) -> list[tuple[str, str, Callable[[IncomingEvent], Awaitable[None]]]]:
+    return [
+        ("ledger.entry.requested", COMMANDS_GROUP_ID, entry_requested_handler(pool, pipeline)),
+    ]
+
+
+def transaction_requested_batch_handler(
+    pipeline: PostingPipeline,
+) -> Callable[[Sequence[IncomingEvent]], Awaitable[None]]:
+    """A whole poll of transaction commands as group-committed batches (the Kafka fast path).
+    When a batch fails, the runner replays its commands one at a time (retries, then `.dlq`)."""
+
+    async def handle(events: Sequence[IncomingEvent]) -> None:
+        operations = [
+            Transfer(transfer_from_command(LedgerTransactionRequested.model_validate(event.payload)))
+            for event in events
+        ]
+        for result in await pipeline.run_now(operations):
+            result.unwrap()
+
+    return handle
+
+
+def batch_subscriptions(
+    pipeline: PostingPipeline,
+) -> list[tuple[str, str, Callable[[Sequence[IncomingEvent]], Awaitable[None]]]]:
+    return [("ledger.transaction.requested", COMMANDS_GROUP_ID, transaction_requested_batch_handler(pipeline))]

@@ -16,6 +16,7 @@ from typing import Any
 from clearway.ledger.adapters.repository import LedgerRepository
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.distribution import Leg, split_amount
+from clearway.ledger.domain.entry_rules import IkReused
 from clearway.ledger.domain.errors import (
     AlreadyRefunded,
     HoldExceeded,
@@ -37,12 +38,14 @@ from clearway.ledger.domain.posting import (
     void_hold,
 )
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest, is_internal_identifier
+from clearway.ledger.service.entry_batch import EntryPoster, is_entry_transaction
 from clearway.ledger.service.events import monitor_payload, outbox_row, topic_for, transaction_payload
 from clearway.ledger.service.operations import (
     ApplyScheduled,
     CommitHold,
     Operation,
     OperationResult,
+    PostEntry,
     Refund,
     Transfer,
     VoidHold,
@@ -71,6 +74,8 @@ class BatchExecutor:
         self.by_reference: dict[str, TransactionRecord] = {}
         self.by_id: dict[str, TransactionRecord] = {}
         self.internal_ids: dict[tuple[str, str], str] = {}
+        # Schema entries (PostEntry): accounts by path, conditions, ledger_entries rows.
+        self.entries = EntryPoster(repository.connection, now=now, new_id=new_id)
 
     # ---- loading ------------------------------------------------------------------------
 
@@ -79,7 +84,7 @@ class BatchExecutor:
         references += [
             op.reference for op in operations if not isinstance(op, Transfer | ApplyScheduled) and op.reference
         ]
-        target_ids = [op.transaction_id for op in operations if not isinstance(op, Transfer)]
+        target_ids = [op.transaction_id for op in operations if not isinstance(op, Transfer | PostEntry)]
         self.by_id = await self.repository.transactions_by_id(target_ids)
         references += [f"{record.reference}:refund" for record in self.by_id.values()]
         references += [f"{record.reference}:scheduled" for record in self.by_id.values()]
@@ -108,6 +113,10 @@ class BatchExecutor:
                 sorted(wanted_internal), precisions, new_ids
             )
             balance_ids.update(self.internal_ids.values())
+        # Entry accounts are got-or-created here, before any balance is locked (same lock order).
+        new_entries = [op for op in operations if isinstance(op, PostEntry) and op.reference not in self.by_reference]
+        if new_entries:
+            balance_ids.update(await self.entries.load(new_entries))
         self.balances = await self.repository.lock_balances(balance_ids)
 
     # ---- running ------------------------------------------------------------------------
@@ -133,7 +142,23 @@ class BatchExecutor:
             return self._void(op)
         if isinstance(op, Refund):
             return self._refund(op)
+        if isinstance(op, PostEntry):
+            return self._post_entry(op)
         return self._apply_scheduled(op)
+
+    def _post_entry(self, op: PostEntry) -> OperationResult:
+        existing = self.by_reference.get(op.reference)
+        if existing is not None:
+            if existing.request_hash != op.request_hash:
+                raise IkReused(
+                    f"ik {op.ik!r} was already used for a different entry on ledger {op.ledger_id}",
+                    transaction_id=existing.transaction_id,
+                )
+            return OperationResult(record=existing, replayed=True)
+        posted = self.entries.post(op, self.balances, self.new_id("txn"))
+        self._add_lines(posted.lines, posted.record.effective_date)
+        self.writes.outbox.extend(posted.outbox)
+        return self._record(posted.record, is_commit=False)
 
     def _transfer(self, request: TransferRequest) -> OperationResult:
         existing = self.by_reference.get(request.reference)
@@ -343,6 +368,9 @@ class BatchExecutor:
 
     def _refund(self, op: Refund) -> OperationResult:
         target = self._target(op.transaction_id)
+        if is_entry_transaction(target):
+            # An entry's ledger_entries row must learn of its undoing; linked accounts only move by reconciling.
+            raise StateConflict("a schema entry is undone with POST /ledgers/{ledger_id}/entries/{ik}/reverse")
         if target.status is not Status.APPLIED:
             raise StateConflict(
                 f"only APPLIED transactions can be refunded; {target.transaction_id} is {target.status.value}",
@@ -447,6 +475,7 @@ class BatchExecutor:
         await self.repository.save_holds(
             [hold for hold_id, hold in writes.changed_holds.items() if hold_id in new_hold_ids]
         )
+        await self.entries.flush(self.balances)
         await self._check_monitors()
         await self.repository.insert_outbox(writes.outbox)
 

@@ -1,0 +1,68 @@
+"""Authorization over real PostgreSQL and Kafka: probes, and card accounts read from its own database."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from clearway.authorization.config import AuthorizationSettings
+from clearway.platform.db import create_engine
+
+pytestmark = pytest.mark.integration
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def test_authorization_is_live_and_ready_against_a_migrated_database(
+    authorization_settings: AuthorizationSettings, running_authorization: Any
+) -> None:
+    async with running_authorization(authorization_settings) as client:
+        assert (await client.get("/health/live")).status_code == 200
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+        assert "clearway" in (await client.get("/metrics")).text
+
+
+async def test_authorization_is_not_ready_when_its_database_is_unreachable(
+    authorization_settings: AuthorizationSettings, running_authorization: Any
+) -> None:
+    unreachable = authorization_settings.model_copy(
+        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/clearway_authorization"}
+    )
+    async with running_authorization(unreachable) as client:
+        assert (await client.get("/health/live")).status_code == 200
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"].startswith("error: ")
+
+
+async def test_card_accounts_are_read_from_the_migrated_table(
+    authorization_settings: AuthorizationSettings, running_authorization: Any
+) -> None:
+    engine = create_engine(authorization_settings.database_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO card_accounts (id, customer_id, currency, credit_limit_minor, status) "
+                    "VALUES ('cac_itest_1', 'idt_itest', 'USD', 500000, 'active'), "
+                    "       ('cac_itest_2', 'idt_other', 'USD', 100000, 'frozen')"
+                )
+            )
+    finally:
+        await engine.dispose()
+    async with running_authorization(authorization_settings) as client:
+        page = (await client.get("/card-accounts", params={"customer_id": "idt_itest"})).json()
+        assert [item["id"] for item in page["data"]] == ["cac_itest_1"]
+        assert page["data"][0]["credit_limit_minor"] == 500_000
+        frozen = await client.get("/card-accounts/cac_itest_2")
+        assert (frozen.status_code, frozen.json()["status"]) == (200, "frozen")

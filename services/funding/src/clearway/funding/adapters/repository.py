@@ -1,0 +1,71 @@
+"""All of funding's SQL. Rows go in and come out as domain objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Literal, cast
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearway.funding.adapters.orm import DepositRow
+from clearway.funding.domain.deposits import Deposit
+from clearway.platform import inbox
+
+
+def _deposit(row: DepositRow) -> Deposit:
+    return Deposit(
+        id=row.id,
+        processor=row.processor,
+        transfer_id=row.transfer_id,
+        direction=cast(Literal["inbound", "outbound"], row.direction),
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        account_id=row.account_id,
+        payment_reference=row.payment_reference,
+        counterparty_name=row.counterparty_name,
+        counterparty_account=row.counterparty_account,
+        settled_at=row.settled_at,
+        linked_funding_id=row.linked_funding_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlDepositRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_if_new(self, deposit: Deposit) -> bool:
+        inserted = await self._session.scalar(
+            insert(DepositRow)
+            .values(**asdict(deposit))
+            .on_conflict_do_nothing(index_elements=[DepositRow.processor, DepositRow.transfer_id])
+            .returning(DepositRow.id)
+        )
+        return inserted is not None
+
+    async def get(self, deposit_id: str) -> Deposit | None:
+        row = await self._session.get(DepositRow, deposit_id)
+        return _deposit(row) if row is not None else None
+
+    async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
+        query = select(DepositRow).order_by(DepositRow.id).limit(limit)
+        if starting_after is not None:
+            query = query.where(DepositRow.id > starting_after)
+        if linked is True:
+            query = query.where(DepositRow.linked_funding_id.is_not(None))
+        elif linked is False:
+            query = query.where(DepositRow.linked_funding_id.is_(None))
+        rows = await self._session.scalars(query)
+        return [_deposit(row) for row in rows]
+
+
+class SqlInbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_once(self, consumer: str, event_id: str, topic: str) -> bool:
+        return await inbox.record_once(self._session, consumer, event_id, topic)

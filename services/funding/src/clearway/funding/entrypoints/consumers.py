@@ -1,0 +1,57 @@
+"""Kafka subscribers: thin adapters from events to funding use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from clearway.contracts.catalogue import topic
+from clearway.contracts.events import TransferCreated
+from clearway.funding.domain.deposits import RecordSettledTransfer
+from clearway.funding.service import deposits
+from clearway.funding.service.ports import FundingUnitOfWork
+from clearway.platform.consumer import Handler, IncomingEvent
+
+TRANSFER_CREATED = topic("transfer.created").name
+# The group id doubles as the inbox's consumer name: one inbox namespace per subscription.
+TRANSFERS_GROUP_ID = "funding.transfers"
+
+UnitOfWorkFactory = Callable[[], FundingUnitOfWork]
+
+
+def settled_transfer_command(transfer: TransferCreated) -> RecordSettledTransfer:
+    return RecordSettledTransfer(
+        processor=transfer.processor,
+        transfer_id=transfer.transfer_id,
+        direction=transfer.direction,
+        amount_minor=transfer.amount_minor,
+        currency=transfer.currency,
+        account_id=transfer.account_id,
+        payment_reference=transfer.payment_reference,
+        counterparty_name=transfer.counterparty.name,
+        counterparty_account=transfer.counterparty.account,
+        settled_at=transfer.settled_at,
+    )
+
+
+def inbox_event_id(event: IncomingEvent) -> str:
+    """CloudEvents ids are unique per source only: two processors may both send `ce_id: 1`."""
+    return f"{event.source}#{event.id}" if event.source else event.id
+
+
+def transfer_created_handler(unit_of_work: UnitOfWorkFactory) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        # A body that fails validation raises: bounded retries, then `transfer.created.dlq`.
+        transfer = TransferCreated.model_validate(event.payload)
+        await deposits.record_settled_transfer(
+            unit_of_work(),
+            settled_transfer_command(transfer),
+            consumer=TRANSFERS_GROUP_ID,
+            event_id=inbox_event_id(event),
+            topic=event.topic,
+        )
+
+    return handle
+
+
+def subscriptions(unit_of_work: UnitOfWorkFactory) -> list[tuple[str, str, Handler]]:
+    return [(TRANSFER_CREATED, TRANSFERS_GROUP_ID, transfer_created_handler(unit_of_work))]

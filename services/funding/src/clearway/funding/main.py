@@ -1,0 +1,64 @@
+"""The funding service's only wiring: runtime, consumers, app. Nothing connects at import."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from clearway.contracts.catalogue import topics_for_service
+from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
+from clearway.funding.config import FundingSettings
+from clearway.funding.entrypoints import consumers, http
+from clearway.platform.http import create_http_app
+from clearway.platform.logging import configure_logging
+from clearway.platform.migrations import upgrade_database
+from clearway.platform.runtime import ServiceRuntime, service_command_line
+
+SERVICE_NAME = "funding"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def run_migrations(database_url: str) -> None:
+    upgrade_database(MIGRATIONS_DIR, database_url)
+
+
+def create_app(settings: FundingSettings | None = None) -> FastAPI:
+    settings = settings or FundingSettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    runtime = ServiceRuntime(
+        settings, topics=[(spec.name, spec.partitions) for spec in topics_for_service(SERVICE_NAME)]
+    )
+    for topic, group_id, handler in consumers.subscriptions(lambda: SqlFundingUnitOfWork(runtime.session_factory)):
+        runtime.subscribe(topic, group_id, handler)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        app.state.engine = runtime.engine
+        app.state.session_factory = runtime.session_factory
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return create_http_app(
+        settings=settings,
+        title="Clearway Funding",
+        version="0.1.0",
+        routers=[http.router],
+        lifespan=lifespan,
+        readiness_checks=runtime.readiness_checks(),
+    )
+
+
+if __name__ == "__main__":
+    service_command_line(
+        service_name=SERVICE_NAME,
+        migrations_dir=MIGRATIONS_DIR,
+        settings_factory=FundingSettings,
+        app_factory_path="clearway.funding.main:create_app",
+    )

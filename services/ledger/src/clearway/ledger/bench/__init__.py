@@ -1,0 +1,1 @@
+"""`make bench-ledger`: throughput and latency of the ledger's three write paths."""

@@ -1,0 +1,86 @@
+"""`python -m clearway.ledger.bench [--ledger-url URL --api-key KEY --kafka BOOTSTRAP] [--scale N]`
+
+Without a ledger URL it starts its own: embedded PostgreSQL (durable settings) and broker, and the
+ledger service as a subprocess, exactly as `make run` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from clearway.ledger.bench import drivers
+from clearway.ledger.bench.scenarios import prepare_load
+
+LOADS = ("uniform_50", "hot_1")
+
+
+async def run(ledger_url: str, api_key: str, bootstrap: str, scale: float, concurrency: int) -> list[dict[str, Any]]:
+    results = []
+    limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
+    async with httpx.AsyncClient(
+        base_url=ledger_url, headers={"X-Blnk-Key": api_key}, limits=limits, timeout=60
+    ) as client:
+        for load_name in LOADS:
+            run_id = secrets.token_hex(4)
+            single_count, bulk_count, kafka_count = int(2_000 * scale), int(10_000 * scale), int(10_000 * scale)
+            load = await prepare_load(client, load_name, single_count + bulk_count + kafka_count, run_id)
+            for result in (
+                await drivers.http_single(client, load, single_count, concurrency, run_id),
+                await drivers.http_bulk(client, load, bulk_count, 2, run_id),
+                await drivers.kafka_commands(client, bootstrap, load, kafka_count, run_id),
+            ):
+                print(json.dumps(result.as_dict()), flush=True)
+                results.append(result.as_dict())
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clearway.ledger.bench")
+    parser.add_argument("--ledger-url")
+    parser.add_argument("--api-key")
+    parser.add_argument("--kafka")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies transfer counts (1 = 22k per load)")
+    parser.add_argument("--concurrency", type=int, default=64, help="HTTP requests in flight")
+    parser.add_argument("--out", default="bench-results/ledger.json")
+    arguments = parser.parse_args(argv)
+    owned = None
+    if arguments.ledger_url:
+        ledger_url, api_key, bootstrap = arguments.ledger_url, arguments.api_key, arguments.kafka
+    else:
+        from clearway.devstack.stack import start_platform
+
+        owned = start_platform(
+            services=["ledger"], test_mode=False, stream_logs=False, extra_env={"CLEARWAY_LEDGER_LOG_LEVEL": "WARNING"}
+        )
+        ledger_url, api_key, bootstrap = owned.url("ledger"), owned.api_key, owned.kafka_bootstrap_servers
+    try:
+        results = asyncio.run(run(ledger_url, api_key, bootstrap, arguments.scale, arguments.concurrency))
+    finally:
+        if owned is not None:
+            owned.stop()
+    report = {
+        "machine": {
+            "cpus": __import__("os").cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "results": results,
+    }
+    out = Path(arguments.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {out}")
+    return 0 if all(result["balances_checked"] for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

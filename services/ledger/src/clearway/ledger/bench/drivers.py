@@ -1,0 +1,218 @@
+"""The three write paths under load: HTTP one transfer per request, HTTP bulk, Kafka commands."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+import aiohttp
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from clearway.contracts.envelope import EventAttributes
+from clearway.ledger.bench.scenarios import AMOUNT_MINOR, CURRENCY, Load
+from clearway.ledger.bench.stats import ScenarioResult
+
+COMMAND_TOPIC = "ledger.transaction.requested"
+APPLIED_TOPIC = "ledger.transaction.applied"
+BULK_SIZE = 1000
+WAIT_S_MAX = 300
+
+
+def transfer_body(reference: str, source: str, destination: str) -> dict[str, object]:
+    return {
+        "precise_amount": AMOUNT_MINOR,
+        "precision": 100,
+        "currency": CURRENCY,
+        "reference": reference,
+        "source": source,
+        "destination": destination,
+    }
+
+
+def expected_moves(pairs: list[tuple[str, str]]) -> Counter[str]:
+    moves: Counter[str] = Counter()
+    for source, destination in pairs:
+        moves[source] -= AMOUNT_MINOR
+        moves[destination] += AMOUNT_MINOR
+    return moves
+
+
+async def snapshot(client: httpx.AsyncClient, balance_ids: set[str]) -> dict[str, int]:
+    result = {}
+    for balance_id in balance_ids:
+        response = await client.get(f"/balances/{balance_id}")
+        response.raise_for_status()
+        result[balance_id] = response.json()["balance"]
+    return result
+
+
+def matches(before: dict[str, int], after: dict[str, int], moves: Counter[str]) -> bool:
+    return all(after[balance_id] == before[balance_id] + moves[balance_id] for balance_id in before)
+
+
+async def http_single(
+    client: httpx.AsyncClient, load: Load, transfers: int, concurrency: int, run_id: str
+) -> ScenarioResult:
+    pairs_iter = load.pairs()
+    pairs = [next(pairs_iter) for _ in range(transfers)]
+    touched = {balance for pair in pairs for balance in pair}
+    before = await snapshot(client, touched)
+    latencies_ms: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(transfers):
+        queue.put_nowait(index)
+    failures = 0
+    # aiohttp for the load itself: its client costs far less CPU per request than httpx, and the
+    # client shares these two cores with the server under test.
+    session_holder: list[aiohttp.ClientSession] = []
+
+    async def worker() -> None:
+        nonlocal failures
+        while not queue.empty():
+            index = queue.get_nowait()
+            source, destination = pairs[index]
+            started = time.perf_counter()
+            async with session_holder[0].post(
+                "/transactions", json=transfer_body(f"bench-{run_id}-{index}", source, destination)
+            ) as response:
+                document = await response.json(content_type=None)
+            latencies_ms.append((time.perf_counter() - started) * 1000)
+            if response.status != 201 or document["status"] != "APPLIED":
+                failures += 1
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(
+        base_url=str(client.base_url), headers=dict(client.headers), connector=connector
+    ) as session:
+        session_holder.append(session)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    after = await snapshot(client, touched)
+    return ScenarioResult.from_latencies(
+        path="http_single",
+        load=load.name,
+        transfers=transfers,
+        seconds=seconds,
+        latencies_ms=latencies_ms,
+        checked=failures == 0 and matches(before, after, expected_moves(pairs)),
+        notes=f"concurrency {concurrency}, failures {failures}",
+    )
+
+
+async def http_bulk(
+    client: httpx.AsyncClient, load: Load, transfers: int, concurrency: int, run_id: str
+) -> ScenarioResult:
+    pairs_iter = load.pairs()
+    pairs = [next(pairs_iter) for _ in range(transfers)]
+    touched = {balance for pair in pairs for balance in pair}
+    before = await snapshot(client, touched)
+    chunks = [list(range(start, min(start + BULK_SIZE, transfers))) for start in range(0, transfers, BULK_SIZE)]
+    latencies_ms: list[float] = []
+    failures = 0
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def send(chunk: list[int]) -> None:
+        nonlocal failures
+        body = {
+            "atomic": False,
+            "transactions": [transfer_body(f"bench-bulk-{run_id}-{index}", *pairs[index]) for index in chunk],
+        }
+        async with semaphore:
+            started = time.perf_counter()
+            response = await client.post("/transactions/bulk", json=body, timeout=120)
+            latencies_ms.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 201 or response.json()["failed_count"]:
+            failures += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(send(chunk) for chunk in chunks))
+    seconds = time.perf_counter() - started
+    after = await snapshot(client, touched)
+    return ScenarioResult.from_latencies(
+        path="http_bulk",
+        load=load.name,
+        transfers=transfers,
+        seconds=seconds,
+        latencies_ms=latencies_ms,
+        checked=failures == 0 and matches(before, after, expected_moves(pairs)),
+        notes=f"{BULK_SIZE} per request, {concurrency} requests in flight; latency is per bulk request",
+    )
+
+
+async def kafka_commands(
+    client: httpx.AsyncClient, bootstrap_servers: str, load: Load, transfers: int, run_id: str
+) -> ScenarioResult:
+    pairs_iter = load.pairs()
+    pairs = [next(pairs_iter) for _ in range(transfers)]
+    touched = {balance for pair in pairs for balance in pair}
+    before = await snapshot(client, touched)
+    consumer = AIOKafkaConsumer(
+        APPLIED_TOPIC,
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"bench-{run_id}-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=5, acks="all")
+    await producer.start()
+    sent_at: dict[str, float] = {}
+    started = time.time()
+    try:
+        for index, (source, destination) in enumerate(pairs):
+            reference = f"bench-kafka-{run_id}-{index}"
+            attributes = EventAttributes(
+                id=f"cmd-{run_id}-{index}",
+                source="clearway.bench",
+                type=COMMAND_TOPIC,
+                time=datetime.now(UTC),
+                subject=reference,
+            )
+            payload = {
+                "reference": reference,
+                "amount_minor": AMOUNT_MINOR,
+                "currency": CURRENCY,
+                "source": source,
+                "destination": destination,
+            }
+            sent_at[reference] = time.time()
+            await producer.send(
+                COMMAND_TOPIC, value=orjson.dumps(payload), key=source.encode(), headers=attributes.to_kafka_headers()
+            )
+        await producer.flush()
+        latencies_ms: list[float] = []
+        last_applied = started
+        deadline = time.monotonic() + WAIT_S_MAX
+        while sent_at and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    event = orjson.loads(record.value)
+                    sent = sent_at.pop(event.get("reference", ""), None)
+                    if sent is None:
+                        continue
+                    applied = datetime.fromisoformat(event["occurred_at"]).timestamp()
+                    latencies_ms.append(max(0.0, (applied - sent) * 1000))
+                    last_applied = max(last_applied, applied)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    seconds = last_applied - started
+    after = await snapshot(client, touched)
+    return ScenarioResult.from_latencies(
+        path="kafka",
+        load=load.name,
+        transfers=transfers,
+        seconds=seconds,
+        latencies_ms=latencies_ms or [0.0],
+        checked=not sent_at and matches(before, after, expected_moves(pairs)),
+        notes=f"missing {len(sent_at)}; latency = command produced -> transaction applied",
+    )

@@ -1,0 +1,110 @@
+"""`ledger.entry.requested` over the real broker: the command posts the entry once, and the
+resulting `ledger.entry.posted` / `ledger.clearing.cleared` events leave through the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from clearway.contracts.events.commands import LedgerEntryRequested
+from clearway.platform.kafka import encode_headers
+
+pytestmark = pytest.mark.integration
+
+WAIT_S_MAX = 30.0
+
+
+async def send_command(bootstrap_servers: str, command: LedgerEntryRequested, *, copies: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    try:
+        for _ in range(copies):  # a redelivered command must not post twice
+            attributes = {
+                "id": f"evt_{uuid.uuid4().hex}",
+                "type": "ledger.entry.requested",
+                "source": "test",
+                "specversion": "1.0",
+            }
+            await producer.send_and_wait(
+                "ledger.entry.requested",
+                orjson.dumps(command.model_dump(mode="json")),
+                key=command.ik.encode(),
+                headers=encode_headers(attributes),
+            )
+    finally:
+        await producer.stop()
+
+
+async def wait_for(check: Any, what: str) -> Any:
+    deadline = time.monotonic() + WAIT_S_MAX
+    while time.monotonic() < deadline:
+        found = await check()
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_entry_command_posts_once_and_publishes(
+    ledger_client: httpx.AsyncClient, ledger_pool: asyncpg.Pool, kafka_bootstrap_servers: str
+) -> None:
+    client = ledger_client
+    ledger = (await client.post("/ledgers", json={"name": "commands"})).json()
+    ledger_id = ledger["ledger_id"]
+    assert (await client.post(f"/ledgers/{ledger_id}/schema/shipped/bulk_split")).status_code == 201
+    received = await client.post(
+        f"/ledgers/{ledger_id}/reconcile",
+        json={
+            "type": "received_bulk_payment",
+            "ik": "bulk",
+            "parameters": {"amount": "2500"},
+            "external_transaction": {"id": "bank_1", "amount_minor": 2500, "currency": "EUR"},
+        },
+    )
+    assert received.status_code == 201, received.text
+    ik = f"split-{uuid.uuid4().hex[:8]}"
+    command = LedgerEntryRequested(
+        ledger_id=ledger_id,
+        entry_type="split_bulk_payment",
+        ik=ik,
+        parameters={"user_id": "usr_1", "amount": "2500", "currency": "EUR"},
+        description="from a command",
+    )
+    await send_command(kafka_bootstrap_servers, command, copies=2)
+
+    async def posted() -> Any:
+        response = await client.get(f"/ledgers/{ledger_id}/entries/{ik}")
+        return response.json() if response.status_code == 200 else None
+
+    entry = await wait_for(posted, "the commanded entry")
+    assert entry["type"] == "split_bulk_payment" and entry["description"] == "from a command"
+    assert entry["currency"] == "EUR"
+
+    async def published() -> Any:
+        async with ledger_pool.acquire() as connection:
+            rows = await connection.fetch(
+                """SELECT topic FROM outbox WHERE published_at IS NOT NULL
+                   AND topic IN ('ledger.entry.posted', 'ledger.clearing.cleared')
+                   AND payload ->> 'ledger_id' = $1""",
+                ledger_id,
+            )
+        topics = sorted(row["topic"] for row in rows)
+        return topics if len(topics) == 3 else None
+
+    assert await wait_for(published, "published entry events") == [
+        "ledger.clearing.cleared",
+        "ledger.entry.posted",
+        "ledger.entry.posted",
+    ]
+    async with ledger_pool.acquire() as connection:
+        count = await connection.fetchval("SELECT count(*) FROM ledger_entries WHERE ik = $1", ik)
+    assert count == 1
