@@ -152,8 +152,7 @@ def test_dockerfile_syncs_the_service_from_the_lockfile_with_every_member_copied
     assert any("pip install" in run and "uv==" in run for run in runs)
     syncs = [run for run in runs if "uv sync" in run]
     assert syncs and all(
-        "--frozen" in sync and "--no-dev" in sync and '--package "clearway-${SERVICE}"' in sync
-        for sync in syncs
+        "--frozen" in sync and "--no-dev" in sync and '--package "clearway-${SERVICE}"' in sync for sync in syncs
     )
     assert "pyproject.toml uv.lock ./" in copies
     members = sorted(ROOT.glob("libs/*/pyproject.toml")) + sorted(ROOT.glob("services/*/pyproject.toml"))
@@ -191,9 +190,7 @@ def health_server() -> Iterator[int]:
     thread.join(timeout=5)
 
 
-def test_healthcheck_script_probes_the_service_port(
-    health_server: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_healthcheck_script_probes_the_service_port(health_server: int, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("clearway_deploy_healthcheck", DEPLOY / "healthcheck.py")
     assert spec is not None and spec.loader is not None
     healthcheck = importlib.util.module_from_spec(spec)

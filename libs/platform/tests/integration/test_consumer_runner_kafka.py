@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import orjson
 import pytest
@@ -58,7 +58,9 @@ async def send(producer: AIOKafkaProducer, topic: str, name: str, *, event_id: s
 
 async def wait_for(condition: Callable[[], bool], timeout_s: float = 20) -> None:
     async with asyncio.timeout(timeout_s):
-        while not condition():
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.02)
 
 
@@ -179,3 +181,32 @@ async def test_offsets_are_committed_only_after_the_handler_finishes(
         assert second_run == ["second", "third"]
     finally:
         await restarted.stop()
+
+
+async def test_batch_handler_falls_back_to_single_records_when_a_batch_fails(
+    kafka_bootstrap_servers: str, producer: AIOKafkaProducer, topic: str
+) -> None:
+    batch_sizes: list[int] = []
+    handled: list[str] = []
+
+    async def batch_handler(events: Sequence[IncomingEvent]) -> None:
+        batch_sizes.append(len(events))
+        names = [event.payload["name"] for event in events]
+        if "poison" in names:
+            raise ValueError("one bad event spoils the batch transaction")
+        handled.extend(names)
+
+    for name in ("a", "b", "poison", "c"):
+        await send(producer, topic, name)
+    runner = runner_for(kafka_bootstrap_servers)
+    runner.add_batch(topic, f"g-{topic}", batch_handler)
+    await runner.start()
+    try:
+        await wait_for(lambda: handled == ["a", "b", "c"])
+        assert batch_sizes == [4, 1, 1, 1, 1, 1, 1]  # the batch, then a, b, poison x3, c
+        await send(producer, topic, "d")
+        await wait_for(lambda: handled == ["a", "b", "c", "d"])
+    finally:
+        await runner.stop()
+    [poison] = await read_all(kafka_bootstrap_servers, dlq_topic(topic), expected=1)
+    assert orjson.loads(poison.value) == {"name": "poison"}

@@ -106,6 +106,21 @@ async def add_events(
     return ids
 
 
+async def eventually(check: Callable[[], Awaitable[bool]], *, timeout_s: float) -> None:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.01)
+
+
+def all_published(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await unpublished(engine) == 0
+
+    return check
+
+
 async def unpublished(engine: AsyncEngine) -> int:
     async with engine.connect() as connection:
         count = await connection.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
@@ -210,9 +225,7 @@ async def test_three_concurrent_relays_publish_each_event_exactly_once_in_key_or
     relays = [OutboxRelay(engine, publisher, poll_interval_ms=20, batch_size_max=25) for _ in range(3)]
     runs = [asyncio.create_task(relay.run(stop)) for relay in relays]
     try:
-        async with asyncio.timeout(20):
-            while await unpublished(engine):
-                await asyncio.sleep(0.05)
+        await eventually(all_published(engine), timeout_s=20)
     finally:
         stop.set()
         await asyncio.gather(*runs)
@@ -236,9 +249,7 @@ async def test_notification_wakes_the_relay_long_before_the_next_poll(
         await asyncio.sleep(0.1)  # let the first (empty) round finish and start its long wait
         started = time.monotonic()
         await add_events(session_factory, topic, 1)
-        async with asyncio.timeout(5):
-            while await unpublished(engine):
-                await asyncio.sleep(0.01)
+        await eventually(all_published(engine), timeout_s=5)
         assert time.monotonic() - started < 2
 
         # The listener reconnects after losing its connection, and wake-ups keep working.
@@ -248,9 +259,7 @@ async def test_notification_wakes_the_relay_long_before_the_next_poll(
         await asyncio.sleep(0.1)
         started = time.monotonic()
         await add_events(session_factory, topic, 1)
-        async with asyncio.timeout(5):
-            while await unpublished(engine):
-                await asyncio.sleep(0.01)
+        await eventually(all_published(engine), timeout_s=5)
         assert time.monotonic() - started < 2
     finally:
         stop.set()
@@ -258,9 +267,10 @@ async def test_notification_wakes_the_relay_long_before_the_next_poll(
 
 
 async def wait_until_listening(relay: OutboxRelay) -> None:
-    async with asyncio.timeout(10):
-        while not relay.listening:
-            await asyncio.sleep(0.01)
+    async def listening() -> bool:
+        return relay.listening
+
+    await eventually(listening, timeout_s=10)
 
 
 async def terminate_listener(engine: AsyncEngine) -> None:
@@ -327,7 +337,7 @@ async def test_concurrent_deliveries_of_one_event_have_one_effect(
             await uow.commit()
             return recorded
 
-    assert await asyncio.gather(first(), second()) == [True, False]
+    assert list(await asyncio.gather(first(), second())) == [True, False]
 
 
 async def test_alembic_upgrade_creates_platform_tables_from_inside_the_loop(

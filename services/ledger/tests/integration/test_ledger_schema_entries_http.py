@@ -4,6 +4,7 @@ clearing accounts, reversals; and the books they leave behind still satisfy ever
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -471,3 +472,32 @@ CUSTOM: dict[str, Any] = {
         }
     ],
 }
+
+
+async def test_concurrent_splits_never_overdraw_clearing(
+    ledger_client: httpx.AsyncClient, ledger_pool: asyncpg.Pool
+) -> None:
+    client = ledger_client
+    ledger_id = await new_ledger(client, "bulk_split")
+    await reconcile(client, ledger_id, "received_bulk_payment", "bulk", "bank_bulk", 1000, amount=1000, currency="USD")
+
+    async def split(number: int) -> int:
+        body = {
+            "type": "split_bulk_payment",
+            "ik": f"split-{number}",
+            "parameters": {"user_id": f"usr_{number % 3}", "amount": 100},
+            "currency": "USD",
+        }
+        return (await client.post(f"/ledgers/{ledger_id}/entries", json=body)).status_code
+
+    # 15 distinct splits of 100 race for 1000, plus duplicates of the first five iks.
+    statuses = await asyncio.gather(*(split(number) for number in [*range(15), *range(5)]))
+    # A duplicate of a refused ik is a fresh attempt, so only the totals are fixed: 10 splits fit.
+    assert set(statuses) <= {200, 201, 422} and statuses.count(201) == 10, statuses
+    async with ledger_pool.acquire() as connection:
+        posted = await connection.fetchval("SELECT count(*) FROM ledger_entries WHERE ledger_id = $1", ledger_id)
+    assert posted == 1 + 10
+    cleared = await accounts(client, ledger_id, path="liabilities/bulk_receivables")
+    assert cleared[0]["own_balance_minor"] == 0 and cleared[0]["clearing_status"] == "cleared"
+    assert sum((await own_balances(client, ledger_id)).values()) == 1000 + 0 + 1000
+    await assert_books_balance(ledger_pool)

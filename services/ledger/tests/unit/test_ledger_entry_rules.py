@@ -31,6 +31,7 @@ from clearway.ledger.domain.schema import (
     UnknownEntryType,
     build_entry,
     load_shipped_schemas,
+    parse_schema_object,
     path_matches,
 )
 
@@ -93,8 +94,9 @@ def test_schema_cannot_reflag_or_retype_existing_accounts() -> None:
     ):
         with pytest.raises(AccountChangeRefused):
             check_schema_accounts(schema, [changed], [])
-    unlinked = SHIPPED["payment_receipt"].model_copy(deep=True)
-    object.__setattr__(unlinked.accounts[0], "flags", unlinked.accounts[0].flags.model_copy(update={"linked": False}))
+    document = SHIPPED["payment_receipt"].model_dump(mode="json")
+    document["accounts"][0]["flags"]["linked"] = False  # assets/operating, linked in initiate_settle
+    unlinked = parse_schema_object(document)
     with pytest.raises(AccountChangeRefused):
         check_schema_accounts(schema, [], [unlinked])
 

@@ -181,6 +181,10 @@ class DeadLetterSink(Protocol):
     async def __call__(self, record: ConsumerRecord[bytes, bytes], reason: str, attempts: int) -> None: ...
 
 
+class HandlerTimeoutError(Exception):
+    """The handler ran past its time limit; it counts as a failed attempt."""
+
+
 class StoppedError(Exception):
     """The runner is stopping: abandon the current record uncommitted, it will be redelivered."""
 
@@ -210,7 +214,10 @@ class RecordProcessor:
         policy: RetryPolicy,
         dead_letter: DeadLetterSink,
         sleep_ms: Callable[[int], Awaitable[None]],
+        handler_timeout_ms: int = 30_000,
     ) -> None:
+        assert handler_timeout_ms >= 1
+        self._handler_timeout_ms = handler_timeout_ms
         self._group_id = group_id
         self._handler = handler
         self._policy = policy
@@ -256,7 +263,14 @@ class RecordProcessor:
         correlation_token = correlation_id_var.set(event.correlation_id)
         causation_token = causation_id_var.set(event.id)
         try:
-            await self._handler(event)
+            # A hung handler would hold its partition forever; a timeout makes it a failed attempt.
+            async with asyncio.timeout(self._handler_timeout_ms / 1000) as deadline:
+                try:
+                    await self._handler(event)
+                except TimeoutError:
+                    if deadline.expired():
+                        raise HandlerTimeoutError(f"handler took over {self._handler_timeout_ms} ms") from None
+                    raise
         finally:
             causation_id_var.reset(causation_token)
             correlation_id_var.reset(correlation_token)
@@ -286,6 +300,7 @@ class ConsumerRunner:
         retry_attempts_max: int = 5,
         retry_backoff_ms: int = 100,
         retry_backoff_ms_max: int = RETRY_BACKOFF_MS_MAX,
+        handler_timeout_ms: int = 30_000,
         fetch_records_max: int = FETCH_RECORDS_MAX,
         max_poll_interval_ms: int = MAX_POLL_INTERVAL_MS,
         enable_idempotence: bool = False,
@@ -295,13 +310,15 @@ class ConsumerRunner:
         self._session_timeout_ms = session_timeout_ms
         self._heartbeat_interval_ms = heartbeat_interval_ms
         self._policy = RetryPolicy(retry_attempts_max, retry_backoff_ms, retry_backoff_ms_max)
-        self._max_poll_interval_ms = max_poll_interval_ms
-        # Every record of a fetched batch must be able to back off to its last attempt within
-        # the poll interval, or the group would evict this consumer in the middle of a batch:
-        # the batch shrinks when the retry budget is large.
-        retry_budget_ms = self._policy.worst_case_ms() + self._policy.attempts_max * HANDLER_ATTEMPT_ALLOWANCE_MS
-        assert retry_budget_ms < max_poll_interval_ms, "retry budget exceeds max_poll_interval_ms"
-        self._fetch_records_max = max(1, min(fetch_records_max, max_poll_interval_ms // retry_budget_ms))
+        self._handler_timeout_ms = handler_timeout_ms
+        # The group evicts a consumer that does not poll within max_poll_interval_ms. One record
+        # may take every attempt up to its timeout plus every back-off, so the interval covers
+        # that; a fetched batch is sized by a realistic per-attempt time, so a run of poison
+        # records still fits (if it did not, the cost would be redelivery, not loss).
+        record_worst_ms = self._policy.worst_case_ms() + retry_attempts_max * handler_timeout_ms
+        self._max_poll_interval_ms = max(max_poll_interval_ms, 2 * record_worst_ms)
+        record_typical_ms = self._policy.worst_case_ms() + retry_attempts_max * HANDLER_ATTEMPT_ALLOWANCE_MS
+        self._fetch_records_max = max(1, min(fetch_records_max, self._max_poll_interval_ms // record_typical_ms))
         self._groups: dict[str, _Group] = {}
         self._batch_records_max = 0
         self._enable_idempotence = enable_idempotence
@@ -398,6 +415,7 @@ class ConsumerRunner:
                     group.group_id, record, reason, attempts
                 ),
                 sleep_ms=self._sleep_unless_stopping,
+                handler_timeout_ms=self._handler_timeout_ms,
             )
             for topic, handler in group.handlers.items()
         }

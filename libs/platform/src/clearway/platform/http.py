@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -23,6 +23,8 @@ from fastapi import APIRouter, FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clearway.contracts.asyncapi import build_asyncapi
+from clearway.contracts.catalogue import SERVICES
 from clearway.platform.auth import Authenticator
 from clearway.platform.context import causation_id_var, correlation_id_var
 from clearway.platform.errors import install_error_handlers, internal_error_response
@@ -113,6 +115,16 @@ class RequestContextMiddleware:
         )
 
 
+def asyncapi_endpoint(service_name: str, version: str) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The service's topics as an AsyncAPI 3.0 document, built from the contracts catalogue."""
+    document = build_asyncapi(service_name, version)
+
+    async def asyncapi() -> dict[str, Any]:
+        return document
+
+    return asyncapi
+
+
 def create_http_app(
     *,
     settings: ServiceSettings,
@@ -135,6 +147,10 @@ def create_http_app(
     install_error_handlers(app)
     app.include_router(health_router())
     app.add_route("/metrics", metrics_endpoint(), methods=["GET"], include_in_schema=False)
+    if settings.service_name in SERVICES:
+        app.add_api_route(
+            "/asyncapi.json", asyncapi_endpoint(settings.service_name, version), methods=["GET"], tags=["health"]
+        )
     for router in routers:
         app.include_router(router)
     # Each add_middleware wraps everything added before it: the last one added runs first.

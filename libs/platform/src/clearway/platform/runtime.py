@@ -72,7 +72,14 @@ class ServiceRuntime:
         return {
             "database": database_check(self.engine),
             "kafka": kafka_check(self.settings.kafka_bootstrap_servers),
+            "consumers": self._consumers_check,
         }
+
+    async def _consumers_check(self) -> None:
+        # A consumer loop that died (e.g. its dead-letter topic unreachable) is not restarted
+        # automatically: report it so the orchestrator restarts the instance.
+        if self.consumers is not None and not self.consumers.healthy():
+            raise RuntimeError("a consumer loop has stopped")
 
     async def start(self) -> None:
         await self._create_topics()

@@ -1,0 +1,224 @@
+"""`DarajaClient`: Safaricom M-Pesa Daraja (Lipa na M-Pesa Online / STK push) over httpx.
+
+Retries: only idempotent calls (OAuth token, status query) are retried, a bounded number of
+times with exponential backoff, on network errors and 5xx. An STK push is sent once: resending
+it would put a second prompt on the customer's phone. A 401 on any call means the gateway
+refused our token before doing anything, so it is re-sent once with a fresh token.
+
+Secrets (consumer secret, passkey, password, token, callback URL) are never logged; logs carry
+ids, masked phone numbers, amounts and HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Self, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from clearway.platform.logging import get_logger
+from clearway.providers.clock import Clock, utc_now
+from clearway.providers.mobile_money.callbacks import verify_callback_token
+from clearway.providers.mobile_money.contract import (
+    CHECKOUT_REQUEST_ID_LENGTH_MAX,
+    StkCallback,
+    StkPushAccepted,
+    StkPushRequest,
+    StkStatus,
+)
+from clearway.providers.mobile_money.daraja.callback_parser import parse_daraja_stk_callback
+from clearway.providers.mobile_money.daraja.payloads import (
+    build_query_payload,
+    build_stk_push_payload,
+    daraja_timestamp,
+)
+from clearway.providers.mobile_money.daraja.responses import (
+    interpret_query_response,
+    interpret_stk_push_response,
+    interpret_token_response,
+)
+from clearway.providers.mobile_money.daraja.settings import DarajaSettings
+from clearway.providers.mobile_money.daraja.token_cache import AccessTokenCache
+from clearway.providers.mobile_money.errors import (
+    AccessTokenUnavailable,
+    ProviderUnavailable,
+    StkPushOutcomeUnknown,
+)
+from clearway.providers.mobile_money.phone import mask_phone
+
+TOKEN_PATH = "/oauth/v1/generate"
+STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
+STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
+# Errors raised before a request left this process: nothing reached Daraja, whatever the call.
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+logger = get_logger("clearway.providers.daraja")
+
+
+def _is_retryable(error: BaseException) -> bool:
+    # A token failure already used the token call's own retries; retrying the query on top of
+    # it would multiply the attempts past the configured bound.
+    return isinstance(error, ProviderUnavailable) and not isinstance(error, AccessTokenUnavailable)
+
+
+class DarajaClient:
+    """Implements `MobileMoneyProvider`. Use as `async with DarajaClient(settings) as client:`."""
+
+    def __init__(
+        self,
+        settings: DarajaSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        timeout = httpx.Timeout(
+            settings.read_timeout_ms / 1000,
+            connect=settings.connect_timeout_ms / 1000,
+        )
+        self._http = httpx.AsyncClient(base_url=settings.base_url, timeout=timeout, transport=transport)
+        self._tokens = AccessTokenCache(
+            self._fetch_token, clock=clock, refresh_margin_ms=settings.token_refresh_margin_ms
+        )
+
+    @property
+    def name(self) -> str:
+        return "daraja"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, _type: type[BaseException] | None, _error: BaseException | None, _trace: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._settings.retry_attempts_max),
+            wait=wait_exponential(
+                multiplier=self._settings.retry_backoff_ms / 1000, max=self._settings.retry_backoff_max_ms / 1000
+            ),
+            retry=retry_if_exception(_is_retryable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await call()
+        raise AssertionError("tenacity either returns or re-raises")  # pragma: no cover
+
+    async def _send(self, request: httpx.Request, *, idempotent: bool) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(request)
+        except _NOT_SENT_ERRORS as error:
+            raise ProviderUnavailable(f"Daraja unreachable: {type(error).__name__}") from error
+        except httpx.TransportError as error:
+            if idempotent:
+                raise ProviderUnavailable(f"Daraja did not answer: {type(error).__name__}") from error
+            raise StkPushOutcomeUnknown(f"Daraja did not answer the STK push: {type(error).__name__}") from error
+        logger.debug(
+            "daraja call",
+            path=request.url.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+        )
+        return response
+
+    async def _fetch_token_once(self) -> tuple[str, int]:
+        request = self._http.build_request(
+            "GET",
+            TOKEN_PATH,
+            params={"grant_type": "client_credentials"},
+            headers={"Authorization": self._basic_auth()},
+        )
+        response = await self._send(request, idempotent=True)
+        return interpret_token_response(response.status_code, response.content)
+
+    def _basic_auth(self) -> str:
+        key = self._settings.consumer_key.get_secret_value()
+        secret = self._settings.consumer_secret.get_secret_value()
+        return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode("ascii")
+
+    async def _fetch_token(self) -> tuple[str, int]:
+        try:
+            token_and_lifetime = await self._retrying(self._fetch_token_once)
+        except ProviderUnavailable as error:
+            raise AccessTokenUnavailable(error.message, provider_code=error.provider_code) from error
+        logger.info("daraja access token refreshed", expires_in_s=token_and_lifetime[1])
+        return token_and_lifetime
+
+    async def access_token(self) -> str:
+        """The cached OAuth token, fetched when missing or about to expire."""
+        return await self._tokens.get()
+
+    async def _authorised_post(self, path: str, payload: Mapping[str, object], *, idempotent: bool) -> httpx.Response:
+        token = await self._tokens.get()
+        response = await self._send(self._post_request(path, payload, token), idempotent=idempotent)
+        if response.status_code == 401:
+            # Refused at the gateway before any processing, so re-sending even a push is safe.
+            logger.info("daraja refused the access token; refreshing once", path=path)
+            self._tokens.invalidate(token)
+            token = await self._tokens.get()
+            response = await self._send(self._post_request(path, payload, token), idempotent=idempotent)
+        return response
+
+    def _post_request(self, path: str, payload: Mapping[str, object], token: str) -> httpx.Request:
+        return self._http.build_request("POST", path, json=dict(payload), headers={"Authorization": f"Bearer {token}"})
+
+    async def initiate_stk_push(self, request: StkPushRequest) -> StkPushAccepted:
+        payload = build_stk_push_payload(self._settings, request, timestamp=daraja_timestamp(self._clock()))
+        log = logger.bind(phone=mask_phone(request.phone), amount_minor=request.amount_minor, currency=request.currency)
+        try:
+            response = await self._authorised_post(STK_PUSH_PATH, payload, idempotent=False)
+            accepted = interpret_stk_push_response(response.status_code, response.content)
+        except Exception as error:
+            log.warning("daraja stk push failed", error_type=type(error).__name__, error=str(error))
+            raise
+        log.info(
+            "daraja stk push accepted",
+            checkout_request_id=accepted.checkout_request_id,
+            merchant_request_id=accepted.merchant_request_id,
+        )
+        return accepted
+
+    async def query_stk_status(self, checkout_request_id: str) -> StkStatus:
+        assert 0 < len(checkout_request_id) <= CHECKOUT_REQUEST_ID_LENGTH_MAX, "checkout_request_id out of bounds"
+
+        async def query_once() -> StkStatus:
+            timestamp = daraja_timestamp(self._clock())
+            payload = build_query_payload(self._settings, checkout_request_id, timestamp=timestamp)
+            response = await self._authorised_post(STK_QUERY_PATH, payload, idempotent=True)
+            return interpret_query_response(checkout_request_id, response.status_code, response.content)
+
+        status = await self._retrying(query_once)
+        logger.info("daraja stk status", checkout_request_id=checkout_request_id, status=type(status).__name__)
+        return status
+
+    def verify_callback_token(self, presented: str | None) -> None:
+        verify_callback_token(self._settings.callback_token.get_secret_value(), presented)
+
+    def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> StkCallback:
+        """Daraja sends no signature header; authenticity comes from `verify_callback_token`."""
+        del headers
+        callback = parse_daraja_stk_callback(body, default_region=self._settings.phone_default_region)
+        logger.info(
+            "daraja stk callback parsed",
+            checkout_request_id=callback.checkout_request_id,
+            result_code=int(callback.result_code),
+        )
+        return callback

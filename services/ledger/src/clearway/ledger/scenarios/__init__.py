@@ -1,0 +1,1 @@
+"""Client-side walkthroughs of the seeds, shared by tests and `make demo`."""

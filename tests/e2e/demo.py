@@ -1,0 +1,94 @@
+"""`make demo`: the walking skeleton against a platform that is already running (`make run`).
+
+    python -m tests.e2e.demo
+
+Publishes `transfer.created` as a processor would, shows the deposit on funding and the
+external transaction on reconciliation, then publishes the same event again and a processor
+retry under a new event id, and shows that each service still holds exactly one record.
+
+Where things are: `CLEARWAY_<SERVICE>_URL` (default `http://127.0.0.1:5001`..`5005`),
+`KAFKA_BOOTSTRAP_SERVERS` (default `127.0.0.1:9092`), and the API key from
+`CLEARWAY_DEV_API_KEY` or the `dev-api-key` file `make run` writes under `.clearway/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import httpx
+from aiokafka.errors import KafkaError
+
+from clearway.devstack.local_config import DEFAULT_BROKER_PORT, default_data_dir
+from clearway.devstack.services import DEFAULT_PORTS, service_url
+
+from .walking_skeleton import (
+    SERVICES,
+    PlatformApi,
+    Processor,
+    expect_all_ready,
+    publish_and_observe,
+    republish_and_expect_no_change,
+)
+
+API_KEY_FILE = "dev-api-key"
+
+
+class DemoSetupError(RuntimeError):
+    """The demo cannot find the running platform's address or key."""
+
+
+def service_urls() -> dict[str, str]:
+    return {
+        service: os.environ.get(f"CLEARWAY_{service.upper()}_URL") or service_url(DEFAULT_PORTS[service])
+        for service in SERVICES
+    }
+
+
+def api_key() -> str:
+    """The key `make run` uses; read only, so the demo never invents a key the services do not know."""
+    configured = os.environ.get("CLEARWAY_DEV_API_KEY")
+    if configured:
+        return configured
+    key_path = default_data_dir() / API_KEY_FILE
+    if key_path.is_file():
+        stored = key_path.read_text(encoding="utf-8").strip()
+        if stored:
+            return stored
+    raise DemoSetupError(f"no API key: set CLEARWAY_DEV_API_KEY or start the platform with `make run` ({key_path})")
+
+
+def say(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+async def run_demo() -> None:
+    urls = service_urls()
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{DEFAULT_BROKER_PORT}"
+    print(f"Clearway demo: broker {bootstrap}; " + ", ".join(f"{name} {url}" for name, url in urls.items()))
+    async with PlatformApi(urls, api_key()) as api, Processor(bootstrap) as processor:
+        print("1. every service is ready")
+        await expect_all_ready(api, say)
+        print("2. a processor reports a settled transfer (transfer.created)")
+        body, first, recorded = await publish_and_observe(processor, api, say, amount_minor=125_000)
+        print("3. the same event again, and a processor retry with a new event id")
+        await republish_and_expect_no_change(processor, api, bootstrap, body, first, recorded, say)
+    funding = urls["funding"]
+    print(f"done: one deposit and one external transaction; see {funding}/deposits?linked=false")
+
+
+def main() -> int:
+    try:
+        asyncio.run(run_demo())
+    except (AssertionError, DemoSetupError) as error:
+        print(f"demo failed: {error}", file=sys.stderr)
+        return 1
+    except (OSError, httpx.HTTPError, KafkaError) as error:  # nothing listening where the platform should be
+        print(f"demo failed: cannot reach the platform ({error!r}); is `make run` running?", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
