@@ -21,7 +21,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+import asyncpg
+import httpx
 import orjson
+import sqlalchemy.exc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from prometheus_client import Counter
 
@@ -46,6 +49,8 @@ DLQ_HEADER_PREFIX = "ce_dlq"
 DLQ_REASON_LENGTH_MAX = 1_000
 DLQ_PUBLISH_ATTEMPTS_MAX = 5
 RETRY_BACKOFF_MS_MAX = 10_000
+OUTAGE_BACKOFF_MS_MAX = 5_000
+OUTAGE_BACKOFF_STEPS_MAX = 10
 FETCH_RECORDS_MAX = 100
 POLL_TIMEOUT_MS = 200
 MAX_POLL_INTERVAL_MS = 300_000
@@ -185,6 +190,40 @@ class HandlerTimeoutError(Exception):
     """The handler ran past its time limit; it counts as a failed attempt."""
 
 
+class InfrastructureUnavailableError(Exception):
+    """Handling failed because infrastructure is down; the record must be retried later, not dead-lettered."""
+
+
+TRANSIENT_ERROR_TYPES: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    httpx.TransportError,
+)
+CAUSE_CHAIN_DEPTH_MAX = 10
+
+
+def is_infrastructure_failure(error: BaseException) -> bool:
+    """True when the error (or what caused it) says a dependency is unreachable, not that the message is bad."""
+    current: BaseException | None = error
+    for _ in range(CAUSE_CHAIN_DEPTH_MAX):
+        if current is None:
+            return False
+        if isinstance(current, TRANSIENT_ERROR_TYPES):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class StoppedError(Exception):
     """The runner is stopping: abandon the current record uncommitted, it will be redelivered."""
 
@@ -233,10 +272,12 @@ class RecordProcessor:
             self._count(record.topic, Outcome.DEAD_LETTERED)
             return Outcome.DEAD_LETTERED
         reason = ""
+        last_error: BaseException | None = None
         for attempt in range(1, self._policy.attempts_max + 1):
             try:
                 await self._handle(event)
             except Exception as error:
+                last_error = error
                 reason = f"{type(error).__name__}: {error}"
                 logger.warning(
                     "handler failed for %s (attempt %d of %d)",
@@ -253,6 +294,10 @@ class RecordProcessor:
                 continue
             self._count(event.topic, Outcome.PROCESSED)
             return Outcome.PROCESSED
+        if last_error is not None and is_infrastructure_failure(last_error):
+            # The database or a downstream service is down, not this message: dead-lettering would
+            # divert every message of the outage. Stop here; the runner rewinds and waits.
+            raise InfrastructureUnavailableError(reason) from last_error
         logger.error("dead-lettering %s after %d attempts: %s", event.id, self._policy.attempts_max, reason)
         await self._dead_letter(record, reason, self._policy.attempts_max)
         self._count(event.topic, Outcome.DEAD_LETTERED)
@@ -420,6 +465,7 @@ class ConsumerRunner:
             for topic, handler in group.handlers.items()
         }
         handled: dict[TopicPartition, int] = {}
+        outages = 0
         try:
             while not self._stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=self._poll_records_max(group))
@@ -429,13 +475,31 @@ class ConsumerRunner:
                     if records and await self._handle_batch(group.group_id, handler, records):
                         for partition in partitions:
                             handled[partition] = batches.pop(partition)[-1].offset + 1
+                outage = False
                 for partition, records in batches.items():
                     for record in records:
                         if self._stopping.is_set():
                             raise StoppedError
-                        await processors[record.topic].process(record)
+                        try:
+                            await processors[record.topic].process(record)
+                        except InfrastructureUnavailableError:
+                            # Rewind so this record is fetched again once the dependency is back;
+                            # records after it in this partition wait with it (order is kept).
+                            consumer.seek(partition, record.offset)
+                            outage = True
+                            break
                         handled[partition] = record.offset + 1
                 await self._commit(consumer, handled)
+                if outage:
+                    outages += 1
+                    logger.warning("dependency unavailable; pausing consumption (outage poll %d)", outages)
+                    await self._sleep_unless_stopping(
+                        retry_backoff_ms(
+                            min(outages, OUTAGE_BACKOFF_STEPS_MAX), self._policy.backoff_ms, OUTAGE_BACKOFF_MS_MAX
+                        )
+                    )
+                else:
+                    outages = 0
         except StoppedError:
             pass
         except Exception:

@@ -26,7 +26,8 @@ async def post(client: httpx.AsyncClient, path: str, body: dict[str, Any] | None
 async def balance(client: httpx.AsyncClient, balance_id: str) -> dict[str, Any]:
     response = await client.get(f"/balances/{balance_id}")
     assert response.status_code == 200, response.text
-    return response.json()
+    document: dict[str, Any] = response.json()
+    return document
 
 
 async def run_seed_002(client: httpx.AsyncClient) -> dict[str, str]:

@@ -118,6 +118,13 @@ class BatchExecutor:
         if new_entries:
             balance_ids.update(await self.entries.load(new_entries))
         self.balances = await self.repository.lock_balances(balance_ids)
+        # A batch that refunded or settled the same targets held these locks until it committed,
+        # so its rows are visible only now: look again, or a lost race answers with a misleading
+        # refusal ("insufficient funds", "already settled") instead of ALREADY_REFUNDED or a replay.
+        settled = [f"{record.reference}:refund" for record in self.by_id.values()]
+        settled += [op.reference for op in operations if isinstance(op, CommitHold | VoidHold) and op.reference]
+        if settled:
+            self.by_reference.update(await self.repository.transactions_by_reference(settled))
 
     # ---- running ------------------------------------------------------------------------
 

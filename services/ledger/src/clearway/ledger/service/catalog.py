@@ -10,7 +10,6 @@ import asyncpg
 from clearway.ledger.adapters.database import LedgerUnitOfWork
 from clearway.ledger.adapters.repository import GENERAL_LEDGER_ID, CatalogRepository
 from clearway.ledger.domain.errors import InvalidRequest, NotFound, StateConflict
-from clearway.ledger.domain.transactions import is_internal_identifier
 from clearway.ledger.service.transfers import amount_in_minor, currency_precision
 from clearway.platform.ids import new_id
 
@@ -75,7 +74,9 @@ async def create_balance(
     """Create a balance; with an indicator it is get-or-create. Returns (row, created)."""
     currency = currency.upper()
     precision = currency_precision(currency)
-    if indicator is not None and is_internal_identifier(indicator) and ledger_id is None:
+    if indicator is not None and ledger_id is None:
+        # Indicator balances (`@World`, `wallet:<identity>`) are found by indicator, not by ledger;
+        # without a ledger they live in the general ledger.
         ledger_id = GENERAL_LEDGER_ID
     if not ledger_id:
         raise InvalidRequest("ledger_id is required", field="ledger_id")

@@ -1,5 +1,6 @@
 """Safaricom M-Pesa Daraja: settings, request builders, response/callback parsing, the client."""
 
+from clearway.providers.mobile_money.daraja.callback_builder import build_daraja_stk_callback
 from clearway.providers.mobile_money.daraja.callback_parser import parse_daraja_stk_callback
 from clearway.providers.mobile_money.daraja.client import DarajaClient
 from clearway.providers.mobile_money.daraja.settings import DarajaSettings
@@ -7,4 +8,10 @@ from clearway.providers.mobile_money.daraja.settings import DarajaSettings
 # What a callback endpoint answers Daraja once the callback is recorded (any 200 will do).
 DARAJA_CALLBACK_ACK: dict[str, object] = {"ResultCode": 0, "ResultDesc": "Accepted"}
 
-__all__ = ["DARAJA_CALLBACK_ACK", "DarajaClient", "DarajaSettings", "parse_daraja_stk_callback"]
+__all__ = [
+    "DARAJA_CALLBACK_ACK",
+    "DarajaClient",
+    "DarajaSettings",
+    "build_daraja_stk_callback",
+    "parse_daraja_stk_callback",
+]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -30,8 +29,9 @@ from clearway.providers.mobile_money.contract import (
     StkStatus,
     StkSucceeded,
 )
+from clearway.providers.mobile_money.daraja.callback_builder import build_daraja_stk_callback
 from clearway.providers.mobile_money.daraja.callback_parser import parse_daraja_stk_callback
-from clearway.providers.mobile_money.daraja.payloads import EAT, kenyan_msisdn, whole_shillings
+from clearway.providers.mobile_money.daraja.payloads import kenyan_msisdn, whole_shillings
 from clearway.providers.mobile_money.errors import ProviderRejected
 from clearway.providers.mobile_money.phone import DEFAULT_REGION, mask_phone
 from clearway.providers.mobile_money.sandbox.scenarios import SandboxOutcome, Scenario, ScenarioBook
@@ -170,32 +170,17 @@ class SandboxProvider:
     def callback_body(self, checkout_request_id: str) -> bytes:
         """The Daraja-shaped callback for an answered push (also for lost ones, for replay tests)."""
         record = self.request(checkout_request_id)
-        code = record.outcome.result_code
-        callback: dict[str, object] = {
-            "MerchantRequestID": record.merchant_request_id,
-            "CheckoutRequestID": record.checkout_request_id,
-            "ResultCode": int(code),
-            "ResultDesc": code.description,
-        }
-        if code.is_success:
-            callback["CallbackMetadata"] = {
-                "Item": [
-                    {
-                        "Name": "Amount",
-                        "Value": whole_shillings(
-                            record.amount_minor, record.currency, amount_major_max=AMOUNT_MAJOR_MAX
-                        ),
-                    },
-                    {"Name": "MpesaReceiptNumber", "Value": record.receipt},
-                    {"Name": "Balance"},
-                    {
-                        "Name": "TransactionDate",
-                        "Value": int(record.answers_at.astimezone(EAT).strftime("%Y%m%d%H%M%S")),
-                    },
-                    {"Name": "PhoneNumber", "Value": int(kenyan_msisdn(record.phone))},
-                ]
-            }
-        return json.dumps({"Body": {"stkCallback": callback}}).encode()
+        succeeded = record.outcome.result_code.is_success
+        return build_daraja_stk_callback(
+            merchant_request_id=record.merchant_request_id,
+            checkout_request_id=record.checkout_request_id,
+            result_code=record.outcome.result_code,
+            amount_minor=record.amount_minor if succeeded else None,
+            currency=record.currency,
+            mpesa_receipt=record.receipt,
+            phone=record.phone if succeeded else None,
+            transaction_date=record.answers_at if succeeded else None,
+        )
 
     async def _deliver_one(self, checkout_request_id: str) -> bool:
         assert self._deliver is not None, "SandboxProvider needs deliver= (or set_deliver) to send callbacks"

@@ -1,0 +1,85 @@
+"""Test kit: an in-memory Daraja server for `httpx.MockTransport` (unit tests here and in services).
+
+    fake = FakeDarajaServer()
+    client = DarajaClient(settings, transport=httpx.MockTransport(fake.handler))
+    fake.queue(STK_QUERY_PATH, daraja_json(503, {...}), httpx.ReadTimeout("slow"))
+
+Queued answers (responses, or transport exceptions to raise) are used first, per path, in order;
+then each path answers like a healthy Daraja.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import httpx
+
+from clearway.providers.mobile_money.daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, TOKEN_PATH
+
+ANSWERS_QUEUED_MAX = 1_000
+
+
+def daraja_json(status_code: int, body: object) -> httpx.Response:
+    return httpx.Response(status_code, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+
+def daraja_query_answer(result_code: str, result_desc: str, checkout_request_id: str = "ws_CO_1") -> dict[str, str]:
+    return {
+        "ResponseCode": "0",
+        "ResponseDescription": "The service request has been accepted successsfully",
+        "MerchantRequestID": "22205-34066-1",
+        "CheckoutRequestID": checkout_request_id,
+        "ResultCode": result_code,
+        "ResultDesc": result_desc,
+    }
+
+
+class FakeDarajaServer:
+    def __init__(self, *, expires_in_s: int = 3599) -> None:
+        self.requests: list[httpx.Request] = []
+        self.queued: dict[str, list[httpx.Response | Exception]] = defaultdict(list)
+        self.tokens_issued = 0
+        self.pushes_accepted = 0
+        self.expires_in_s = expires_in_s
+
+    def queue(self, path: str, *answers: httpx.Response | Exception) -> None:
+        assert len(self.queued[path]) + len(answers) <= ANSWERS_QUEUED_MAX
+        self.queued[path].extend(answers)
+
+    def requests_to(self, path: str) -> list[httpx.Request]:
+        return [request for request in self.requests if request.url.path == path]
+
+    def json_bodies_to(self, path: str) -> list[dict[str, object]]:
+        return [json.loads(request.content) for request in self.requests_to(path)]
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.queued[request.url.path]:
+            answer = self.queued[request.url.path].pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        if request.url.path == TOKEN_PATH:
+            self.tokens_issued += 1
+            return daraja_json(
+                200, {"access_token": f"token-{self.tokens_issued}", "expires_in": str(self.expires_in_s)}
+            )
+        if request.url.path == STK_PUSH_PATH:
+            self.pushes_accepted += 1
+            return daraja_json(
+                200,
+                {
+                    "MerchantRequestID": f"29115-{self.pushes_accepted}-1",
+                    "CheckoutRequestID": f"ws_CO_FAKE_{self.pushes_accepted:08d}",
+                    "ResponseCode": "0",
+                    "ResponseDescription": "Success. Request accepted for processing",
+                    "CustomerMessage": "Success. Request accepted for processing",
+                },
+            )
+        if request.url.path == STK_QUERY_PATH:
+            checkout_request_id = str(json.loads(request.content).get("CheckoutRequestID", ""))
+            return daraja_json(
+                200, daraja_query_answer("0", "The service request is processed successfully.", checkout_request_id)
+            )
+        return daraja_json(404, {"requestId": "", "errorCode": "404.001.01", "errorMessage": "Resource not found"})
