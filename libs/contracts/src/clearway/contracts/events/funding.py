@@ -49,3 +49,8 @@ class FundingInvoiceSent(ContractModel):
     currency: CurrencyCode
     due_date: datetime.date
     occurred_at: Timestamp
+    # Added later (additive): where the document is, and how it went out.
+    document_url: str | None = Field(default=None, description="Where the invoice PDF can be fetched.")
+    channel: str | None = Field(
+        default=None, description="How it was delivered: `email` (sent over SMTP) or `event` (this event only)."
+    )

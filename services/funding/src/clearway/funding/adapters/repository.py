@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Literal, cast
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +33,7 @@ def _deposit(row: DepositRow) -> Deposit:
         linked_funding_id=row.linked_funding_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        proposed_funding_id=row.proposed_funding_id,
     )
 
 
@@ -50,6 +53,39 @@ class SqlDepositRepository:
     async def get(self, deposit_id: str) -> Deposit | None:
         row = await self._session.get(DepositRow, deposit_id)
         return _deposit(row) if row is not None else None
+
+    async def get_for_update(self, deposit_id: str) -> Deposit | None:
+        row = await self._session.scalar(select(DepositRow).where(DepositRow.id == deposit_id).with_for_update())
+        return _deposit(row) if row is not None else None
+
+    async def find_by_transfer(self, transfer_id: str, processor: str | None) -> Sequence[Deposit]:
+        query = select(DepositRow).where(DepositRow.transfer_id == transfer_id).order_by(DepositRow.id).limit(10)
+        if processor is not None:
+            query = query.where(DepositRow.processor == processor)
+        return [_deposit(row) for row in await self._session.scalars(query)]
+
+    async def mark_linked(self, deposit_id: str, funding_id: str, now: datetime) -> None:
+        result = await self._session.execute(
+            update(DepositRow)
+            .where(DepositRow.id == deposit_id, DepositRow.linked_funding_id.is_(None))
+            .values(linked_funding_id=funding_id, updated_at=now)
+        )
+        # The caller holds the row lock and checked it was free: anything else is a bug.
+        assert result.rowcount == 1, f"deposit {deposit_id} was not free to link"  # type: ignore[attr-defined]
+
+    async def mark_proposed(self, deposit_id: str, funding_id: str, now: datetime) -> None:
+        await self._session.execute(
+            update(DepositRow).where(DepositRow.id == deposit_id).values(proposed_funding_id=funding_id, updated_at=now)
+        )
+
+    async def proposed_for(self, funding_id: str, limit: int) -> Sequence[Deposit]:
+        query = (
+            select(DepositRow)
+            .where(DepositRow.proposed_funding_id == funding_id, DepositRow.linked_funding_id.is_(None))
+            .order_by(DepositRow.id)
+            .limit(limit)
+        )
+        return [_deposit(row) for row in await self._session.scalars(query)]
 
     async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
         query = select(DepositRow).order_by(DepositRow.id).limit(limit)

@@ -66,6 +66,8 @@ class Deposit:
     linked_funding_id: str | None
     created_at: datetime
     updated_at: datetime
+    # Set when the payment reference names an invoice: a suggestion, not a link.
+    proposed_funding_id: str | None = None
 
     def __post_init__(self) -> None:
         assert self.id.startswith(f"{DEPOSIT_ID_PREFIX}_"), f"not a deposit id: {self.id!r}"
