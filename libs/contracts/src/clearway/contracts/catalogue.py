@@ -129,6 +129,31 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         (),
         "The funding invoice was sent to its recipient.",
     ),
+    _event(
+        "funding.cancelled",
+        "funding_id",
+        ev.FundingCancelled,
+        "funding",
+        (),
+        "A funding invoice was cancelled or expired unpaid; its payables are approved again.",
+    ),
+    # Wallet top-ups by mobile money (seed 001's C2B flow), produced by funding.
+    _event(
+        "topup.succeeded",
+        "topup_id",
+        ev.TopupSucceeded,
+        "funding",
+        (),
+        "A mobile-money top-up was paid and credited to the owner's wallet.",
+    ),
+    _event(
+        "topup.failed",
+        "topup_id",
+        ev.TopupFailed,
+        "funding",
+        (),
+        "A mobile-money top-up ended without money moving (declined, unreachable, refused).",
+    ),
     # Published by processors, banks and mobile-money providers (public contract).
     _event(
         "transfer.created",

@@ -1,7 +1,7 @@
 """Message bodies: events (past tense) and commands (imperative), one model per topic."""
 
 from .commands import LedgerEntryRequested, LedgerTransactionRequested
-from .funding import FundingCreated, FundingDepositLinked, FundingInvoiceSent
+from .funding import FundingCancelled, FundingCreated, FundingDepositLinked, FundingInvoiceSent
 from .ledger import (
     Distribution,
     EntryLine,
@@ -33,6 +33,7 @@ from .processor import (
     Counterparty,
     TransferCreated,
 )
+from .topups import TopupEvent, TopupFailed, TopupResolvedBy, TopupSucceeded
 
 __all__ = [
     "AmountMinor",
@@ -44,6 +45,7 @@ __all__ = [
     "CurrencyCode",
     "Distribution",
     "EntryLine",
+    "FundingCancelled",
     "FundingCreated",
     "FundingDepositLinked",
     "FundingInvoiceSent",
@@ -68,5 +70,9 @@ __all__ = [
     "PayableUnapproved",
     "SignedAmountMinor",
     "Timestamp",
+    "TopupEvent",
+    "TopupFailed",
+    "TopupResolvedBy",
+    "TopupSucceeded",
     "TransferCreated",
 ]

@@ -54,3 +54,17 @@ class FundingInvoiceSent(ContractModel):
     channel: str | None = Field(
         default=None, description="How it was delivered: `email` (sent over SMTP) or `event` (this event only)."
     )
+
+
+class FundingCancelled(ContractModel):
+    """A funding invoice will not be paid: cancelled by a person or expired unpaid. Its payables are
+    approved again and may join another funding; a deposit quoting its reference is no longer expected."""
+
+    funding_id: str = Field(min_length=1)
+    workspace_id: str = Field(min_length=1)
+    status: str = Field(min_length=1, description="`cancelled` or `expired`.")
+    invoice_number: str = Field(min_length=1)
+    payment_reference: str = Field(min_length=1)
+    payable_ids: list[str]
+    cancelled_by: str | None = Field(default=None, description="The principal that cancelled it; null when expired.")
+    occurred_at: Timestamp

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.funding.adapters.orm import PayableRow
+from clearway.funding.adapters.orm import PayableRow, WorkspaceRow
 from clearway.funding.domain.payables import Payable, PayableStatus
 
 
@@ -153,10 +153,15 @@ class SqlPayableRepository:
         return [_payable(row) for row in await self._session.scalars(query)]
 
     async def waiting_groups(self, limit: int) -> Sequence[tuple[str, str]]:
-        """(workspace, currency) pairs with payables waiting for funds."""
+        """(workspace, currency) pairs with payables waiting for funds, in workspaces that have a wallet."""
         query = (
             select(PayableRow.workspace_id, PayableRow.currency)
-            .where(PayableRow.status == PayableStatus.APPROVED.value, PayableRow.funding_id.is_(None))
+            .join(WorkspaceRow, WorkspaceRow.id == PayableRow.workspace_id)
+            .where(
+                PayableRow.status == PayableStatus.APPROVED.value,
+                PayableRow.funding_id.is_(None),
+                WorkspaceRow.ledger_identity_id.is_not(None),
+            )
             .group_by(PayableRow.workspace_id, PayableRow.currency)
             .order_by(PayableRow.workspace_id, PayableRow.currency)
             .limit(limit)

@@ -7,13 +7,21 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from clearway.funding.adapters.events import SqlEventOutbox
+from clearway.funding.adapters.funding_repository import SqlFundingRepository
+from clearway.funding.adapters.payable_repository import SqlPayableRepository
 from clearway.funding.adapters.repository import SqlDepositRepository, SqlInbox
+from clearway.funding.adapters.workspace_repository import SqlWorkspaceRepository
 from clearway.platform.db import UnitOfWork
 
 
 class SqlFundingUnitOfWork:
     deposits: SqlDepositRepository
     inbox: SqlInbox
+    payables: SqlPayableRepository
+    fundings: SqlFundingRepository
+    workspaces: SqlWorkspaceRepository
+    events: SqlEventOutbox
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._transaction = UnitOfWork(session_factory)
@@ -23,6 +31,10 @@ class SqlFundingUnitOfWork:
         session = self._transaction.session
         self.deposits = SqlDepositRepository(session)
         self.inbox = SqlInbox(session)
+        self.payables = SqlPayableRepository(session)
+        self.fundings = SqlFundingRepository(session)
+        self.workspaces = SqlWorkspaceRepository(session)
+        self.events = SqlEventOutbox(session)
         return self
 
     async def __aexit__(

@@ -1,12 +1,16 @@
-"""What the funding use cases need from storage; adapters implement it, unit tests fake it."""
+"""What the funding use cases need from storage and from the ledger; adapters implement it,
+unit tests fake it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
 from clearway.funding.domain.deposits import Deposit
+from clearway.funding.domain.fundings import Funding
+from clearway.funding.domain.postings import Posting
 
 
 class DepositRepository(Protocol):
@@ -40,3 +44,64 @@ class FundingUnitOfWork(Protocol):
     ) -> None: ...
 
     async def commit(self) -> None: ...
+
+
+# The workflows (payables, fundings, linking) use the full SQL unit of work; their ports are the
+# repositories' public methods. Only the ledger and the invoice delivery are abstracted here,
+# because tests swap them (an in-process ledger; an SMTP server or none).
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerBalance:
+    balance_id: str
+    balance_minor: int
+    inflight_debit_minor: int
+    currency: str
+
+    @property
+    def available_minor(self) -> int:
+        return self.balance_minor - self.inflight_debit_minor
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerTransaction:
+    transaction_id: str
+    reference: str
+    status: str  # APPLIED, INFLIGHT, REJECTED, VOID, ...
+    rejection_reason: str | None = None
+    replayed: bool = False
+
+
+class Ledger(Protocol):
+    async def identity_exists(self, identity_id: str) -> bool: ...
+
+    async def create_identity(self, *, idempotency_key: str, name: str, meta_data: dict[str, str]) -> str:
+        """A new ledger identity; the key makes a retry return the first one."""
+
+    async def ensure_wallet(self, identity_id: str, currency: str) -> LedgerBalance:
+        """Get-or-create the `wallet:<identity_id>` balance in `currency`."""
+
+    async def find_wallet(self, identity_id: str, currency: str) -> LedgerBalance | None: ...
+
+    async def post(self, posting: Posting) -> LedgerTransaction:
+        """Post once per reference; the same posting again is a replay."""
+
+    async def commit_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction:
+        """Commit a hold in full; raises `LedgerRefusedError` (409) when it is no longer open."""
+
+    async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDocument:
+    funding: Funding
+    pdf: bytes
+    document_url: str
+
+
+class InvoiceDelivery(Protocol):
+    @property
+    def channel(self) -> str:
+        """`email` when it really sends, `event` when the event is the only delivery."""
+
+    async def send(self, document: InvoiceDocument) -> None: ...

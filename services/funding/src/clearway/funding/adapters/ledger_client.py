@@ -1,0 +1,183 @@
+"""The ledger over HTTP, with a service credential.
+
+Retries only what is safe to retry: network errors and 5xx answers. Every write carries a
+deterministic reference (or an Idempotency-Key), so a retried request that did reach the ledger
+is answered as a replay and never moves money twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from clearway.funding.domain.postings import Posting, wallet_indicator
+from clearway.funding.service.ports import LedgerBalance, LedgerTransaction
+
+logger = logging.getLogger(__name__)
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class LedgerUnavailableError(Exception):
+    """The ledger could not be reached or kept failing (5xx) after bounded retries."""
+
+
+class LedgerRefusedError(Exception):
+    """The ledger answered 4xx: the request itself is wrong or conflicts with the ledger's state."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"ledger refused ({status} {code}): {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class _TransientError(Exception):
+    pass
+
+
+def _balance(document: dict[str, Any]) -> LedgerBalance:
+    return LedgerBalance(
+        balance_id=str(document["balance_id"]),
+        balance_minor=int(document["balance"]),
+        inflight_debit_minor=int(document["inflight_debit_balance"]),
+        currency=str(document["currency"]),
+    )
+
+
+def _transaction(response: httpx.Response) -> LedgerTransaction:
+    document = response.json()
+    return LedgerTransaction(
+        transaction_id=str(document["transaction_id"]),
+        reference=str(document["reference"]),
+        status=str(document["status"]),
+        rejection_reason=document.get("rejection_reason"),
+        replayed=response.headers.get(REPLAYED_HEADER) == "true",
+    )
+
+
+class HttpLedgerClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout_ms: int,
+        attempts_max: int,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        assert attempts_max >= 1 and timeout_ms > 0
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_ms / 1000, transport=transport
+        )
+        self._attempts_max = attempts_max
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts_max),
+            wait=wait_exponential_jitter(initial=0.05, max=2.0),
+            retry=retry_if_exception_type(_TransientError),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        response = await self._client.request(method, path, **kwargs)
+                    except httpx.TransportError as error:
+                        raise _TransientError(repr(error)) from error
+                    if response.status_code >= 500:
+                        raise _TransientError(f"{response.status_code}: {response.text[:200]}")
+                    return response
+        except _TransientError as error:
+            raise LedgerUnavailableError(f"{method} {path}: {error}") from error
+        raise AssertionError("unreachable: tenacity either returned or raised")
+
+    @staticmethod
+    def _refused(response: httpx.Response) -> LedgerRefusedError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        code = str(body.get("code") or response.status_code) if isinstance(body, dict) else str(response.status_code)
+        detail = str(body.get("detail") or response.text[:200]) if isinstance(body, dict) else response.text[:200]
+        return LedgerRefusedError(response.status_code, code, detail)
+
+    async def identity_exists(self, identity_id: str) -> bool:
+        response = await self._request("GET", f"/identities/{quote(identity_id, safe='')}")
+        if response.status_code == 404:
+            return False
+        if response.status_code != 200:
+            raise self._refused(response)
+        return True
+
+    async def create_identity(self, *, idempotency_key: str, name: str, meta_data: dict[str, str]) -> str:
+        response = await self._request(
+            "POST",
+            "/identities",
+            json={"identity_type": "organization", "organization_name": name, "meta_data": meta_data},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        if response.status_code not in (200, 201):
+            raise self._refused(response)
+        return str(response.json()["identity_id"])
+
+    async def ensure_wallet(self, identity_id: str, currency: str) -> LedgerBalance:
+        response = await self._request(
+            "POST",
+            "/balances",
+            json={"indicator": wallet_indicator(identity_id), "identity_id": identity_id, "currency": currency},
+        )
+        if response.status_code not in (200, 201):
+            raise self._refused(response)
+        return _balance(response.json())
+
+    async def find_wallet(self, identity_id: str, currency: str) -> LedgerBalance | None:
+        indicator = quote(wallet_indicator(identity_id), safe="")
+        response = await self._request("GET", f"/balances/indicator/{indicator}/currency/{currency}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._refused(response)
+        return _balance(response.json())
+
+    async def post(self, posting: Posting) -> LedgerTransaction:
+        body: dict[str, Any] = {
+            "precise_amount": posting.amount_minor,
+            "currency": posting.currency,
+            "reference": posting.reference,
+            "source": posting.source,
+            "destination": posting.destination,
+            "allow_overdraft": posting.allow_overdraft,
+            "inflight": posting.inflight,
+            "description": posting.description,
+            "meta_data": posting.meta_data,
+        }
+        response = await self._request("POST", "/transactions", json=body)
+        if response.status_code not in (200, 201):
+            raise self._refused(response)
+        return _transaction(response)
+
+    async def commit_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction:
+        return await self._update_hold(transaction_id, "commit", reference)
+
+    async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction:
+        return await self._update_hold(transaction_id, "void", reference)
+
+    async def _update_hold(self, transaction_id: str, action: str, reference: str) -> LedgerTransaction:
+        response = await self._request(
+            "PUT",
+            f"/transactions/inflight/{quote(transaction_id, safe='')}",
+            json={"status": action, "reference": reference},
+        )
+        if response.status_code not in (200, 201):
+            raise self._refused(response)
+        return _transaction(response)

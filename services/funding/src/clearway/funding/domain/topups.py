@@ -1,0 +1,312 @@
+"""Wallet top-ups by mobile money: a payment intent and the transitions the provider's answers drive.
+
+A top-up starts `pending` when the customer's phone is prompted (STK push). It ends exactly once:
+`succeeded` when the provider reports payment and the wallet is credited, `failed` when the
+customer declines, cannot be reached, or the provider refuses the push. The provider may answer
+twice (a duplicate callback, or a callback after a status query already settled it): an answer
+that agrees with the recorded outcome changes nothing; one that disagrees is a conflict to alert
+on, never a second effect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+TOPUP_ID_PREFIX = "top"
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+E164_PATTERN = re.compile(r"^\+[1-9]\d{6,14}$")
+SUCCESS_RESULT_CODE = 0
+LEDGER_REFERENCE_PREFIX = "topup:"
+
+
+class TopupStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ResolvedBy(StrEnum):
+    PUSH = "push"  # the provider refused the push itself: nothing reached the phone
+    CALLBACK = "callback"
+    STATUS_QUERY = "status_query"  # the callback never came; we asked
+
+
+class Delivery(StrEnum):
+    """How an answer from the provider relates to what the intent already records."""
+
+    APPLY = "apply"
+    DUPLICATE = "duplicate"
+    CONFLICTING = "conflicting"
+
+
+class TopupError(Exception):
+    """Base of the top-up errors the entrypoints translate into HTTP problems."""
+
+    code = "TOPUP_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class TopupRefused(TopupError):
+    """The request breaks a rule (amount, currency, phone number): nothing was created or sent."""
+
+    code = "TOPUP_REFUSED"
+
+
+class IdempotencyKeyReused(TopupError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class TopupNotFound(TopupError):
+    code = "TOPUP_NOT_FOUND"
+
+
+class UnknownCheckout(TopupError):
+    """A provider answer names a CheckoutRequestID no intent carries (yet)."""
+
+    code = "TOPUP_CHECKOUT_UNKNOWN"
+
+
+class ConflictingOutcome(TopupError):
+    """The provider reported an outcome that contradicts the one already recorded."""
+
+    code = "TOPUP_OUTCOME_CONFLICT"
+
+
+@dataclass(frozen=True, slots=True)
+class StartTopup:
+    """Command: prompt `phone` to pay `amount_minor` `currency` into `identity_id`'s wallet."""
+
+    workspace_id: str
+    identity_id: str
+    amount_minor: int
+    currency: str
+    phone: str  # E.164
+    idempotency_key: str
+
+    def __post_init__(self) -> None:
+        assert self.workspace_id and self.identity_id and self.idempotency_key
+        assert self.amount_minor > 0, "a top-up moves a positive amount of minor units"
+        assert CURRENCY_PATTERN.match(self.currency), f"not an ISO 4217 code: {self.currency!r}"
+        assert E164_PATTERN.match(self.phone), "phone must be normalised to E.164 first"
+
+    def same_request_as(self, topup: Topup) -> bool:
+        """A retry under the same key must ask for the same thing."""
+        return (topup.identity_id, topup.amount_minor, topup.currency, topup.phone) == (
+            self.identity_id,
+            self.amount_minor,
+            self.currency,
+            self.phone,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOutcome:
+    """The customer's final answer, from a callback or a status query (provider types stay outside)."""
+
+    succeeded: bool
+    result_code: int | None
+    result_desc: str
+    failure_reason: str | None = None
+    receipt: str | None = None
+    amount_minor: int | None = None  # None when the provider does not echo it (status queries)
+    currency: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.succeeded:
+            assert self.result_code == SUCCESS_RESULT_CODE, "a success carries result code 0"
+            assert self.failure_reason is None
+        else:
+            assert self.result_code != SUCCESS_RESULT_CODE, "a failure cannot carry the success code"
+            assert self.failure_reason, "a failure says why"
+
+
+@dataclass(frozen=True, slots=True)
+class Topup:
+    id: str
+    workspace_id: str
+    identity_id: str
+    wallet_balance_id: str
+    amount_minor: int
+    currency: str
+    phone: str
+    provider: str
+    idempotency_key: str
+    status: TopupStatus
+    checkout_request_id: str | None
+    merchant_request_id: str | None
+    result_code: int | None
+    result_desc: str | None
+    failure_reason: str | None
+    receipt: str | None
+    ledger_reference: str | None
+    ledger_transaction_id: str | None
+    callback_fingerprint: str | None
+    resolved_by: ResolvedBy | None
+    status_checks: int
+    next_status_check_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def __post_init__(self) -> None:
+        assert self.id.startswith(f"{TOPUP_ID_PREFIX}_"), f"not a top-up id: {self.id!r}"
+        assert self.amount_minor > 0, "a top-up moves a positive amount"
+        assert CURRENCY_PATTERN.match(self.currency), f"not an ISO 4217 code: {self.currency!r}"
+        assert E164_PATTERN.match(self.phone), "phones are stored in E.164"
+        assert self.status_checks >= 0
+        assert self.updated_at >= self.created_at, "a top-up cannot change before it exists"
+        # Money reached the wallet exactly when the intent succeeded.
+        assert (self.status is TopupStatus.SUCCEEDED) == (self.ledger_reference is not None)
+        assert (self.status is TopupStatus.PENDING) == (self.resolved_by is None)
+        if self.status is TopupStatus.FAILED:
+            assert self.failure_reason and self.result_desc, "a failed top-up says why"
+        if self.status is not TopupStatus.PENDING:
+            assert self.next_status_check_at is None, "only pending top-ups are checked"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status is not TopupStatus.PENDING
+
+    def ledger_reference_for_credit(self) -> str:
+        """Deterministic, so a retried or replayed credit is one ledger transaction."""
+        return f"{LEDGER_REFERENCE_PREFIX}{self.id}"
+
+
+def new_topup(
+    command: StartTopup,
+    *,
+    topup_id: str,
+    wallet_balance_id: str,
+    provider: str,
+    now: datetime,
+    first_status_check_at: datetime,
+) -> Topup:
+    assert first_status_check_at >= now
+    return Topup(
+        id=topup_id,
+        workspace_id=command.workspace_id,
+        identity_id=command.identity_id,
+        wallet_balance_id=wallet_balance_id,
+        amount_minor=command.amount_minor,
+        currency=command.currency,
+        phone=command.phone,
+        provider=provider,
+        idempotency_key=command.idempotency_key,
+        status=TopupStatus.PENDING,
+        checkout_request_id=None,
+        merchant_request_id=None,
+        result_code=None,
+        result_desc=None,
+        failure_reason=None,
+        receipt=None,
+        ledger_reference=None,
+        ledger_transaction_id=None,
+        callback_fingerprint=None,
+        resolved_by=None,
+        status_checks=0,
+        next_status_check_at=first_status_check_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def push_accepted(
+    topup: Topup, *, checkout_request_id: str, merchant_request_id: str, now: datetime, first_status_check_at: datetime
+) -> Topup:
+    """The phone was prompted; the answer comes by callback, or by a status query after the timeout."""
+    assert topup.status is TopupStatus.PENDING and topup.checkout_request_id is None, "a top-up is pushed once"
+    assert checkout_request_id
+    return dataclasses.replace(
+        topup,
+        checkout_request_id=checkout_request_id,
+        merchant_request_id=merchant_request_id,
+        # Counted from the accepted push, also when a slow push outlived the first deadline.
+        next_status_check_at=first_status_check_at,
+        updated_at=now,
+    )
+
+
+def push_refused(topup: Topup, *, failure_reason: str, result_desc: str, now: datetime) -> Topup:
+    """The provider refused the push: nothing reached the phone, so nothing can be paid."""
+    assert topup.status is TopupStatus.PENDING and topup.checkout_request_id is None
+    return dataclasses.replace(
+        topup,
+        status=TopupStatus.FAILED,
+        failure_reason=failure_reason,
+        result_desc=result_desc,
+        resolved_by=ResolvedBy.PUSH,
+        next_status_check_at=None,
+        updated_at=now,
+    )
+
+
+def classify(topup: Topup, outcome: ProviderOutcome) -> Delivery:
+    """Apply a first answer; acknowledge one that agrees; flag one that contradicts the record."""
+    if topup.status is TopupStatus.PENDING:
+        if outcome.succeeded and not _amount_matches(topup, outcome):
+            return Delivery.CONFLICTING  # paid, but not what we asked: reconcile by hand, credit nothing
+        return Delivery.APPLY
+    if topup.status is TopupStatus.SUCCEEDED:
+        same_receipt = outcome.receipt is None or topup.receipt is None or outcome.receipt == topup.receipt
+        agrees = outcome.succeeded and same_receipt and _amount_matches(topup, outcome)
+        return Delivery.DUPLICATE if agrees else Delivery.CONFLICTING
+    agrees = not outcome.succeeded and outcome.result_code == topup.result_code
+    return Delivery.DUPLICATE if agrees else Delivery.CONFLICTING
+
+
+def _amount_matches(topup: Topup, outcome: ProviderOutcome) -> bool:
+    amount_ok = outcome.amount_minor is None or outcome.amount_minor == topup.amount_minor
+    currency_ok = outcome.currency is None or outcome.currency == topup.currency
+    return amount_ok and currency_ok
+
+
+def settle(
+    topup: Topup,
+    outcome: ProviderOutcome,
+    *,
+    resolved_by: ResolvedBy,
+    now: datetime,
+    ledger_transaction_id: str | None = None,
+    callback_fingerprint: str | None = None,
+) -> Topup:
+    """The one transition out of `pending` on a provider answer (callback or status query)."""
+    assert topup.status is TopupStatus.PENDING, "a top-up is settled once"
+    assert classify(topup, outcome) is Delivery.APPLY
+    assert resolved_by is not ResolvedBy.PUSH
+    succeeded = outcome.succeeded
+    return dataclasses.replace(
+        topup,
+        status=TopupStatus.SUCCEEDED if succeeded else TopupStatus.FAILED,
+        result_code=outcome.result_code,
+        result_desc=outcome.result_desc,
+        failure_reason=outcome.failure_reason,
+        receipt=outcome.receipt,
+        ledger_reference=topup.ledger_reference_for_credit() if succeeded else None,
+        ledger_transaction_id=ledger_transaction_id if succeeded else None,
+        callback_fingerprint=callback_fingerprint,
+        resolved_by=resolved_by,
+        next_status_check_at=None,
+        updated_at=now,
+    )
+
+
+def status_checked(topup: Topup, *, now: datetime, next_check_at: datetime | None) -> Topup:
+    """A status query is (about to be) sent: count it and push the next one out (None: stop asking)."""
+    assert topup.status is TopupStatus.PENDING
+    return dataclasses.replace(
+        topup, status_checks=topup.status_checks + 1, next_status_check_at=next_check_at, updated_at=now
+    )
+
+
+def stop_checking(topup: Topup, *, now: datetime) -> Topup:
+    """Nothing left to ask the provider (unknown push outcome, or the query budget is spent)."""
+    assert topup.status is TopupStatus.PENDING
+    return dataclasses.replace(topup, next_status_check_at=None, updated_at=now)
