@@ -21,6 +21,7 @@ from clearway.ledger.bench import drivers
 from clearway.ledger.bench.scenarios import prepare_load
 
 LOADS = ("uniform_50", "hot_1")
+LATENCY_CONCURRENCY = 8
 
 
 async def run(ledger_url: str, api_key: str, bootstrap: str, scale: float, concurrency: int) -> list[dict[str, Any]]:
@@ -32,9 +33,12 @@ async def run(ledger_url: str, api_key: str, bootstrap: str, scale: float, concu
         for load_name in LOADS:
             run_id = secrets.token_hex(4)
             single_count, bulk_count, kafka_count = int(2_000 * scale), int(10_000 * scale), int(10_000 * scale)
-            load = await prepare_load(client, load_name, single_count + bulk_count + kafka_count, run_id)
+            load = await prepare_load(client, load_name, 2 * single_count + bulk_count + kafka_count, run_id)
             for result in (
+                # Throughput with many requests in flight, then latency with few (queueing dominates p99
+                # once the server is saturated, so one concurrency cannot show both).
                 await drivers.http_single(client, load, single_count, concurrency, run_id),
+                await drivers.http_single(client, load, single_count, LATENCY_CONCURRENCY, f"{run_id}-lat"),
                 await drivers.http_bulk(client, load, bulk_count, 2, run_id),
                 await drivers.kafka_commands(client, bootstrap, load, kafka_count, run_id),
             ):
