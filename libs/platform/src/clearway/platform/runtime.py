@@ -9,16 +9,19 @@ import argparse
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from clearway.contracts.catalogue import topics_for_service
 from clearway.platform.consumer import BatchHandler, ConsumerRunner, Handler
 from clearway.platform.db import create_engine, create_session_factory
 from clearway.platform.health import ReadinessCheck, database_check, kafka_check
+from clearway.platform.http import create_http_app
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.relay import OutboxRelay
@@ -55,6 +58,33 @@ class ServiceRuntime:
         # Building the engine does not connect; the first query does.
         self.engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
         self.session_factory = create_session_factory(self.engine)
+
+    @classmethod
+    def for_service(cls, settings: ServiceSettings) -> ServiceRuntime:
+        """A runtime creating the topics the catalogue lists for `settings.service_name`."""
+        specs = topics_for_service(settings.service_name)
+        return cls(settings, topics=[(spec.name, spec.partitions) for spec in specs])
+
+    def create_app(self, *, title: str, routers: Sequence[APIRouter], version: str = "0.1.0") -> FastAPI:
+        """The service's HTTP app with a lifespan that starts and stops this runtime."""
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            self.install(app)
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        return create_http_app(
+            settings=self.settings,
+            title=title,
+            version=version,
+            routers=routers,
+            lifespan=lifespan,
+            readiness_checks=self.readiness_checks(),
+        )
 
     def subscribe(self, topic: str, group_id: str, handler: Handler) -> None:
         self.subscriptions.append(Subscription(topic, group_id, handler=handler))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,8 +9,6 @@ from fastapi import FastAPI
 from clearway.authorization.adapters.unit_of_work import SqlAuthorizationUnitOfWork
 from clearway.authorization.config import AuthorizationSettings
 from clearway.authorization.entrypoints import consumers, http
-from clearway.contracts.catalogue import topics_for_service
-from clearway.platform.http import create_http_app
 from clearway.platform.logging import configure_logging
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.runtime import ServiceRuntime, service_command_line
@@ -28,33 +24,12 @@ def run_migrations(database_url: str) -> None:
 def create_app(settings: AuthorizationSettings | None = None) -> FastAPI:
     settings = settings or AuthorizationSettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    runtime = ServiceRuntime(
-        settings, topics=[(spec.name, spec.partitions) for spec in topics_for_service(SERVICE_NAME)]
-    )
+    runtime = ServiceRuntime.for_service(settings)
     for topic, group_id, handler in consumers.subscriptions(
         lambda: SqlAuthorizationUnitOfWork(runtime.session_factory)
     ):
         runtime.subscribe(topic, group_id, handler)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = runtime
-        app.state.engine = runtime.engine
-        app.state.session_factory = runtime.session_factory
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    return create_http_app(
-        settings=settings,
-        title="Clearway Authorization",
-        version="0.1.0",
-        routers=[http.router],
-        lifespan=lifespan,
-        readiness_checks=runtime.readiness_checks(),
-    )
+    return runtime.create_app(title="Clearway Authorization", routers=[http.router])
 
 
 if __name__ == "__main__":

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from clearway.contracts.catalogue import topics_for_service
 from clearway.payout.adapters.unit_of_work import SqlPayoutUnitOfWork
 from clearway.payout.config import PayoutSettings
 from clearway.payout.entrypoints import consumers, http
-from clearway.platform.http import create_http_app
 from clearway.platform.logging import configure_logging
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.runtime import ServiceRuntime, service_command_line
@@ -28,31 +24,10 @@ def run_migrations(database_url: str) -> None:
 def create_app(settings: PayoutSettings | None = None) -> FastAPI:
     settings = settings or PayoutSettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    runtime = ServiceRuntime(
-        settings, topics=[(spec.name, spec.partitions) for spec in topics_for_service(SERVICE_NAME)]
-    )
+    runtime = ServiceRuntime.for_service(settings)
     for topic, group_id, handler in consumers.subscriptions(lambda: SqlPayoutUnitOfWork(runtime.session_factory)):
         runtime.subscribe(topic, group_id, handler)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = runtime
-        app.state.engine = runtime.engine
-        app.state.session_factory = runtime.session_factory
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    return create_http_app(
-        settings=settings,
-        title="Clearway Payout",
-        version="0.1.0",
-        routers=[http.router],
-        lifespan=lifespan,
-        readiness_checks=runtime.readiness_checks(),
-    )
+    return runtime.create_app(title="Clearway Payout", routers=[http.router])
 
 
 if __name__ == "__main__":
