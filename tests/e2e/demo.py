@@ -5,6 +5,7 @@
 Publishes `transfer.created` as a processor would, shows the deposit on funding and the
 external transaction on reconciliation, then publishes the same event again and a processor
 retry under a new event id, and shows that each service still holds exactly one record.
+Then seed 000's post-funding flow: payables, a funding invoice, its deposit, link, payees paid.
 
 Where things are: `CLEARWAY_<SERVICE>_URL` (default `http://127.0.0.1:5001`..`5005`),
 `KAFKA_BOOTSTRAP_SERVERS` (default `127.0.0.1:9092`), and the API key from
@@ -23,6 +24,8 @@ from aiokafka.errors import KafkaError
 from clearway.devstack.local_config import DEFAULT_BROKER_PORT, default_data_dir
 from clearway.devstack.services import DEFAULT_PORTS, service_url
 
+from .funding_flows import FundingFlowApi, run_post_funding
+from .topups_scenario import TopupApi, run_topup_flows
 from .walking_skeleton import (
     SERVICES,
     PlatformApi,
@@ -74,8 +77,20 @@ async def run_demo() -> None:
         body, first, recorded = await publish_and_observe(processor, api, say, amount_minor=125_000)
         print("3. the same event again, and a processor retry with a new event id")
         await republish_and_expect_no_change(processor, api, bootstrap, body, first, recorded, say)
+        print("4. post-funding (seed 000): payables, one invoice, its deposit linked, payees paid")
+        await post_funding(processor, urls)
+    # --- top-ups: wallet top-ups by mobile money against funding's sandbox M-Pesa ---
+    print("5. topups: approved, a duplicate callback, declined, and a lost callback (~30 s status query)")
+    async with TopupApi(urls["funding"], urls["ledger"], api_key()) as topups:
+        await run_topup_flows(topups, say)
+    # --- end top-ups ---
     funding = urls["funding"]
     print(f"done: one deposit and one external transaction; see {funding}/deposits?linked=false")
+
+
+async def post_funding(processor: Processor, urls: dict[str, str]) -> None:
+    async with FundingFlowApi(urls, api_key()) as funding_api:
+        await run_post_funding(processor, funding_api, say)
 
 
 def main() -> int:

@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("currency", sa.Text, nullable=False),
         sa.Column("phone", sa.Text, nullable=False),
         sa.Column("provider", sa.Text, nullable=False),
+        # What the customer's prompt and the provider's statement show (M-Pesa: at most 12 characters).
+        sa.Column("account_reference", sa.Text, nullable=False),
         sa.Column("idempotency_key", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("checkout_request_id", sa.Text, nullable=True),
@@ -46,6 +48,8 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         # One push per CheckoutRequestID: a callback finds exactly one intent.
         sa.UniqueConstraint("checkout_request_id", name="uq_topups_checkout_request_id"),
+        # Reconciliation finds the intent of a statement line by it.
+        sa.UniqueConstraint("account_reference", name="uq_topups_account_reference"),
         # Behind the platform's Idempotency-Key middleware: a retry after a lost stored response
         # finds the intent it already created instead of prompting the customer's phone again.
         sa.UniqueConstraint("workspace_id", "idempotency_key", name="uq_topups_workspace_idempotency_key"),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
 from clearway.funding.config import FundingSettings
 from clearway.funding.main import create_app, run_migrations
@@ -54,3 +56,121 @@ def running_funding() -> RunningFunding:
     """`async with running_funding(settings) as client`: the app with its lifespan (consumers
     included) running, and a client authenticated as admin. Leaving the block stops it."""
     return _running_funding
+
+
+# --- The ledger in-process, and funding wired to it (flows that move money). -------------------
+
+LEDGER_TEST_API_KEY = "funding-tests-ledger-key"
+OPERATOR_KEY = "funding-tests-operator"
+APPROVER_KEY = "funding-tests-approver"
+OTHER_WORKSPACE_KEY = "funding-tests-other-workspace"
+
+
+def _api_keys_json() -> str:
+    from clearway.platform.auth import hash_api_key
+
+    return json.dumps(
+        [
+            {"name": "olga-operator", "key_sha256": hash_api_key(OPERATOR_KEY), "roles": ["operator"]},
+            {"name": "amir-approver", "key_sha256": hash_api_key(APPROVER_KEY), "roles": ["approver", "operator"]},
+            {
+                "name": "other-workspace",
+                "key_sha256": hash_api_key(OTHER_WORKSPACE_KEY),
+                "roles": ["operator", "approver"],
+                "workspace_id": "ws_other",
+            },
+        ]
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ledger_app(
+    make_database: Callable[[str], Awaitable[str]], kafka_bootstrap_servers: str
+) -> AsyncIterator[FastAPI]:
+    """A ledger of the test's own, migrated fresh, running with its lifespan."""
+    from clearway.ledger.config import LedgerSettings
+    from clearway.ledger.main import MIGRATIONS_DIR as LEDGER_MIGRATIONS_DIR
+    from clearway.ledger.main import create_app as create_ledger_app
+    from clearway.platform.migrations import upgrade_database_async
+
+    url = await make_database("fundingledger")
+    await upgrade_database_async(LEDGER_MIGRATIONS_DIR, url)
+    settings = LedgerSettings(
+        database_url=url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        dev_api_key=LEDGER_TEST_API_KEY,
+        log_json=False,
+    )
+    app = create_ledger_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ledger(ledger_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=ledger_app),
+        base_url="http://ledger",
+        headers={"X-API-Key": LEDGER_TEST_API_KEY},
+    ) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def flow_settings(funding_database_url: str, kafka_bootstrap_servers: str) -> FundingSettings:
+    return FundingSettings(
+        database_url=funding_database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        dev_api_key=FUNDING_TEST_API_KEY,
+        api_keys_json=_api_keys_json(),
+        ledger_url="http://ledger",
+        ledger_api_key=LEDGER_TEST_API_KEY,
+        ledger_attempts_max=2,
+        log_json=False,
+        outbox_poll_interval_ms=100,
+        recovery_interval_ms=200,
+        public_url="http://funding.test",
+    )
+
+
+class FailingLedgerTransport(httpx.AsyncBaseTransport):
+    """The real in-process ledger, except that requests `fails(request)` selects get a 503:
+    the ledger going away mid-flow, as a crash or an outage would leave things."""
+
+    def __init__(self, ledger_app: FastAPI, fails: Callable[[httpx.Request], bool]) -> None:
+        self._inner = httpx.ASGITransport(app=ledger_app)
+        self._fails = fails
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._fails(request):
+            return httpx.Response(503, json={"code": "UNAVAILABLE"})
+        return await self._inner.handle_async_request(request)
+
+
+RunningFlow = Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def running_flow(ledger_app: FastAPI, flow_settings: FundingSettings) -> RunningFlow:
+    """`async with running_flow() as client`: funding (lifespan, consumers, recovery) against the
+    in-process ledger; `running_flow(fails=...)` makes some ledger calls fail with 503."""
+
+    @contextlib.asynccontextmanager
+    async def run(
+        fails: Callable[[httpx.Request], bool] | None = None, settings: FundingSettings | None = None
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        transport: httpx.AsyncBaseTransport = (
+            FailingLedgerTransport(ledger_app, fails) if fails else httpx.ASGITransport(app=ledger_app)
+        )
+        app = create_app(settings or flow_settings, ledger_transport=transport)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://funding",
+                headers={"X-API-Key": FUNDING_TEST_API_KEY},
+            ) as client,
+        ):
+            yield client
+
+    return run

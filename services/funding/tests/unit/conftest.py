@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 import pytest
 
 from clearway.funding.domain.deposits import Deposit
+from clearway.funding.domain.fundings import Funding
+from clearway.funding.domain.workspaces import Workspace
 
 
 class FakeDeposits:
@@ -33,6 +37,33 @@ class FakeDeposits:
             found = [deposit for deposit in found if (deposit.linked_funding_id is not None) == linked]
         return found[:limit]
 
+    async def mark_linked(self, deposit_id: str, funding_id: str, now: datetime) -> None:
+        assert self.rows[deposit_id].linked_funding_id is None
+        self.rows[deposit_id] = replace(self.rows[deposit_id], linked_funding_id=funding_id, updated_at=now)
+
+    async def mark_proposed(self, deposit_id: str, funding_id: str, now: datetime) -> None:
+        self.rows[deposit_id] = replace(self.rows[deposit_id], proposed_funding_id=funding_id, updated_at=now)
+
+
+class FakeFundings:
+    def __init__(self) -> None:
+        self.rows: dict[str, Funding] = {}
+
+    async def find_by_payment_reference(self, payment_reference: str, *, for_update: bool = False) -> Funding | None:
+        return next((f for f in self.rows.values() if f.payment_reference == payment_reference), None)
+
+    async def save(self, funding: Funding) -> None:
+        assert funding.id in self.rows
+        self.rows[funding.id] = funding
+
+
+class FakeWorkspaces:
+    def __init__(self) -> None:
+        self.rows: dict[str, Workspace] = {}
+
+    async def get(self, workspace_id: str) -> Workspace | None:
+        return self.rows.get(workspace_id)
+
 
 class FakeInbox:
     def __init__(self) -> None:
@@ -51,22 +82,27 @@ class FakeFundingUnitOfWork:
     def __init__(self) -> None:
         self.deposits = FakeDeposits()
         self.inbox = FakeInbox()
+        self.fundings = FakeFundings()
+        self.workspaces = FakeWorkspaces()
         self.commits = 0
-        self._snapshot: tuple[dict[str, Deposit], set[tuple[str, str]]] | None = None
+        self._snapshot: tuple[dict[str, Deposit], set[tuple[str, str]], dict[str, Funding]] | None = None
+
+    def _take_snapshot(self) -> tuple[dict[str, Deposit], set[tuple[str, str]], dict[str, Funding]]:
+        return (dict(self.deposits.rows), copy.copy(self.inbox.seen), dict(self.fundings.rows))
 
     async def __aenter__(self) -> Self:
-        self._snapshot = (dict(self.deposits.rows), copy.copy(self.inbox.seen))
+        self._snapshot = self._take_snapshot()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         assert self._snapshot is not None
-        self.deposits.rows, self.inbox.seen = self._snapshot
+        self.deposits.rows, self.inbox.seen, self.fundings.rows = self._snapshot
         self._snapshot = None
 
     async def commit(self) -> None:
-        self._snapshot = (dict(self.deposits.rows), copy.copy(self.inbox.seen))
+        self._snapshot = self._take_snapshot()
         self.commits += 1
 
 

@@ -18,9 +18,10 @@ to the test's event loop, where the pool and the pipeline live.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
@@ -138,7 +139,6 @@ class Expectation:
     replayed: bool = False
     changes_money: bool = True
     writes_transaction: bool = True
-    notes: list[str] = field(default_factory=list)
 
 
 async def _snapshot(pool: asyncpg.Pool) -> Snapshot:
@@ -159,7 +159,15 @@ async def _balance_columns(pool: asyncpg.Pool, balance_ids: list[str]) -> dict[s
             balance_ids,
         )
     assert all(row["balance"] == row["recomputed"] for row in rows)
-    return {row["balance_id"]: tuple(row)[1:5] for row in rows}  # type: ignore[misc]
+    return {
+        row["balance_id"]: (
+            row["credit_balance"],
+            row["debit_balance"],
+            row["inflight_credit_balance"],
+            row["inflight_debit_balance"],
+        )
+        for row in rows
+    }
 
 
 async def _hold_rows(pool: asyncpg.Pool, transaction_ids: list[str]) -> dict[str, tuple[int, int, int]]:
@@ -576,14 +584,15 @@ class LedgerDatabaseMachine(RuleBasedStateMachine):
             st.sampled_from([t for t in self.transactions.values() if t.request is not None]), label="original"
         )
         assert original.request is not None
-        changed = TransferRequest(
-            **{
-                **original.request.__dict__,
-                "amount_minor": original.request.amount_minor + 1,
-                "sources": (),
-                "destinations": (),
-            }
-            | {"source": original.request.source or WORLD, "destination": original.request.destination or WORLD}
+        request = original.request
+        # Same reference, different money: a plain transfer of one unit more.
+        changed = dataclasses.replace(
+            request,
+            amount_minor=request.amount_minor + 1,
+            source=request.source or WORLD,
+            destination=request.destination or WORLD,
+            sources=(),
+            destinations=(),
         )
         expectation = Expectation(error=ReferenceConflict, changes_money=False, writes_transaction=False)
         self.step(Transfer(changed), expectation, channel)
@@ -591,9 +600,12 @@ class LedgerDatabaseMachine(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["commit", "void", "refund"]), channel=st.sampled_from(["pipeline", "batch"]))
     def unknown_transaction(self, kind: str, channel: str) -> None:
         missing = new_id("txn")
-        operation: Operation = {"commit": CommitHold(missing), "void": VoidHold(missing), "refund": Refund(missing)}[
-            kind
-        ]
+        operations: dict[str, Operation] = {
+            "commit": CommitHold(missing),
+            "void": VoidHold(missing),
+            "refund": Refund(missing),
+        }
+        operation = operations[kind]
         expectation = Expectation(error=NotFound, changes_money=False, writes_transaction=False)
         self.step(operation, expectation, channel)
 

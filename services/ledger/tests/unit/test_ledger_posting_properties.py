@@ -219,9 +219,10 @@ class PostingMachine(RuleBasedStateMachine):
             st.lists(st.sampled_from(same_currency), min_size=2, max_size=len(same_currency), unique=True),
             label="split side",
         )
-        one = data.draw(st.sampled_from([b for b in same_currency if b not in many] or [None]), label="single side")
-        if one is None:
+        others = [balance_id for balance_id in same_currency if balance_id not in many]
+        if not others:
             return
+        one = data.draw(st.sampled_from(others), label="single side")
         legs = self.split_legs(data, amount_minor, many)
         if legs is None:
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, model_validator
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clearway.platform.settings import ServiceSettings
@@ -54,6 +56,28 @@ class FundingSettings(ServiceSettings):
     recovery_interval_ms: int = Field(default=5_000, ge=50, le=600_000)
     recovery_batch_size_max: int = Field(default=50, ge=1, le=1_000)
     recovery_enabled: bool = True
+
+    # --- top-ups (wallet top-ups by mobile money; see topup_wiring.py) ---------------------------
+    # `sandbox` simulates M-Pesa in-process (control API at /sandbox/mobile-money); `daraja` is
+    # Safaricom's API, configured by CLEARWAY_DARAJA_* (credentials and the CallBackURL with its token).
+    mobile_money_provider: Literal["sandbox", "daraja"] = "sandbox"
+    # The sandbox's callback token (a secret path segment; random per process when unset).
+    mobile_money_callback_token: SecretStr | None = None
+    # A pending top-up whose callback has not come this long after the push is asked about.
+    topup_status_query_after_ms: int = Field(default=30_000, ge=0, le=3_600_000)
+    topup_status_query_interval_ms: int = Field(default=15_000, ge=10, le=3_600_000)
+    topup_status_queries_max: int = Field(default=20, ge=1, le=1_000)
+    topup_resolver_enabled: bool = True
+    topup_resolver_interval_ms: int = Field(default=1_000, ge=10, le=600_000)
+    topup_resolver_batch_size_max: int = Field(default=100, ge=1, le=1_000)
+    topup_currency_default: str = Field(default="KES", pattern=r"^[A-Z]{3}$")
+    # Currencies the configured rail collects (M-Pesa: KES only).
+    topup_currencies: list[str] = Field(default_factory=lambda: ["KES"], min_length=1, max_length=50)
+    # Sandbox only: how long the simulated customer takes to answer, and the callback delivery loop.
+    topup_sandbox_answer_delay_ms: int = Field(default=1_000, ge=0, le=600_000)
+    topup_sandbox_delivery_loop: bool = True
+    topup_sandbox_poll_interval_ms: int = Field(default=100, ge=10, le=60_000)
+    # --- end top-ups --------------------------------------------------------------------------------
 
     @model_validator(mode="after")
     def _ledger_key_defaults_to_dev_key(self) -> FundingSettings:

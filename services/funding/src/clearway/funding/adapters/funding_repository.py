@@ -167,13 +167,14 @@ class SqlFundingRepository:
         )
         return list(await self._session.scalars(query))
 
-    async def unsent_invoices(self, attempts_max: int, limit: int) -> Sequence[str]:
+    async def unsent_invoices(self, attempts_max: int, created_before: datetime, limit: int) -> Sequence[str]:
         query = (
             select(FundingRow.id)
             .where(
                 FundingRow.status == FundingStatus.AWAITING_FUNDS.value,
                 FundingRow.invoice_sent_at.is_(None),
                 FundingRow.invoice_send_attempts < attempts_max,
+                FundingRow.created_at < created_before,
             )
             .order_by(FundingRow.id)
             .limit(limit)

@@ -15,25 +15,16 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from clearway.funding.domain.postings import Posting, wallet_indicator
-from clearway.funding.service.ports import LedgerBalance, LedgerTransaction
+from clearway.funding.service.ports import (
+    LedgerBalance,
+    LedgerRefusedError,
+    LedgerTransaction,
+    LedgerUnavailableError,
+)
 
 logger = logging.getLogger(__name__)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-class LedgerUnavailableError(Exception):
-    """The ledger could not be reached or kept failing (5xx) after bounded retries."""
-
-
-class LedgerRefusedError(Exception):
-    """The ledger answered 4xx: the request itself is wrong or conflicts with the ledger's state."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(f"ledger refused ({status} {code}): {detail}")
-        self.status = status
-        self.code = code
-        self.detail = detail
 
 
 class _TransientError(Exception):

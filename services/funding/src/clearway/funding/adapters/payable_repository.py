@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.funding.adapters.orm import PayableRow, WorkspaceRow
-from clearway.funding.domain.payables import Payable, PayableStatus
-
-
-@dataclass(frozen=True, slots=True)
-class PayableFilters:
-    status: PayableStatus | None = None
-    payee_id: str | None = None
-    currency: str | None = None
-    external_id: str | None = None
-    funding_id: str | None = None
+from clearway.funding.domain.payables import Payable, PayableFilters, PayableStatus
 
 
 def _payable(row: PayableRow) -> Payable:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Literal, cast
-
 from datetime import datetime
+from typing import Literal, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert

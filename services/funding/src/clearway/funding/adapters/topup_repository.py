@@ -33,6 +33,7 @@ class TopupRow(FundingBase):
     currency: Mapped[str] = mapped_column(Text)
     phone: Mapped[str] = mapped_column(Text)
     provider: Mapped[str] = mapped_column(Text)
+    account_reference: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     checkout_request_id: Mapped[str | None] = mapped_column(Text)
@@ -61,6 +62,7 @@ def _topup(row: TopupRow) -> Topup:
         currency=row.currency,
         phone=row.phone,
         provider=row.provider,
+        account_reference=row.account_reference,
         idempotency_key=row.idempotency_key,
         status=TopupStatus(row.status),
         checkout_request_id=row.checkout_request_id,
@@ -106,9 +108,7 @@ class SqlTopupRepository:
 
     async def get_by_idempotency_key(self, workspace_id: str, idempotency_key: str) -> Topup | None:
         row = await self._session.scalar(
-            select(TopupRow).where(
-                TopupRow.workspace_id == workspace_id, TopupRow.idempotency_key == idempotency_key
-            )
+            select(TopupRow).where(TopupRow.workspace_id == workspace_id, TopupRow.idempotency_key == idempotency_key)
         )
         return _topup(row) if row is not None else None
 

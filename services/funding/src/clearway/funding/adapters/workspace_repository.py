@@ -60,5 +60,7 @@ class SqlWorkspaceRepository:
 
     async def set_auto_link(self, workspace_id: str, enabled: bool, now: datetime) -> None:
         await self._session.execute(
-            update(WorkspaceRow).where(WorkspaceRow.id == workspace_id).values(auto_link_deposits=enabled, updated_at=now)
+            update(WorkspaceRow)
+            .where(WorkspaceRow.id == workspace_id)
+            .values(auto_link_deposits=enabled, updated_at=now)
         )

@@ -50,6 +50,17 @@ _ALLOWED: dict[PayableStatus, frozenset[PayableStatus]] = {
 EDITABLE_STATUSES = frozenset({PayableStatus.CREATED, PayableStatus.UNAPPROVED})
 
 
+@dataclass(frozen=True, slots=True)
+class PayableFilters:
+    """What `GET /payables` may filter on; None means any."""
+
+    status: PayableStatus | None = None
+    payee_id: str | None = None
+    currency: str | None = None
+    external_id: str | None = None
+    funding_id: str | None = None
+
+
 def can_transition(current: PayableStatus, target: PayableStatus) -> bool:
     return target in _ALLOWED[current]
 

@@ -21,6 +21,8 @@ CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 E164_PATTERN = re.compile(r"^\+[1-9]\d{6,14}$")
 SUCCESS_RESULT_CODE = 0
 LEDGER_REFERENCE_PREFIX = "topup:"
+ACCOUNT_REFERENCE_PREFIX = "TU"
+ACCOUNT_REFERENCE_LENGTH = 12  # M-Pesa's AccountReference limit
 
 
 class TopupStatus(StrEnum):
@@ -139,6 +141,7 @@ class Topup:
     currency: str
     phone: str
     provider: str
+    account_reference: str
     idempotency_key: str
     status: TopupStatus
     checkout_request_id: str | None
@@ -162,6 +165,7 @@ class Topup:
         assert CURRENCY_PATTERN.match(self.currency), f"not an ISO 4217 code: {self.currency!r}"
         assert E164_PATTERN.match(self.phone), "phones are stored in E.164"
         assert self.status_checks >= 0
+        assert self.account_reference == account_reference_for(self.id)
         assert self.updated_at >= self.created_at, "a top-up cannot change before it exists"
         # Money reached the wallet exactly when the intent succeeded.
         assert (self.status is TopupStatus.SUCCEEDED) == (self.ledger_reference is not None)
@@ -178,6 +182,14 @@ class Topup:
     def ledger_reference_for_credit(self) -> str:
         """Deterministic, so a retried or replayed credit is one ledger transaction."""
         return f"{LEDGER_REFERENCE_PREFIX}{self.id}"
+
+
+def account_reference_for(topup_id: str) -> str:
+    """The reference the customer's prompt and the provider's statement show: short enough for
+    M-Pesa (12), and unique in practice (the id's last 10 characters are 50 random bits)."""
+    assert topup_id.startswith(f"{TOPUP_ID_PREFIX}_")
+    suffix_length = ACCOUNT_REFERENCE_LENGTH - len(ACCOUNT_REFERENCE_PREFIX)
+    return f"{ACCOUNT_REFERENCE_PREFIX}{topup_id[-suffix_length:].upper()}"
 
 
 def new_topup(
@@ -199,6 +211,7 @@ def new_topup(
         currency=command.currency,
         phone=command.phone,
         provider=provider,
+        account_reference=account_reference_for(topup_id),
         idempotency_key=command.idempotency_key,
         status=TopupStatus.PENDING,
         checkout_request_id=None,

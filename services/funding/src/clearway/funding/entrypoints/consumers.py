@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 
 from clearway.contracts.catalogue import topic
 from clearway.contracts.events import TransferCreated
@@ -16,6 +17,10 @@ TRANSFER_CREATED = topic("transfer.created").name
 TRANSFERS_GROUP_ID = "funding.transfers"
 
 UnitOfWorkFactory = Callable[[], FundingUnitOfWork]
+# Drives an automatically linked funding through its ledger steps once the link has committed.
+AfterAutoLink = Callable[[str], Awaitable[object]]
+
+logger = logging.getLogger(__name__)
 
 
 def settled_transfer_command(transfer: TransferCreated) -> RecordSettledTransfer:
@@ -38,20 +43,29 @@ def inbox_event_id(event: IncomingEvent) -> str:
     return f"{event.source}#{event.id}" if event.source else event.id
 
 
-def transfer_created_handler(unit_of_work: UnitOfWorkFactory) -> Handler:
+def transfer_created_handler(unit_of_work: UnitOfWorkFactory, after_auto_link: AfterAutoLink | None = None) -> Handler:
     async def handle(event: IncomingEvent) -> None:
         # A body that fails validation raises: bounded retries, then `transfer.created.dlq`.
         transfer = TransferCreated.model_validate(event.payload)
-        await deposits.record_settled_transfer(
+        result = await deposits.record_and_match(
             unit_of_work(),
             settled_transfer_command(transfer),
             consumer=TRANSFERS_GROUP_ID,
             event_id=inbox_event_id(event),
             topic=event.topic,
         )
+        if result.auto_linked_funding_id is not None and after_auto_link is not None:
+            try:
+                await after_auto_link(result.auto_linked_funding_id)
+            except Exception:
+                # The link is committed; the recovery loop finishes it. Retrying the record would
+                # only hit the inbox, so the message is done either way.
+                logger.exception("completing the automatic link of %s failed", result.auto_linked_funding_id)
 
     return handle
 
 
-def subscriptions(unit_of_work: UnitOfWorkFactory) -> list[tuple[str, str, Handler]]:
-    return [(TRANSFER_CREATED, TRANSFERS_GROUP_ID, transfer_created_handler(unit_of_work))]
+def subscriptions(
+    unit_of_work: UnitOfWorkFactory, after_auto_link: AfterAutoLink | None = None
+) -> list[tuple[str, str, Handler]]:
+    return [(TRANSFER_CREATED, TRANSFERS_GROUP_ID, transfer_created_handler(unit_of_work, after_auto_link))]

@@ -1,4 +1,4 @@
-"""What routes get from the app: a unit of work, and who may read."""
+"""What routes get from the app: a unit of work, the funding context, and who may do what."""
 
 from __future__ import annotations
 
@@ -7,15 +7,35 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
+from clearway.funding.domain.workspaces import workspace_of
+from clearway.funding.service.context import FundingContext
 from clearway.platform.auth import Principal, require_roles
 
-# Every role may look at deposits; changing them will need more.
+# Every role may look; changing things needs more.
 READERS = ("read_only", "operator", "approver", "processor", "service")
+WRITERS = ("operator", "approver", "service")
+# Approving (and withdrawing an approval) is a separate duty: only approvers (and admins).
+APPROVERS = ("approver",)
+WORKSPACE_ADMINS = ("operator",)
 
 
 def get_unit_of_work(request: Request) -> SqlFundingUnitOfWork:
     return SqlFundingUnitOfWork(request.app.state.session_factory)
 
 
+def get_context(request: Request) -> FundingContext:
+    context = getattr(request.app.state, "funding_context", None)
+    assert isinstance(context, FundingContext), "the funding context is wired in the lifespan"
+    return context
+
+
 UnitOfWorkDep = Annotated[SqlFundingUnitOfWork, Depends(get_unit_of_work)]
+ContextDep = Annotated[FundingContext, Depends(get_context)]
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
+Approver = Annotated[Principal, Depends(require_roles(*APPROVERS))]
+WorkspaceAdmin = Annotated[Principal, Depends(require_roles(*WORKSPACE_ADMINS))]
+
+
+def workspace_id(principal: Principal) -> str:
+    return workspace_of(principal.workspace_id)

@@ -28,6 +28,7 @@ class DepositOut(BaseModel):
     counterparty: Counterparty
     settled_at: datetime
     linked_funding_id: str | None
+    proposed_funding_id: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -46,6 +47,7 @@ class DepositOut(BaseModel):
             counterparty=Counterparty(name=deposit.counterparty_name, account=deposit.counterparty_account),
             settled_at=deposit.settled_at,
             linked_funding_id=deposit.linked_funding_id,
+            proposed_funding_id=deposit.proposed_funding_id,
             created_at=deposit.created_at,
             updated_at=deposit.updated_at,
         )

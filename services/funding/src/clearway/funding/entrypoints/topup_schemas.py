@@ -37,6 +37,7 @@ class TopupOut(BaseModel):
     currency: str
     phone_number_masked: str
     provider: str
+    account_reference: str
     checkout_request_id: str | None
     merchant_request_id: str | None
     result_code: int | None
@@ -60,6 +61,7 @@ class TopupOut(BaseModel):
             currency=topup.currency,
             phone_number_masked=mask_phone(topup.phone),
             provider=topup.provider,
+            account_reference=topup.account_reference,
             checkout_request_id=topup.checkout_request_id,
             merchant_request_id=topup.merchant_request_id,
             result_code=topup.result_code,

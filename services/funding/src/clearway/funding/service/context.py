@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
 from clearway.funding.service.ports import InvoiceDelivery, Ledger
+
+if TYPE_CHECKING:
+    from clearway.funding.service.invoices import Invoice
 
 Clock = Callable[[], datetime]
 
@@ -34,6 +38,7 @@ class FundingContext:
     unit_of_work: Callable[[], SqlFundingUnitOfWork]
     ledger: Ledger
     delivery: InvoiceDelivery
+    render_invoice: Callable[[Invoice], bytes]
     terms: InvoiceTerms
     public_url: str
     auto_link_deposits_default: bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from clearway.contracts.events import (
+    FundingCancelled,
     FundingCreated,
     FundingDepositLinked,
     FundingInvoiceSent,
@@ -101,4 +102,17 @@ def funding_invoice_sent(funding: Funding, now: datetime, *, document_url: str, 
         occurred_at=now,
         document_url=document_url,
         channel=channel,
+    )
+
+
+def funding_cancelled(funding: Funding, now: datetime, *, by: str | None) -> FundingCancelled:
+    return FundingCancelled(
+        funding_id=funding.id,
+        workspace_id=funding.workspace_id,
+        status=funding.status.value,
+        invoice_number=funding.invoice_number,
+        payment_reference=funding.payment_reference,
+        payable_ids=funding.payable_ids,
+        cancelled_by=by,
+        occurred_at=now,
     )

@@ -6,17 +6,20 @@ ledger calls for that run after the approval has committed, never inside its tra
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from clearway.funding.adapters.payable_repository import PayableFilters
 from clearway.funding.domain.errors import ConflictError, NotFoundError, RuleViolationError
-from clearway.funding.domain.payables import PAYABLE_ID_PREFIX, Payable, PayableStatus
+from clearway.funding.domain.payables import PAYABLE_ID_PREFIX, Payable, PayableFilters, PayableStatus
 from clearway.funding.service import balance_payments, event_builders
 from clearway.funding.service.context import FundingContext
+from clearway.funding.service.ports import LedgerUnavailableError
 from clearway.platform.ids import new_id
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,12 @@ async def approve_payable(context: FundingContext, workspace_id: str, payable_id
         await uow.events.add(event_builders.payable_approved(approved, now))
         await uow.commit()
     # Pre-funding: a balance that covers it pays it now; otherwise it waits for funds.
-    return await balance_payments.pay_if_covered(context, approved)
+    try:
+        return await balance_payments.pay_if_covered(context, approved)
+    except LedgerUnavailableError:
+        # The approval stands; the recovery loop pays it once the ledger answers again.
+        logger.warning("ledger unavailable while paying approved payable %s from balance", payable_id)
+        return await get_payable(context, workspace_id, payable_id)
 
 
 async def unapprove_payable(context: FundingContext, workspace_id: str, payable_id: str, actor: str) -> Payable:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from clearway.funding.domain.deposits import Deposit
 from clearway.funding.domain.fundings import Funding
 from clearway.funding.domain.postings import Posting
+from clearway.funding.domain.workspaces import Workspace
 
 
 class DepositRepository(Protocol):
@@ -21,6 +23,24 @@ class DepositRepository(Protocol):
 
     async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
         """Up to `limit` deposits with ids after `starting_after`, in id order."""
+
+    async def mark_linked(self, deposit_id: str, funding_id: str, now: datetime) -> None: ...
+
+    async def mark_proposed(self, deposit_id: str, funding_id: str, now: datetime) -> None: ...
+
+
+class FundingLookup(Protocol):
+    """What recording a deposit needs of fundings: find the invoice a payment reference names."""
+
+    async def find_by_payment_reference(
+        self, payment_reference: str, *, for_update: bool = False
+    ) -> Funding | None: ...
+
+    async def save(self, funding: Funding) -> None: ...
+
+
+class WorkspaceLookup(Protocol):
+    async def get(self, workspace_id: str) -> Workspace | None: ...
 
 
 class Inbox(Protocol):
@@ -37,6 +57,12 @@ class FundingUnitOfWork(Protocol):
     @property
     def inbox(self) -> Inbox: ...
 
+    @property
+    def fundings(self) -> FundingLookup: ...
+
+    @property
+    def workspaces(self) -> WorkspaceLookup: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -46,9 +72,9 @@ class FundingUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-# The workflows (payables, fundings, linking) use the full SQL unit of work; their ports are the
-# repositories' public methods. Only the ledger and the invoice delivery are abstracted here,
-# because tests swap them (an in-process ledger; an SMTP server or none).
+# The other workflows (payables, fundings, linking) use the full SQL unit of work and are tested
+# against PostgreSQL; the ledger and the invoice delivery are ports because tests swap them
+# (an in-process ledger; an SMTP server or none).
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +96,20 @@ class LedgerTransaction:
     status: str  # APPLIED, INFLIGHT, REJECTED, VOID, ...
     rejection_reason: str | None = None
     replayed: bool = False
+
+
+class LedgerUnavailableError(Exception):
+    """The ledger could not be reached or kept failing (5xx) after bounded retries."""
+
+
+class LedgerRefusedError(Exception):
+    """The ledger answered 4xx: the request is wrong or conflicts with the ledger's state."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"ledger refused ({status} {code}): {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
 
 
 class Ledger(Protocol):

@@ -8,13 +8,11 @@ ledger credit is posted before the intent is marked succeeded, with a determinis
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from clearway.contracts.catalogue import topic
-from clearway.contracts.events import TopupFailed, TopupSucceeded
 from clearway.funding.domain import topups as domain
 from clearway.funding.domain.topups import (
     TOPUP_ID_PREFIX,
@@ -30,12 +28,18 @@ from clearway.funding.domain.topups import (
     TopupStatus,
     UnknownCheckout,
 )
+from clearway.funding.service import topup_resolver
+from clearway.funding.service.ports import LedgerRefusedError, LedgerUnavailableError
+from clearway.funding.service.topup_outcomes import failed_event, outcome_of_callback, succeeded_event
 from clearway.funding.service.topup_ports import (
+    LedgerRefused,
+    LedgerUnavailable,
     TopupUnitOfWork,
     WalletCredit,
     WalletLedger,
     WalletOwnerUnknown,
 )
+from clearway.funding.service.topup_resolver import ResolverReport
 from clearway.platform.ids import new_id
 from clearway.platform.logging import get_logger
 from clearway.providers.mobile_money import (
@@ -43,11 +47,8 @@ from clearway.providers.mobile_money import (
     InvalidStkPushRequest,
     MobileMoneyProvider,
     ProviderError,
-    StkCallback,
-    StkFailed,
     StkPushOutcomeUnknown,
     StkPushRequest,
-    StkSucceeded,
     callback_fingerprint,
     mask_phone,
     normalise_phone,
@@ -56,7 +57,6 @@ from clearway.providers.mobile_money import (
 logger = get_logger("clearway.funding.topups")
 
 Clock = Callable[[], datetime]
-EVENT_SOURCE = "clearway.funding"
 TOPUP_SUCCEEDED = topic("topup.succeeded").name
 TOPUP_FAILED = topic("topup.failed").name
 PUSH_DESCRIPTION = "Wallet top-up"
@@ -86,7 +86,7 @@ class TopupRequest:
     """What a client asks for, before validation (the phone as typed, the currency maybe omitted)."""
 
     workspace_id: str
-    identity_id: str
+    identity_id: str | None  # None: the workspace's own wallet
     amount_minor: int
     currency: str | None
     phone_number: str
@@ -99,15 +99,6 @@ class StartResult:
     created: bool  # False: an earlier request with the same key made it
 
 
-@dataclass(frozen=True, slots=True)
-class ResolverReport:
-    checked: int = 0
-    settled: int = 0
-    still_pending: int = 0
-    given_up: int = 0  # no checkout id (push outcome unknown) or query budget spent: reconcile
-    errors: int = 0
-
-
 @dataclass
 class TopupService:
     unit_of_work: Callable[[], TopupUnitOfWork]
@@ -115,11 +106,14 @@ class TopupService:
     ledger: WalletLedger
     policy: TopupPolicy = field(default_factory=TopupPolicy)
     clock: Clock = utc_now
+    # The ledger identity holding a workspace's own wallet (created on first need), for top-ups
+    # that name no identity. Without it such top-ups are refused.
+    workspace_identity: Callable[[str], Awaitable[str]] | None = None
 
     # -- start ---------------------------------------------------------------------------------
 
     async def start(self, request: TopupRequest) -> StartResult:
-        command = self._validated(request)
+        command = self._validated(request, await self._wallet_owner(request))
         async with self.unit_of_work() as uow:
             existing = await uow.topups.get_by_idempotency_key(command.workspace_id, command.idempotency_key)
         if existing is not None:
@@ -148,7 +142,19 @@ class TopupService:
             await uow.commit()
         return StartResult(await self._push(topup, push), created=True)
 
-    def _validated(self, request: TopupRequest) -> StartTopup:
+    async def _wallet_owner(self, request: TopupRequest) -> str:
+        if request.identity_id is not None:
+            return request.identity_id
+        if self.workspace_identity is None:
+            raise TopupRefused("identity_id is required: name the wallet owner.", code="IDENTITY_REQUIRED")
+        try:
+            return await self.workspace_identity(request.workspace_id)
+        except LedgerRefusedError as error:
+            raise LedgerRefused(str(error)) from error
+        except LedgerUnavailableError as error:
+            raise LedgerUnavailable(str(error)) from error
+
+    def _validated(self, request: TopupRequest, identity_id: str) -> StartTopup:
         currency = (request.currency or self.policy.default_currency).upper()
         if currency not in self.policy.currencies:
             raise TopupRefused(
@@ -163,7 +169,7 @@ class TopupService:
             raise TopupRefused("amount_minor must be positive", code="INVALID_AMOUNT")
         return StartTopup(
             workspace_id=request.workspace_id,
-            identity_id=request.identity_id,
+            identity_id=identity_id,
             amount_minor=request.amount_minor,
             currency=currency,
             phone=phone,
@@ -329,60 +335,8 @@ class TopupService:
     # -- lost callbacks ------------------------------------------------------------------------
 
     async def resolve_due(self, batch_size_max: int) -> ResolverReport:
-        """Ask the provider about pending top-ups whose callback is overdue; apply final answers."""
-        assert 1 <= batch_size_max <= 1_000
-        now = self.clock()
-        to_query: list[Topup] = []
-        given_up = 0
-        async with self.unit_of_work() as uow:
-            # Claimed and rescheduled in one transaction, so two instances never ask twice.
-            for topup in await uow.topups.lock_due_for_status_check(now, batch_size_max):
-                if topup.checkout_request_id is None:
-                    logger.warning("top-up push outcome unknown; no status to query, reconcile", topup_id=topup.id)
-                    await uow.topups.update(domain.stop_checking(topup, now=now))
-                    given_up += 1
-                    continue
-                last_check = topup.status_checks + 1 >= self.policy.status_queries_max
-                next_check_at = None if last_check else now + timedelta(milliseconds=self.policy.status_query_interval_ms)
-                await uow.topups.update(domain.status_checked(topup, now=now, next_check_at=next_check_at))
-                if last_check:
-                    logger.warning("last status query for a top-up; reconcile if still pending", topup_id=topup.id)
-                to_query.append(topup)
-            await uow.commit()
-        report = ResolverReport(checked=len(to_query), given_up=given_up)
-        for topup in to_query:
-            report = await self._resolve_one(topup, report)
-        return report
-
-    async def _resolve_one(self, topup: Topup, report: ResolverReport) -> ResolverReport:
-        assert topup.checkout_request_id is not None
-        try:
-            status = await self.provider.query_stk_status(topup.checkout_request_id)
-        except ProviderError as error:
-            logger.warning("top-up status query failed", topup_id=topup.id, error_code=error.code)
-            return _bump(report, errors=1)
-        if not isinstance(status, StkSucceeded | StkFailed):
-            return _bump(report, still_pending=1)
-        try:
-            await self.apply_outcome(
-                topup.checkout_request_id, outcome_of_status(status), resolved_by=ResolvedBy.STATUS_QUERY
-            )
-        except ConflictingOutcome:
-            return _bump(report, errors=1)
-        except Exception:
-            # The ledger may be down: the top-up stays pending and the next check retries it.
-            logger.exception("applying a status query answer failed", topup_id=topup.id)
-            return _bump(report, errors=1)
-        return _bump(report, settled=1)
-
-
-def _bump(report: ResolverReport, *, settled: int = 0, still_pending: int = 0, errors: int = 0) -> ResolverReport:
-    return dataclasses.replace(
-        report,
-        settled=report.settled + settled,
-        still_pending=report.still_pending + still_pending,
-        errors=report.errors + errors,
-    )
+        """Ask the provider about pending top-ups whose callback is overdue (see topup_resolver.py)."""
+        return await topup_resolver.resolve_due(self, batch_size_max)
 
 
 def _push_request(command: StartTopup, topup_id: str) -> StkPushRequest:
@@ -391,7 +345,7 @@ def _push_request(command: StartTopup, topup_id: str) -> StkPushRequest:
             phone=command.phone,
             amount_minor=command.amount_minor,
             currency=command.currency,
-            account_reference=topup_id,
+            account_reference=domain.account_reference_for(topup_id),
             description=PUSH_DESCRIPTION,
         )
     except InvalidStkPushRequest as error:
@@ -407,80 +361,3 @@ def _same_request_or_refuse(command: StartTopup, existing: Topup) -> Topup:
 def collection_balance(provider: str, currency: str) -> str:
     """The internal ledger balance money collected through `provider` comes from (it goes negative)."""
     return f"@MobileMoney-{provider}-{currency}"
-
-
-def outcome_of_callback(callback: StkCallback) -> ProviderOutcome:
-    code = callback.result_code
-    if code.is_success:
-        return ProviderOutcome(
-            succeeded=True,
-            result_code=int(code),
-            result_desc=callback.result_desc or code.description,
-            receipt=callback.mpesa_receipt,
-            amount_minor=callback.amount_minor,
-            currency=callback.currency,
-        )
-    return ProviderOutcome(
-        succeeded=False,
-        result_code=int(code),
-        result_desc=callback.result_desc or code.description,
-        failure_reason=code.kind.value,
-    )
-
-
-def outcome_of_status(status: StkSucceeded | StkFailed) -> ProviderOutcome:
-    if isinstance(status, StkSucceeded):
-        return ProviderOutcome(
-            succeeded=True,
-            result_code=0,
-            result_desc="The service request is processed successfully.",
-            receipt=status.receipt,
-            amount_minor=status.amount_minor,
-            currency=status.currency,
-        )
-    return ProviderOutcome(
-        succeeded=False,
-        result_code=int(status.result_code),
-        result_desc=status.description or status.result_code.description,
-        failure_reason=status.result_code.kind.value,
-    )
-
-
-def _event_fields(topup: Topup, now: datetime) -> dict[str, object]:
-    assert topup.resolved_by is not None
-    return {
-        "topup_id": topup.id,
-        "workspace_id": topup.workspace_id,
-        "identity_id": topup.identity_id,
-        "amount_minor": topup.amount_minor,
-        "currency": topup.currency,
-        "provider": topup.provider,
-        "phone_masked": mask_phone(topup.phone),
-        "checkout_request_id": topup.checkout_request_id,
-        "resolved_by": topup.resolved_by.value,
-        "occurred_at": now,
-    }
-
-
-def succeeded_event(topup: Topup, now: datetime) -> TopupSucceeded:
-    assert topup.status is TopupStatus.SUCCEEDED and topup.ledger_reference is not None
-    return TopupSucceeded.model_validate(
-        {
-            **_event_fields(topup, now),
-            "receipt": topup.receipt,
-            "ledger_reference": topup.ledger_reference,
-            "ledger_transaction_id": topup.ledger_transaction_id,
-        }
-    )
-
-
-def failed_event(topup: Topup, now: datetime) -> TopupFailed:
-    assert topup.status is TopupStatus.FAILED and topup.failure_reason and topup.result_desc
-    return TopupFailed.model_validate(
-        {
-            **_event_fields(topup, now),
-            "result_code": topup.result_code,
-            "result_desc": topup.result_desc,
-            "failure_reason": topup.failure_reason,
-        }
-    )

@@ -33,8 +33,10 @@ async def workspace_identity(context: FundingContext, workspace_id: str) -> str:
     workspace = await get_workspace(context, workspace_id)
     if workspace.ledger_identity_id is not None:
         return workspace.ledger_identity_id
+    # Keyed by this workspace row (its creation time), so a retry finds the same identity while a
+    # workspace recreated in a fresh database gets a new one.
     identity_id = await context.ledger.create_identity(
-        idempotency_key=f"funding:workspace:{workspace_id}:identity",
+        idempotency_key=f"funding:workspace:{workspace_id}:{workspace.created_at.isoformat()}:identity",
         name=f"Workspace {workspace_id}",
         meta_data={"workspace_id": workspace_id, "owner": "funding"},
     )

@@ -1,0 +1,198 @@
+"""Link-deposit: a settled transfer pays a funding invoice, and the money moves in the ledger.
+
+Crash-safe step order (ledger calls never run inside a database transaction):
+1. intent, one transaction: the funding goes `linking` naming the transfer, and the deposit is
+   claimed (a transfer links once);
+2. ledger: cash -> funding clearing balance (reference `funding:<id>:deposit:<transfer>`);
+3. one transaction: funding `funded`, its payables `funded`, `funding.deposit_linked`;
+4. ledger: clearing -> each payee's wallet (`funding:<id>:payable:<payable>`), or for a
+   pre-funding clearing -> the workspace wallet (`funding:<id>:workspace`);
+5. one transaction: payables `paid` with `payable.paid` each, funding `paid_out`.
+The recovery loop resumes any funding left in `linking` or `funded`; repeated ledger calls are
+replays of the same references.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from clearway.funding.domain.deposits import Deposit
+from clearway.funding.domain.errors import ConflictError, NotFoundError, RuleViolationError
+from clearway.funding.domain.fundings import (
+    Funding,
+    FundingKind,
+    FundingStatus,
+    LinkedDeposit,
+    check_deposit_matches,
+)
+from clearway.funding.domain.payables import PayableStatus
+from clearway.funding.domain.postings import (
+    deposit_posting,
+    payable_posting,
+    payable_reference,
+    workspace_credit_posting,
+)
+from clearway.funding.service import balance_payments, event_builders
+from clearway.funding.service.context import FundingContext
+from clearway.funding.service.ports import FundingUnitOfWork, LedgerTransaction, LedgerUnavailableError
+from clearway.funding.service.workspaces import workspace_wallet
+
+logger = logging.getLogger(__name__)
+
+APPLIED = "APPLIED"
+# linking -> funded -> paid_out: two moves at most, one spare.
+ADVANCE_STEPS_MAX = 3
+AUTO_LINK_ACTOR = "auto-link"
+
+
+class LedgerPostingRejectedError(RuntimeError):
+    """The ledger refused a posting funding's own bookkeeping says must succeed: needs a person."""
+
+
+async def claim_deposit(
+    uow: FundingUnitOfWork, funding: Funding, deposit: Deposit, actor: str, now: datetime
+) -> Funding:
+    """Step 1, inside the caller's transaction (HTTP link or automatic link); both rows are locked."""
+    check_deposit_matches(funding, deposit.amount_minor, deposit.currency)
+    linked = LinkedDeposit(
+        deposit_id=deposit.id,
+        processor=deposit.processor,
+        transfer_id=deposit.transfer_id,
+        account_id=deposit.account_id,
+        amount_minor=deposit.amount_minor,
+        linked_by=actor,
+        linked_at=now,
+    )
+    linking = funding.start_linking(linked, now)
+    await uow.deposits.mark_linked(deposit.id, funding.id, now)
+    await uow.fundings.save(linking)
+    return linking
+
+
+async def link_deposit(
+    context: FundingContext,
+    workspace_id: str,
+    funding_id: str,
+    *,
+    transfer_id: str,
+    processor: str | None,
+    actor: str,
+) -> Funding:
+    now = context.clock()
+    async with context.unit_of_work() as uow:
+        funding = await uow.fundings.get(funding_id, for_update=True)
+        if funding is None or funding.workspace_id != workspace_id:
+            raise NotFoundError(f"No funding {funding_id}.", code="FUNDING_NOT_FOUND", funding_id=funding_id)
+        candidates = await uow.deposits.find_by_transfer(transfer_id, processor)
+        if not candidates:
+            raise NotFoundError(
+                f"No deposit for transfer {transfer_id}.", code="DEPOSIT_NOT_FOUND", transfer_id=transfer_id
+            )
+        if len(candidates) > 1:
+            raise RuleViolationError(
+                f"Transfer {transfer_id} came from several processors; name the processor.",
+                code="AMBIGUOUS_TRANSFER",
+                processors=sorted(candidate.processor for candidate in candidates),
+            )
+        deposit = await uow.deposits.get_for_update(candidates[0].id)
+        assert deposit is not None
+        if deposit.linked_funding_id is not None:
+            raise ConflictError(
+                f"Transfer {transfer_id} is already linked to funding {deposit.linked_funding_id}.",
+                code="DEPOSIT_ALREADY_LINKED",
+                linked_funding_id=deposit.linked_funding_id,
+                current_status=funding.status.value,
+            )
+        # A funding already paid (or cancelled) is a 409 naming its state, before any amount check.
+        if funding.status is not FundingStatus.AWAITING_FUNDS:
+            raise ConflictError(
+                f"Funding {funding.id} is {funding.status.value}; it cannot take a deposit.",
+                code="ILLEGAL_STATE_TRANSITION",
+                current_status=funding.status.value,
+            )
+        await claim_deposit(uow, funding, deposit, actor, now)
+        await uow.commit()
+    try:
+        return await advance_funding(context, funding_id)
+    except LedgerUnavailableError:
+        # The link is claimed and will complete: the recovery loop resumes it when the ledger is back.
+        logger.warning("ledger unavailable while completing the link of funding %s", funding_id)
+        async with context.unit_of_work() as uow:
+            current = await uow.fundings.get(funding_id)
+        assert current is not None
+        return current
+
+
+async def advance_funding(context: FundingContext, funding_id: str) -> Funding:
+    """Drive a linked funding to `paid_out`; safe to call any number of times, from anywhere."""
+    funding: Funding | None = None
+    for _step in range(ADVANCE_STEPS_MAX):
+        async with context.unit_of_work() as uow:
+            funding = await uow.fundings.get(funding_id)
+        assert funding is not None, f"funding {funding_id} vanished"
+        if funding.status is FundingStatus.LINKING:
+            await _post_deposit(context, funding)
+        elif funding.status is FundingStatus.FUNDED:
+            await _pay_out(context, funding)
+        else:
+            break
+    assert funding is not None
+    if funding.status is FundingStatus.PAID_OUT and funding.kind is FundingKind.PREFUNDING:
+        # New money in the workspace: pay what has been waiting for it, in approval order.
+        await balance_payments.pay_waiting(context, funding.workspace_id, funding.currency)
+    return funding
+
+
+def _require_applied(transaction: LedgerTransaction, what: str) -> None:
+    if transaction.status != APPLIED:
+        raise LedgerPostingRejectedError(
+            f"{what}: ledger answered {transaction.status} ({transaction.rejection_reason}) for {transaction.reference}"
+        )
+
+
+async def _post_deposit(context: FundingContext, funding: Funding) -> None:
+    transaction = await context.ledger.post(deposit_posting(funding))
+    _require_applied(transaction, f"deposit of funding {funding.id}")
+    now = context.clock()
+    async with context.unit_of_work() as uow:
+        current = await uow.fundings.get(funding.id, for_update=True)
+        assert current is not None
+        if current.status is not FundingStatus.LINKING:
+            return  # another worker got here first
+        funded = current.mark_funded(now)
+        for payable in await uow.payables.for_funding(funding.id, for_update=True):
+            if payable.status is PayableStatus.IN_FUNDING:
+                await uow.payables.save(payable.mark_funded(now))
+        await uow.fundings.save(funded)
+        await uow.events.add(event_builders.funding_deposit_linked(funded, now))
+        await uow.commit()
+    logger.info("funding %s funded by transfer %s", funding.id, funded.deposit.transfer_id if funded.deposit else "?")
+
+
+async def _pay_out(context: FundingContext, funding: Funding) -> None:
+    if funding.kind is FundingKind.PREFUNDING:
+        wallet = await workspace_wallet(context, funding.workspace_id, funding.currency)
+        transaction = await context.ledger.post(workspace_credit_posting(funding, wallet.balance_id))
+        _require_applied(transaction, f"workspace credit of funding {funding.id}")
+    else:
+        async with context.unit_of_work() as uow:
+            payables = await uow.payables.for_funding(funding.id)
+        for payable in payables:
+            wallet = await context.ledger.ensure_wallet(payable.payee_id, payable.currency)
+            transaction = await context.ledger.post(payable_posting(funding, payable, wallet.balance_id))
+            _require_applied(transaction, f"payable {payable.id}")
+    now = context.clock()
+    async with context.unit_of_work() as uow:
+        current = await uow.fundings.get(funding.id, for_update=True)
+        assert current is not None
+        if current.status is not FundingStatus.FUNDED:
+            return
+        for payable in await uow.payables.for_funding(funding.id, for_update=True):
+            if payable.status is PayableStatus.FUNDED:
+                paid = payable.mark_paid(payable_reference(funding.id, payable.id), now)
+                await uow.payables.save(paid)
+                await uow.events.add(event_builders.payable_paid(paid, now))
+        await uow.fundings.save(current.mark_paid_out(now))
+        await uow.commit()
+    logger.info("funding %s paid out", funding.id)
