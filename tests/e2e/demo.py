@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 
 from clearway.devstack.local_config import DEFAULT_BROKER_PORT, default_data_dir
 from clearway.devstack.services import DEFAULT_PORTS, service_url
+from clearway.ledger.scenarios.seed_charge_card import run_seed_002
 
 from .funding_flows import FundingFlowApi, run_post_funding
 from .topups_scenario import TopupApi, run_topup_flows
@@ -84,6 +85,10 @@ async def run_demo() -> None:
     async with TopupApi(urls["funding"], urls["ledger"], api_key()) as topups:
         await run_topup_flows(topups, say)
     # --- end top-ups ---
+    print("6. a charge card on the ledger (seed 002): holds, over-limit rejection, fees, clearing, repayment")
+    async with httpx.AsyncClient(base_url=urls["ledger"], headers={"X-Blnk-Key": api_key()}, timeout=30) as ledger:
+        balances = await run_seed_002(ledger)
+        say(f"card ledger balances settled as the seed describes: {', '.join(sorted(balances))}")
     funding = urls["funding"]
     print(f"done: one deposit and one external transaction; see {funding}/deposits?linked=false")
 
