@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -29,6 +30,8 @@ class UnitOfWork:
     Handlers take a `UnitOfWork`, do their reads and writes through `session`, add
     outbox events through the same session, and call `commit()` once at the end, so a
     state change and the events that announce it land together or not at all.
+
+    A service subclasses it and overrides `bind` to put its repositories on the session.
     """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -41,10 +44,14 @@ class UnitOfWork:
         assert self._session is not None, "UnitOfWork used outside `async with`"
         return self._session
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> Self:
         self._session = self._session_factory()
         self.committed = False
+        self.bind(self._session)
         return self
+
+    def bind(self, session: AsyncSession) -> None:
+        """Attach the service's repositories to this transaction's session (subclasses)."""
 
     async def __aexit__(
         self,

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.authorization.adapters.repository import SqlCardAccountRepository
 from clearway.platform.db import UnitOfWork
 
 
-class SqlAuthorizationUnitOfWork:
+class SqlAuthorizationUnitOfWork(UnitOfWork):
     card_accounts: SqlCardAccountRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._transaction = UnitOfWork(session_factory)
-
-    async def __aenter__(self) -> Self:
-        await self._transaction.__aenter__()
-        self.card_accounts = SqlCardAccountRepository(self._transaction.session)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self._transaction.__aexit__(exc_type, exc, traceback)
-
-    async def commit(self) -> None:
-        await self._transaction.commit()
+    def bind(self, session: AsyncSession) -> None:
+        self.card_accounts = SqlCardAccountRepository(session)

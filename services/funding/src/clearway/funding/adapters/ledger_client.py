@@ -85,7 +85,7 @@ class HttpLedgerClient:
                         response = await self._client.request(method, path, **kwargs)
                     except httpx.TransportError as error:
                         raise _TransientError(repr(error)) from error
-                    if response.status_code >= 500:
+                    if response.status_code >= 500 or _in_progress_elsewhere(response):
                         raise _TransientError(f"{response.status_code}: {response.text[:200]}")
                     return response
         except _TransientError as error:
@@ -172,3 +172,14 @@ class HttpLedgerClient:
         if response.status_code not in (200, 201):
             raise self._refused(response)
         return _transaction(response)
+
+
+def _in_progress_elsewhere(response: httpx.Response) -> bool:
+    """Another request with the same Idempotency-Key is running (two of our own workers raced,
+    e.g. a link and the recovery loop creating one workspace identity): wait, then get its answer."""
+    if response.status_code != 409:
+        return False
+    try:
+        return bool(response.json().get("code") == "IDEMPOTENCY_REQUEST_IN_PROGRESS")
+    except ValueError:
+        return False

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, DateTime, Integer, Text, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearway.funding.adapters.orm import FundingBase
@@ -155,26 +154,12 @@ class SqlTopupEvents:
         await add_model_event(self._session, topic, key, event, source=EVENT_SOURCE, subject=key)
 
 
-class SqlTopupUnitOfWork:
+class SqlTopupUnitOfWork(UnitOfWork):
     """The platform's transaction with the top-up repository and the outbox on its session."""
 
     topups: SqlTopupRepository
     events: SqlTopupEvents
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._transaction = UnitOfWork(session_factory)
-
-    async def __aenter__(self) -> Self:
-        await self._transaction.__aenter__()
-        session = self._transaction.session
+    def bind(self, session: AsyncSession) -> None:
         self.topups = SqlTopupRepository(session)
         self.events = SqlTopupEvents(session)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self._transaction.__aexit__(exc_type, exc, traceback)
-
-    async def commit(self) -> None:
-        await self._transaction.commit()

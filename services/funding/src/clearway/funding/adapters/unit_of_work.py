@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.funding.adapters.events import SqlEventOutbox
 from clearway.funding.adapters.funding_repository import SqlFundingRepository
@@ -15,7 +12,7 @@ from clearway.funding.adapters.workspace_repository import SqlWorkspaceRepositor
 from clearway.platform.db import UnitOfWork
 
 
-class SqlFundingUnitOfWork:
+class SqlFundingUnitOfWork(UnitOfWork):
     deposits: SqlDepositRepository
     inbox: SqlInbox
     payables: SqlPayableRepository
@@ -23,24 +20,10 @@ class SqlFundingUnitOfWork:
     workspaces: SqlWorkspaceRepository
     events: SqlEventOutbox
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._transaction = UnitOfWork(session_factory)
-
-    async def __aenter__(self) -> Self:
-        await self._transaction.__aenter__()
-        session = self._transaction.session
+    def bind(self, session: AsyncSession) -> None:
         self.deposits = SqlDepositRepository(session)
         self.inbox = SqlInbox(session)
         self.payables = SqlPayableRepository(session)
         self.fundings = SqlFundingRepository(session)
         self.workspaces = SqlWorkspaceRepository(session)
         self.events = SqlEventOutbox(session)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self._transaction.__aexit__(exc_type, exc, traceback)
-
-    async def commit(self) -> None:
-        await self._transaction.commit()

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.platform.db import UnitOfWork
 from clearway.reconciliation.adapters.repository import SqlExternalTransactionRepository, SqlInbox
 
 
-class SqlReconciliationUnitOfWork:
+class SqlReconciliationUnitOfWork(UnitOfWork):
     external_transactions: SqlExternalTransactionRepository
     inbox: SqlInbox
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._transaction = UnitOfWork(session_factory)
-
-    async def __aenter__(self) -> Self:
-        await self._transaction.__aenter__()
-        session = self._transaction.session
+    def bind(self, session: AsyncSession) -> None:
         self.external_transactions = SqlExternalTransactionRepository(session)
         self.inbox = SqlInbox(session)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self._transaction.__aexit__(exc_type, exc, traceback)
-
-    async def commit(self) -> None:
-        await self._transaction.commit()
