@@ -42,8 +42,9 @@ format: install
 demo: install  ## drive the seed flows against a running platform (`make run` in another terminal)
 	@$(UV) run --frozen python -m tests.e2e.demo
 
-verify-ledger: install  ## recompute every ledger balance from its entries; exit 1 on any difference
-	@$(UV) run --frozen python -m clearway.ledger.verify
+verify-ledger: install  ## recompute every ledger balance from its entries; exit 1 on any difference (default: `make run`'s database)
+	@CLEARWAY_LEDGER_DATABASE_URL=$${CLEARWAY_LEDGER_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:$${CLEARWAY_EMBEDDED_PG_PORT:-5433}/clearway_ledger} \
+	  $(UV) run --frozen python -m clearway.ledger.verify
 
 bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-results/ledger.json)
 	@$(UV) run --frozen python -m clearway.ledger.bench
