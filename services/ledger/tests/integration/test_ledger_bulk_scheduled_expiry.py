@@ -1,0 +1,136 @@
+"""Bulk (atomic and not), scheduled transactions, hold expiry and historical balances, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from clearway.ledger.scenarios.seed_charge_card import balance, post, ref
+
+SWEEP_WAIT_S_MAX = 10.0
+
+
+async def funded_wallet(client: httpx.AsyncClient, amount: int) -> str:
+    ledger = await post(client, "/ledgers", {"name": "bulk"})
+    wallet = await post(client, "/balances", {"ledger_id": ledger["ledger_id"], "currency": "USD"})
+    await post(
+        client,
+        "/transactions",
+        {
+            "amount": amount,
+            "currency": "USD",
+            "reference": ref("fund"),
+            "source": "@World-USD",
+            "destination": wallet["balance_id"],
+            "allow_overdraft": True,
+        },
+    )
+    return str(wallet["balance_id"])
+
+
+def spend(source: str, amount: float) -> dict[str, Any]:
+    return {
+        "amount": amount,
+        "currency": "USD",
+        "reference": ref("spend"),
+        "source": source,
+        "destination": "@Shop-USD",
+    }
+
+
+async def wait_for(predicate: Any) -> None:
+    deadline = asyncio.get_running_loop().time() + SWEEP_WAIT_S_MAX
+    while asyncio.get_running_loop().time() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the sweeper did not act in time")
+
+
+async def test_bulk_non_atomic_applies_what_it_can(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 100)
+    result = await post(
+        ledger_client,
+        "/transactions/bulk",
+        {"atomic": False, "transactions": [spend(wallet, 60), spend(wallet, 60), spend(wallet, 30)]},
+    )
+    assert result["transaction_count"] == 3 and result["failed_count"] == 1
+    assert [t["status"] for t in result["transactions"]] == ["APPLIED", "REJECTED", "APPLIED"]
+    assert (await balance(ledger_client, wallet))["balance"] == 1000
+
+
+async def test_bulk_atomic_applies_all_or_nothing(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 100)
+    refused = await ledger_client.post(
+        "/transactions/bulk", json={"atomic": True, "transactions": [spend(wallet, 60), spend(wallet, 60)]}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["failures"][0]["index"] == 1
+    assert (await balance(ledger_client, wallet))["balance"] == 10000
+    applied = await post(
+        ledger_client, "/transactions/bulk", {"atomic": True, "transactions": [spend(wallet, 60), spend(wallet, 40)]}
+    )
+    assert applied["failed_count"] == 0
+    assert (await balance(ledger_client, wallet))["balance"] == 0
+
+
+async def test_scheduled_transaction_applies_when_due(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 10)
+    due = datetime.now(UTC) + timedelta(seconds=1)
+    scheduled = await post(ledger_client, "/transactions", {**spend(wallet, 4), "scheduled_for": due.isoformat()})
+    assert scheduled["status"] == "SCHEDULED"
+    assert (await balance(ledger_client, wallet))["balance"] == 1000
+
+    async def applied() -> bool:
+        return bool((await balance(ledger_client, wallet))["balance"] == 600)
+
+    await wait_for(applied)
+    children = await ledger_client.get("/transactions", params={"parent_transaction": scheduled["transaction_id"]})
+    assert [child["status"] for child in children.json()] == ["APPLIED"]
+
+
+async def test_expired_hold_is_voided_and_cannot_be_committed(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 10)
+    expiry = datetime.now(UTC) + timedelta(milliseconds=500)
+    hold = await post(
+        ledger_client,
+        "/transactions",
+        {**spend(wallet, 7), "inflight": True, "inflight_expiry_date": expiry.isoformat()},
+    )
+    assert (await balance(ledger_client, wallet))["inflight_debit_balance"] == 700
+
+    async def released() -> bool:
+        return bool((await balance(ledger_client, wallet))["inflight_debit_balance"] == 0)
+
+    await wait_for(released)
+    commit = await ledger_client.put(f"/transactions/inflight/{hold['transaction_id']}", json={"status": "commit"})
+    assert commit.status_code == 409, commit.text
+    state = await balance(ledger_client, wallet)
+    assert state["balance"] == 1000 and state["inflight_debit_balance"] == 0
+
+
+async def test_historical_balance_is_recomputed_from_entries(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 10)
+    between = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    await post(ledger_client, "/transactions", spend(wallet, 3))
+    then = (await ledger_client.get(f"/balances/{wallet}/at", params={"timestamp": between.isoformat()})).json()
+    now = await balance(ledger_client, wallet)
+    assert then["balance"] == 1000 and now["balance"] == 700
+
+
+async def test_transactions_can_be_listed_and_searched_by_status(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 1)
+    rejected = await post(ledger_client, "/transactions", spend(wallet, 5))
+    listed = (await ledger_client.get("/transactions", params={"source": wallet, "status": "REJECTED"})).json()
+    assert [t["transaction_id"] for t in listed] == [rejected["transaction_id"]]
+    found = await post(
+        ledger_client,
+        "/search/transactions",
+        {"q": wallet, "query_by": "source", "filter_by": "status:REJECTED"},
+        expect=200,
+    )
+    assert found["found"] == 1 and found["hits"][0]["document"]["rejection_reason"]
