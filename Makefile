@@ -1,7 +1,10 @@
 # Clearway: two commands matter. `make run` starts the platform; `make test` runs every test.
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# uv from PATH if present; otherwise installed with pip into a project-local venv (.tools/), which
+# works even where the system Python refuses `pip install` (PEP 668 "externally managed").
+UV_ON_PATH := $(shell command -v uv 2>/dev/null)
+UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),$(CURDIR)/.tools/bin/uv)
 SERVICE ?= ledger
 export UV_PYTHON_DOWNLOADS := never
 
@@ -11,7 +14,7 @@ help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 install:  ## install uv (with pip) if missing, then the locked workspace
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.5"
+	@[ -x "$(UV)" ] || { $(PYTHON) -m venv .tools && .tools/bin/pip install --quiet "uv>=0.5"; }
 	@$(UV) sync --all-packages --frozen --quiet
 
 run: install  ## start PostgreSQL, the broker and all five services on the embedded stack (Ctrl-C stops all)
@@ -58,4 +61,4 @@ schemas: install  ## re-export the committed event JSON Schemas (additive change
 	@$(UV) run --frozen python -m clearway.contracts.schemas --write libs/contracts/schemas
 
 clean:
-	rm -rf .clearway bench-results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .clearway .tools bench-results .pytest_cache .mypy_cache .ruff_cache
