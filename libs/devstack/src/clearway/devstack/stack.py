@@ -25,6 +25,8 @@ from clearway.devstack.services import (
     SERVICE_NAMES,
     ServiceProcess,
     ServiceWiring,
+    env_prefix,
+    service_url,
     stop_services,
     wait_until_ready,
 )
@@ -63,6 +65,7 @@ class Platform:
         self.work_dir = work_dir
         self._wiring = wiring
         self._services = dict(services)
+        self._extra_instances: list[ServiceProcess] = []
         self._owned_postgres = owned_postgres
         self._owned_broker = owned_broker
         self._owns_work_dir = owns_work_dir
@@ -117,6 +120,19 @@ class Platform:
             stop_services([process], timeout_s=self._stop_timeout_s)
             raise
 
+    def add_instance(self, service: str) -> str:
+        """Start one more process of `service` (same database, broker and consumer groups) on a free
+        port, as production scales out; returns its URL. `stop()` stops it with the rest."""
+        port = find_free_port()
+        env = self._wiring.env_for(service)
+        env[f"{env_prefix(service)}PORT"] = str(port)
+        log_path = self.work_dir / "logs" / f"{service}-{port}.log"
+        process = ServiceProcess(service, port, env, log_path, None)
+        self._extra_instances.append(process)
+        process.start()
+        wait_until_ready([process], self._ready_timeout_s)
+        return service_url(port)
+
     def restart_service(self, service: str, *, graceful: bool = True) -> None:
         self.stop_service(service, graceful=graceful)
         self.start_service(service)
@@ -124,7 +140,7 @@ class Platform:
     def stop(self) -> None:
         """Stop the services, then the broker and PostgreSQL if this platform started them."""
         try:
-            stop_services(list(self._services.values()), timeout_s=self._stop_timeout_s)
+            stop_services([*self._services.values(), *self._extra_instances], timeout_s=self._stop_timeout_s)
         finally:
             try:
                 if self._owned_broker is not None:

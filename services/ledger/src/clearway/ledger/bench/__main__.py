@@ -24,7 +24,10 @@ LOADS = ("uniform_50", "hot_1")
 LATENCY_CONCURRENCY = 8
 
 
-async def run(ledger_url: str, api_key: str, bootstrap: str, scale: float, concurrency: int) -> list[dict[str, Any]]:
+async def run(
+    ledger_urls: list[str], api_key: str, bootstrap: str, scale: float, concurrency: int
+) -> list[dict[str, Any]]:
+    ledger_url = ledger_urls[0]
     results = []
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     async with httpx.AsyncClient(
@@ -37,8 +40,10 @@ async def run(ledger_url: str, api_key: str, bootstrap: str, scale: float, concu
             for result in (
                 # Throughput with many requests in flight, then latency with few (queueing dominates p99
                 # once the server is saturated, so one concurrency cannot show both).
-                await drivers.http_single(client, load, single_count, concurrency, run_id),
-                await drivers.http_single(client, load, single_count, LATENCY_CONCURRENCY, f"{run_id}-lat"),
+                await drivers.http_single(client, load, single_count, concurrency, run_id, ledger_urls),
+                await drivers.http_single(
+                    client, load, single_count, LATENCY_CONCURRENCY, f"{run_id}-lat", ledger_urls
+                ),
                 await drivers.http_bulk(client, load, bulk_count, 2, run_id),
                 await drivers.kafka_commands(client, bootstrap, load, kafka_count, run_id),
             ):
@@ -55,19 +60,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies transfer counts (1 = 22k per load)")
     parser.add_argument("--concurrency", type=int, default=64, help="HTTP requests in flight")
     parser.add_argument("--out", default="bench-results/ledger.json")
+    parser.add_argument(
+        "--instances", type=int, default=2, help="ledger processes sharing the database and consumer group"
+    )
     arguments = parser.parse_args(argv)
     owned = None
     if arguments.ledger_url:
-        ledger_url, api_key, bootstrap = arguments.ledger_url, arguments.api_key, arguments.kafka
+        ledger_urls, api_key, bootstrap = arguments.ledger_url.split(","), arguments.api_key, arguments.kafka
     else:
         from clearway.devstack.stack import start_platform
 
         owned = start_platform(
             services=["ledger"], test_mode=False, stream_logs=False, extra_env={"CLEARWAY_LEDGER_LOG_LEVEL": "WARNING"}
         )
-        ledger_url, api_key, bootstrap = owned.url("ledger"), owned.api_key, owned.kafka_bootstrap_servers
+        ledger_urls = [owned.url("ledger")]
+        ledger_urls += [owned.add_instance("ledger") for _ in range(arguments.instances - 1)]
+        api_key, bootstrap = owned.api_key, owned.kafka_bootstrap_servers
     try:
-        results = asyncio.run(run(ledger_url, api_key, bootstrap, arguments.scale, arguments.concurrency))
+        results = asyncio.run(run(ledger_urls, api_key, bootstrap, arguments.scale, arguments.concurrency))
     finally:
         if owned is not None:
             owned.stop()
