@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="HTTP requests in flight")
     parser.add_argument("--out", default="bench-results/ledger.json")
     parser.add_argument(
-        "--instances", type=int, default=2, help="ledger processes sharing the database and consumer group"
+        "--instances", type=int, default=1, help="ledger processes sharing the database and consumer group"
     )
     arguments = parser.parse_args(argv)
     owned = None
