@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import secrets
 import sys
@@ -82,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         if owned is not None:
             owned.stop()
     report = {
+        "ledger_instances": len(ledger_urls),
         "machine": {
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
         },
