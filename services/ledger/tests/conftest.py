@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest_asyncio
 
+from clearway.devstack.testing import running_app
 from clearway.ledger.adapters.database import create_pool
 from clearway.ledger.config import LedgerSettings
 from clearway.ledger.main import create_app, run_migrations
@@ -41,10 +42,7 @@ async def ledger_client(ledger_database_url: str, kafka_bootstrap_servers: str) 
         log_json=False,
         sweeper_interval_ms=100,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://ledger", headers={"X-Blnk-Key": TEST_API_KEY}
-        ) as client:
-            yield client
+    async with running_app(
+        create_app(settings), api_key=TEST_API_KEY, base_url="http://ledger", key_header="X-Blnk-Key"
+    ) as client:
+        yield client

@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from clearway.authorization.config import AuthorizationSettings
 from clearway.authorization.main import create_app, run_migrations
+from clearway.devstack.testing import running_app
 
 AUTHORIZATION_TEST_API_KEY = "authorization-integration-admin"
 
@@ -42,13 +43,10 @@ RunningAuthorization = Callable[[AuthorizationSettings], contextlib.AbstractAsyn
 
 @contextlib.asynccontextmanager
 async def _running_authorization(settings: AuthorizationSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://authorization", headers={"X-API-Key": AUTHORIZATION_TEST_API_KEY}
-        ) as client:
-            yield client
+    async with running_app(
+        create_app(settings), api_key=AUTHORIZATION_TEST_API_KEY, base_url="http://authorization"
+    ) as client:
+        yield client
 
 
 @pytest.fixture

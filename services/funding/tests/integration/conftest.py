@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from clearway.devstack.testing import running_app
 from clearway.funding.config import FundingSettings
 from clearway.funding.main import create_app, run_migrations
 
@@ -42,13 +43,8 @@ RunningFunding = Callable[[FundingSettings], contextlib.AbstractAsyncContextMana
 
 @contextlib.asynccontextmanager
 async def _running_funding(settings: FundingSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://funding", headers={"X-API-Key": FUNDING_TEST_API_KEY}
-        ) as client:
-            yield client
+    async with running_app(create_app(settings), api_key=FUNDING_TEST_API_KEY, base_url="http://funding") as client:
+        yield client
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from clearway.devstack.testing import running_app
 from clearway.payout.config import PayoutSettings
 from clearway.payout.main import create_app, run_migrations
 
@@ -40,13 +41,8 @@ RunningPayout = Callable[[PayoutSettings], contextlib.AbstractAsyncContextManage
 
 @contextlib.asynccontextmanager
 async def _running_payout(settings: PayoutSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://payout", headers={"X-API-Key": PAYOUT_TEST_API_KEY}
-        ) as client:
-            yield client
+    async with running_app(create_app(settings), api_key=PAYOUT_TEST_API_KEY, base_url="http://payout") as client:
+        yield client
 
 
 @pytest.fixture

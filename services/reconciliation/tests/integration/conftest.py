@@ -10,6 +10,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from clearway.devstack.testing import running_app
 from clearway.reconciliation.config import ReconciliationSettings
 from clearway.reconciliation.main import create_app, run_migrations
 
@@ -42,13 +43,10 @@ RunningReconciliation = Callable[[ReconciliationSettings], contextlib.AbstractAs
 
 @contextlib.asynccontextmanager
 async def _running_reconciliation(settings: ReconciliationSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://reconciliation", headers={"X-API-Key": RECONCILIATION_TEST_API_KEY}
-        ) as client:
-            yield client
+    async with running_app(
+        create_app(settings), api_key=RECONCILIATION_TEST_API_KEY, base_url="http://reconciliation"
+    ) as client:
+        yield client
 
 
 @pytest.fixture
