@@ -107,6 +107,9 @@ def _loop_running() -> bool:
     return True
 
 
+MIGRATION_LOCK_KEY = 7_461_202_611  # any constant shared by every migrator of a database
+
+
 def run_alembic_env(target_metadata: MetaData | None = None, *, default_url: str | None = None) -> None:
     """The whole body of a service's `migrations/env.py`."""
     from alembic import context
@@ -124,6 +127,9 @@ def run_alembic_env(target_metadata: MetaData | None = None, *, default_url: str
         return
 
     def run(connection: Connection) -> None:
+        # Replicas starting together each run `migrate`; the first takes this lock for its whole
+        # transaction and the others wait, then find nothing left to do.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
