@@ -20,10 +20,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-import orjson
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from clearway.devstack.testing import publish_as_processor
 from clearway.funding.entrypoints.consumers import TRANSFERS_GROUP_ID as FUNDING_GROUP_ID
 from clearway.reconciliation.entrypoints.consumers import TRANSFERS_GROUP_ID as RECONCILIATION_GROUP_ID
 
@@ -88,17 +88,9 @@ class Processor:
         await self._producer.stop()
 
     async def publish(self, body: Mapping[str, Any], *, event_id: str) -> Published:
-        headers = [
-            ("ce_id", event_id.encode()),
-            ("ce_type", TRANSFER_TOPIC.encode()),
-            ("ce_source", PROCESSOR_SOURCE.encode()),
-            ("ce_specversion", b"1.0"),
-            ("ce_time", datetime.now(UTC).isoformat().replace("+00:00", "Z").encode()),
-            ("content-type", b"application/json"),
-        ]
         transfer_id = str(body["transfer_id"])
-        metadata = await self._producer.send_and_wait(
-            TRANSFER_TOPIC, orjson.dumps(body), key=transfer_id.encode(), headers=headers
+        metadata = await publish_as_processor(
+            self._producer, TRANSFER_TOPIC, body, key=transfer_id, event_id=event_id, source=PROCESSOR_SOURCE
         )
         return Published(event_id, transfer_id, metadata.partition, metadata.offset)
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clearway.devstack.ports import find_free_port
 from clearway.platform.db import create_engine
 from clearway.platform.health import ReadinessCheck, database_check, kafka_check
 from clearway.platform.http import create_http_app
@@ -17,13 +17,6 @@ from clearway.platform.settings import ServiceSettings
 pytestmark = pytest.mark.integration
 
 TANSU_BINARIES = sorted((Path.home() / ".calfkit" / "bin").glob("tansu*"))
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def get_ready(checks: Mapping[str, ReadinessCheck]) -> httpx.Response:
@@ -42,7 +35,7 @@ async def test_ready_with_a_live_database(make_database: Callable[[str], Awaitab
 
 
 async def test_unavailable_when_the_database_is_unreachable() -> None:
-    engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/nowhere", pool_size=1)
+    engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{find_free_port()}/nowhere", pool_size=1)
     started = time.perf_counter()
     try:
         response = await get_ready({"database": database_check(engine)})
@@ -61,14 +54,14 @@ async def test_ready_with_a_live_broker(kafka_bootstrap_servers: str) -> None:
 
 
 async def test_unavailable_when_the_broker_port_is_closed() -> None:
-    response = await get_ready({"kafka": kafka_check(f"127.0.0.1:{closed_port()}")})
+    response = await get_ready({"kafka": kafka_check(f"127.0.0.1:{find_free_port()}")})
     assert response.status_code == 503
     assert response.json()["checks"]["kafka"].startswith("error: ")
 
 
 @pytest.mark.skipif(not TANSU_BINARIES, reason="no Tansu binary in ~/.calfkit/bin")
 async def test_unavailable_within_five_seconds_of_the_broker_stopping() -> None:
-    port = closed_port()
+    port = find_free_port()
     listener = f"tcp://127.0.0.1:{port}"
     broker = await asyncio.create_subprocess_exec(
         str(TANSU_BINARIES[-1]),

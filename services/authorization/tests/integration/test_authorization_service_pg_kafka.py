@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -12,18 +11,12 @@ from sqlalchemy import text
 
 from clearway.authorization.adapters.orm import AuthorizationBase
 from clearway.authorization.config import AuthorizationSettings
+from clearway.devstack.ports import find_free_port
 from clearway.platform.db import create_engine
 
 pytestmark = pytest.mark.integration
 
 COLUMN_LEVEL_OPERATIONS = frozenset({"add_table", "remove_table", "add_column", "remove_column"})
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def test_authorization_is_live_and_ready_against_a_migrated_database(
@@ -42,7 +35,7 @@ async def test_authorization_is_not_ready_when_its_database_is_unreachable(
     authorization_settings: AuthorizationSettings, running_authorization: Any
 ) -> None:
     unreachable = authorization_settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/clearway_authorization"}
+        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{find_free_port()}/clearway_authorization"}
     )
     async with running_authorization(unreachable) as client:
         assert (await client.get("/health/live")).status_code == 200

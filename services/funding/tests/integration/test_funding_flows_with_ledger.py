@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from pypdf import PdfReader
 from sqlalchemy import text
 
+from clearway.devstack.testing import publish_as_processor
 from clearway.funding.config import FundingSettings
 from clearway.funding.service.context import FundingContext
 from clearway.funding.service.recovery import recover_once
@@ -72,16 +72,8 @@ async def publish_transfer(
 
 
 async def send_transfer(producer: AIOKafkaProducer, body: dict[str, Any], *, event_id: str) -> None:
-    headers = [
-        ("ce_id", event_id.encode()),
-        ("ce_type", b"transfer.created"),
-        ("ce_source", PROCESSOR_SOURCE.encode()),
-        ("ce_specversion", b"1.0"),
-        ("ce_time", datetime.now(UTC).isoformat().encode()),
-        ("content-type", b"application/json"),
-    ]
-    await producer.send_and_wait(
-        "transfer.created", orjson.dumps(body), key=body["transfer_id"].encode(), headers=headers
+    await publish_as_processor(
+        producer, "transfer.created", body, key=body["transfer_id"], event_id=event_id, source=PROCESSOR_SOURCE
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from clearway.devstack.ports import find_free_port
 from clearway.payout.adapters.orm import PayoutBase
 from clearway.payout.config import PayoutSettings
 from clearway.platform.db import create_engine
@@ -23,13 +23,6 @@ INSERT_METHOD = text(
     "INSERT INTO withdrawal_methods (id, user_id, method_type, provider, account_number, currency, is_primary) "
     "VALUES (:id, :user_id, 'mobile_money', 'mpesa', '254712345678', 'KES', :is_primary)"
 )
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def test_payout_is_live_and_ready_against_a_migrated_database(
@@ -47,7 +40,7 @@ async def test_payout_is_not_ready_when_its_database_is_unreachable(
     payout_settings: PayoutSettings, running_payout: Any
 ) -> None:
     unreachable = payout_settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/clearway_payout"}
+        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{find_free_port()}/clearway_payout"}
     )
     async with running_payout(unreachable) as client:
         assert (await client.get("/health/live")).status_code == 200

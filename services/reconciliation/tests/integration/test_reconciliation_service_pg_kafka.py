@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
@@ -18,6 +15,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from clearway.devstack.ports import find_free_port
+from clearway.devstack.testing import publish_as_processor
 from clearway.platform.db import create_engine
 from clearway.reconciliation.adapters.orm import ReconciliationBase
 from clearway.reconciliation.config import ReconciliationSettings
@@ -32,13 +31,6 @@ WAIT_TIMEOUT_S = 60
 POLL_INTERVAL_S = 0.1
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def processor(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
@@ -49,16 +41,8 @@ async def processor(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProdu
 
 async def publish_transfer(producer: AIOKafkaProducer, body: dict[str, Any], *, event_id: str) -> None:
     """Exactly what an outside processor sends: CloudEvents binary headers, JSON body, key = transfer_id."""
-    headers = [
-        ("ce_id", event_id.encode()),
-        ("ce_type", b"transfer.created"),
-        ("ce_source", PROCESSOR_SOURCE.encode()),
-        ("ce_specversion", b"1.0"),
-        ("ce_time", datetime.now(UTC).isoformat().encode()),
-        ("content-type", b"application/json"),
-    ]
-    await producer.send_and_wait(
-        "transfer.created", orjson.dumps(body), key=body["transfer_id"].encode(), headers=headers
+    await publish_as_processor(
+        producer, "transfer.created", body, key=body["transfer_id"], event_id=event_id, source=PROCESSOR_SOURCE
     )
 
 
@@ -130,7 +114,7 @@ async def test_reconciliation_is_not_ready_when_its_database_is_unreachable(
     reconciliation_settings: ReconciliationSettings, running_reconciliation: Any
 ) -> None:
     unreachable = reconciliation_settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/clearway_reconciliation"}
+        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{find_free_port()}/clearway_reconciliation"}
     )
     async with running_reconciliation(unreachable) as client:
         assert (await client.get("/health/live")).status_code == 200

@@ -4,9 +4,14 @@ consumers) started against real infrastructure, and an authenticated client on i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from fastapi import FastAPI
 
 
@@ -28,3 +33,24 @@ async def running_app(
         ) as client,
     ):
         yield client
+
+
+async def publish_as_processor(
+    producer: AIOKafkaProducer, topic: str, body: Mapping[str, Any], *, key: str, event_id: str, source: str
+) -> RecordMetadata:
+    """Publish exactly what an outside processor sends (ARCHITECTURE.md's public contract):
+    CloudEvents binary-mode headers, a JSON body, the aggregate id as key. The headers are spelled
+    out here rather than built with the contracts' envelope, so a change there cannot hide a break
+    of the published contract from the tests that use this."""
+    headers = [
+        ("ce_id", event_id.encode()),
+        ("ce_type", topic.encode()),
+        ("ce_source", source.encode()),
+        ("ce_specversion", b"1.0"),
+        ("ce_time", datetime.now(UTC).isoformat().replace("+00:00", "Z").encode()),
+        ("content-type", b"application/json"),
+    ]
+    metadata: RecordMetadata = await producer.send_and_wait(
+        topic, orjson.dumps(body), key=key.encode(), headers=headers
+    )
+    return metadata
