@@ -154,9 +154,15 @@ class Hold:
     def is_simple(self) -> bool:
         return len(self.debits) == 1 and len(self.credits) == 1
 
+    def legs_for(self, part_minor: int) -> tuple[tuple[Leg, ...], tuple[Leg, ...]]:
+        """Debit and credit legs for `part_minor` of the hold; only whole parts for splits, so no
+        rounding is ever needed."""
+        return _scaled_legs(self.debits, part_minor, self.amount_minor), _scaled_legs(
+            self.credits, part_minor, self.amount_minor
+        )
+
 
 def _scaled_legs(legs: tuple[Leg, ...], part_minor: int, whole_minor: int) -> tuple[Leg, ...]:
-    """Legs for a part of a hold; only whole parts for splits, so no rounding is ever needed."""
     if part_minor == whole_minor:
         return legs
     assert len(legs) == 1, "partial amounts are only taken from single-leg holds"
@@ -169,8 +175,7 @@ def commit_hold(
     """Move `amount_minor` of the hold from inflight to applied on both sides."""
     assert 0 < amount_minor <= hold.remaining_minor
     assert hold.is_simple or amount_minor == hold.remaining_minor == hold.amount_minor
-    debits = _scaled_legs(hold.debits, amount_minor, hold.amount_minor)
-    credits = _scaled_legs(hold.credits, amount_minor, hold.amount_minor)
+    debits, credits = hold.legs_for(amount_minor)
     release = _lines(child_transaction_id, hold.currency, Bucket.INFLIGHT, debits, credits, sign=-1)
     apply_ = _lines(child_transaction_id, hold.currency, Bucket.APPLIED, debits, credits, sign=1)
     lines = release + apply_
@@ -183,8 +188,7 @@ def void_hold(hold: Hold, child_transaction_id: str, balances: dict[str, Balance
     """Release whatever is still held."""
     remaining = hold.remaining_minor
     assert remaining > 0
-    debits = _scaled_legs(hold.debits, remaining, hold.amount_minor)
-    credits = _scaled_legs(hold.credits, remaining, hold.amount_minor)
+    debits, credits = hold.legs_for(remaining)
     lines = _lines(child_transaction_id, hold.currency, Bucket.INFLIGHT, debits, credits, sign=-1)
     apply_lines(lines, balances)
     hold.voided_minor += remaining

@@ -334,13 +334,8 @@ class BatchExecutor:
         if not hold.is_simple and amount != hold.amount_minor:
             raise InvalidRequest("a split hold can only be committed in full")
         child_id = self.new_id("txn")
+        debits, credits = hold.legs_for(amount)
         lines = commit_hold(hold, amount, child_id, self.balances)
-        debits = tuple(
-            Leg(leg.identifier, amount if len(hold.debits) == 1 else leg.amount_minor) for leg in hold.debits
-        )
-        credits = tuple(
-            Leg(leg.identifier, amount if len(hold.credits) == 1 else leg.amount_minor) for leg in hold.credits
-        )
         record = replace(
             self._child(target, Status.APPLIED, amount, op.reference, debits, credits),
             transaction_id=child_id,
@@ -357,13 +352,8 @@ class BatchExecutor:
         hold = self._open_hold(target)
         remaining = hold.remaining_minor
         child_id = self.new_id("txn")
+        debits, credits = hold.legs_for(remaining)
         lines = void_hold(hold, child_id, self.balances)
-        debits = tuple(
-            Leg(leg.identifier, remaining if len(hold.debits) == 1 else leg.amount_minor) for leg in hold.debits
-        )
-        credits = tuple(
-            Leg(leg.identifier, remaining if len(hold.credits) == 1 else leg.amount_minor) for leg in hold.credits
-        )
         meta = {"void_reason": op.reason} if op.reason else None
         record = replace(
             self._child(target, Status.VOID, remaining, op.reference, debits, credits, meta),
@@ -474,14 +464,8 @@ class BatchExecutor:
         await self.repository.insert_entries(writes.lines, self.now)
         await self.repository.save_balances(self.balances.values())
         await self.repository.insert_holds(writes.new_holds)
-        new_hold_ids = {hold.transaction_id for hold, _ in writes.new_holds}
-        await self.repository.save_holds(
-            [hold for hold_id, hold in writes.changed_holds.items() if hold_id not in new_hold_ids]
-        )
-        # A hold created and acted on in the same batch is inserted above, then updated here.
-        await self.repository.save_holds(
-            [hold for hold_id, hold in writes.changed_holds.items() if hold_id in new_hold_ids]
-        )
+        # After the insert, so a hold created and acted on in the same batch is updated too.
+        await self.repository.save_holds(list(writes.changed_holds.values()))
         await self.entries.flush(self.balances)
         await self._check_monitors()
         await self.repository.insert_outbox(writes.outbox)
