@@ -134,3 +134,16 @@ async def test_transactions_can_be_listed_and_searched_by_status(ledger_client: 
         expect=200,
     )
     assert found["found"] == 1 and found["hits"][0]["document"]["rejection_reason"]
+
+
+async def test_atomic_bulk_with_a_replayed_rejection_applies_and_says_so(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 10)
+    too_much = spend(wallet, 50)
+    assert (await post(ledger_client, "/transactions", too_much))["status"] == "REJECTED"
+    # The same reference again is a replay of that answer, not a new refusal: the batch commits.
+    result = await post(
+        ledger_client, "/transactions/bulk", {"atomic": True, "transactions": [too_much, spend(wallet, 4)]}
+    )
+    assert result["failed_count"] == 0
+    assert [t["status"] for t in result["transactions"]] == ["REJECTED", "APPLIED"]
+    assert (await balance(ledger_client, wallet))["balance"] == 600

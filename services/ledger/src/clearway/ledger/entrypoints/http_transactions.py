@@ -99,7 +99,7 @@ async def bulk_transactions(body: BulkTransactions, pipeline: Pipeline, _: Write
             "detail": result.record.rejection_reason if result.record else None,
         }
         for index, result in enumerate(results)
-        if result.error or (result.record and result.record.status.value == "REJECTED")
+        if result.refused
     ]
     if body.atomic and failures:
         raise LedgerError(

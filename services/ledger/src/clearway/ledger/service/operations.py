@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from clearway.ledger.domain.entry_rules import ExternalTransaction
 from clearway.ledger.domain.errors import LedgerError
+from clearway.ledger.domain.posting import Status
 from clearway.ledger.domain.schema import AccountType, ResolvedEntry
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest
 
@@ -89,6 +90,14 @@ class OperationResult:
     record: TransactionRecord | None = None
     error: LedgerError | None = None
     replayed: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """Failed, or newly recorded REJECTED: what makes an atomic batch roll back. A replayed
+        REJECTED answers an earlier request and refuses nothing new."""
+        return self.error is not None or (
+            self.record is not None and self.record.status is Status.REJECTED and not self.replayed
+        )
 
     def unwrap(self) -> TransactionRecord:
         if self.error is not None:

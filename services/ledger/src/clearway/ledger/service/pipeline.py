@@ -67,7 +67,7 @@ async def execute_batch(
             async with LedgerUnitOfWork(pool) as uow:
                 executor = BatchExecutor(LedgerRepository(uow.connection), now=clock(), new_id=new_id)
                 results = await executor.run(operations)
-                if atomic and any(result.error or _rejected(result) for result in results):
+                if atomic and any(result.refused for result in results):
                     return results  # leaving without commit rolls everything back
                 await uow.commit()
                 batch_size_histogram.observe(len(operations))
@@ -78,10 +78,6 @@ async def execute_batch(
             logger.info("ledger batch lost a race, retrying", extra={"attempt": attempt})
             await asyncio.sleep(0.005 * attempt)
     raise AssertionError("unreachable")
-
-
-def _rejected(result: OperationResult) -> bool:
-    return result.record is not None and result.record.status.value == "REJECTED" and not result.replayed
 
 
 class PostingPipeline:
