@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from clearway.devstack.cli import _services
-from clearway.devstack.databases import libpq_url, with_database
+from clearway.devstack.databases import with_database
 from clearway.devstack.local_config import ConfigError, choose_port, load_or_create_api_key
 from clearway.devstack.services import SERVICE_NAMES, ServiceWiring
 from clearway.devstack.topics import catalogue_topics
+from clearway.platform.db import libpq_url
 
 
 def _wiring() -> ServiceWiring:

@@ -14,10 +14,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from clearway.platform.db import UnitOfWork, create_engine, create_session_factory
+from clearway.platform.db import UnitOfWork, create_engine, create_session_factory, libpq_url
 from clearway.platform.inbox import record_once
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
-from clearway.platform.migrations import ensure_database_exists, libpq_url, upgrade_database
+from clearway.platform.migrations import ensure_database_exists, upgrade_database
 from clearway.platform.outbox import OutboxMessage, add_event
 from clearway.platform.relay import OutboxRelay
 from clearway.platform.replay import replay_events

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from clearway.platform.migrations import libpq_url
+from clearway.platform.db import libpq_url
 
 REPLICAS = 3
 

@@ -1,6 +1,6 @@
 import pytest
 
-from clearway.platform.migrations import asyncpg_url, libpq_url
+from clearway.platform.db import asyncpg_url, libpq_url
 from clearway.platform.replay import _conditions, main
 
 

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from clearway.platform.db import libpq_url
+
 _DATABASE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
@@ -17,12 +19,6 @@ def with_database(url: str, database: str, *, driver: str | None = None) -> str:
     if driver:
         scheme = f"{scheme}+{driver}"
     return urlunsplit((scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
-
-
-def libpq_url(url: str) -> str:
-    """The plain libpq form of a possibly SQLAlchemy-style (`postgresql+asyncpg://`) URL."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme.split("+")[0], parts.netloc, parts.path, parts.query, parts.fragment))
 
 
 def _checked_name(name: str) -> str:

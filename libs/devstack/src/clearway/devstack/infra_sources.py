@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from clearway.devstack.broker import EmbeddedBroker
-from clearway.devstack.databases import libpq_url, with_database
+from clearway.devstack.databases import with_database
 from clearway.devstack.ports import find_free_port
 from clearway.devstack.postgres import EmbeddedPostgres
+from clearway.platform.db import libpq_url
 
 DOCKER_PING_TIMEOUT_S = 2.0
 POSTGRES_IMAGE = os.environ.get("CLEARWAY_TEST_POSTGRES_IMAGE", "postgres:16-alpine")

@@ -19,7 +19,7 @@ from types import FrameType
 
 from clearway.devstack.broker import EmbeddedBroker
 from clearway.devstack.console import Console
-from clearway.devstack.databases import libpq_url, with_database
+from clearway.devstack.databases import with_database
 from clearway.devstack.guards import (
     AlreadyRunningError,
     data_dir_lock,
@@ -39,6 +39,7 @@ from clearway.devstack.preparation import create_catalogue_topics, create_databa
 from clearway.devstack.processes import log_tail
 from clearway.devstack.services import SERVICE_NAMES, env_prefix, service_url
 from clearway.devstack.stack import Platform, start_platform
+from clearway.platform.db import libpq_url
 
 DATABASE_PREFIX = "clearway"
 _WATCH_INTERVAL_S = 0.5

@@ -17,7 +17,7 @@ from pathlib import Path
 from clearway.devstack.asyncio_bridge import run_sync
 from clearway.devstack.broker import EmbeddedBroker
 from clearway.devstack.console import Console
-from clearway.devstack.databases import drop_database, libpq_url, with_database
+from clearway.devstack.databases import drop_database, with_database
 from clearway.devstack.ports import find_free_port
 from clearway.devstack.postgres import EmbeddedPostgres
 from clearway.devstack.preparation import create_catalogue_topics, create_databases, run_migrations
@@ -30,6 +30,7 @@ from clearway.devstack.services import (
     stop_services,
     wait_until_ready,
 )
+from clearway.platform.db import libpq_url
 
 DEFAULT_READY_TIMEOUT_S = 60.0
 DEFAULT_STOP_TIMEOUT_S = 10.0

@@ -7,7 +7,20 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def asyncpg_url(database_url: str) -> str:
+    """Any PostgreSQL URL (libpq or SQLAlchemy) as a SQLAlchemy asyncpg URL."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def libpq_url(database_url: str) -> str:
+    """Any PostgreSQL URL (libpq or SQLAlchemy) as a plain `postgresql://` URL for asyncpg."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:

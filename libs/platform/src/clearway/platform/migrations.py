@@ -17,11 +17,12 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.operations import Operations
-from sqlalchemy import MetaData, make_url
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from clearway.platform.db import asyncpg_url, libpq_url
 from clearway.platform.tables import platform_metadata
 
 # Platform modules that register tables on `platform_metadata` when imported.
@@ -45,18 +46,6 @@ def create_platform_tables(op: Operations) -> None:
 def drop_platform_tables(op: Operations) -> None:
     _register_optional_tables()
     platform_metadata.drop_all(bind=op.get_bind(), checkfirst=True)
-
-
-def asyncpg_url(database_url: str) -> str:
-    """Any PostgreSQL URL (libpq or SQLAlchemy) as a SQLAlchemy asyncpg URL."""
-    url = make_url(database_url)
-    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-
-
-def libpq_url(database_url: str) -> str:
-    """Any PostgreSQL URL (libpq or SQLAlchemy) as a plain `postgresql://` URL for asyncpg."""
-    url = make_url(database_url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from clearway.platform.migrations import asyncpg_url
+from clearway.platform.db import asyncpg_url
 from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
 

@@ -12,12 +12,7 @@ from types import TracebackType
 import asyncpg
 import orjson
 
-
-def asyncpg_dsn(database_url: str) -> str:
-    """`postgresql+asyncpg://...` (SQLAlchemy form) -> `postgresql://...` (libpq form)."""
-    scheme, separator, rest = database_url.partition("://")
-    assert separator, f"not a database URL: {database_url!r}"
-    return f"{scheme.split('+')[0]}://{rest}"
+from clearway.platform.db import libpq_url
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
@@ -32,7 +27,7 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
 
 async def create_pool(database_url: str, *, size_max: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        asyncpg_dsn(database_url), min_size=1, max_size=size_max, init=_init_connection, command_timeout=30
+        libpq_url(database_url), min_size=1, max_size=size_max, init=_init_connection, command_timeout=30
     )
     assert pool is not None
     return pool

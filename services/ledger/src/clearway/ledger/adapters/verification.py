@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from clearway.ledger.adapters.database import asyncpg_dsn
+from clearway.platform.db import libpq_url
 
 # Columns compared against the journal, each with the SQL aggregate that should equal it.
 ENTRY_SUMS = {
@@ -168,7 +168,7 @@ class Counts:
 
 async def connect(database_url: str) -> asyncpg.Connection:
     """One plain connection (either URL form): verification needs neither a pool nor codecs."""
-    return await asyncpg.connect(asyncpg_dsn(database_url))
+    return await asyncpg.connect(libpq_url(database_url))
 
 
 def _minor(value: Decimal | int | None) -> int:
