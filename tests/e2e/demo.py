@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 
 import httpx
 from aiokafka.errors import KafkaError
@@ -71,31 +72,35 @@ async def run_demo() -> None:
     urls = service_urls()
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{DEFAULT_BROKER_PORT}"
     print(f"Clearway demo: broker {bootstrap}; " + ", ".join(f"{name} {url}" for name, url in urls.items()))
-    async with PlatformApi(urls, api_key()) as api, Processor(bootstrap) as processor:
+    await run_demo_flows(
+        urls, bootstrap, api_key(), say, group_prefix=os.environ.get("KAFKA_CONSUMER_GROUP_PREFIX", "")
+    )
+    print(f"done: one deposit and one external transaction; see {urls['funding']}/deposits?linked=false")
+
+
+async def run_demo_flows(
+    urls: dict[str, str], bootstrap: str, key: str, report: Callable[[str], None], *, group_prefix: str = ""
+) -> None:
+    """Every demo step against the platform at `urls`; the e2e suite runs it before and after a restart."""
+    async with PlatformApi(urls, key) as api, Processor(bootstrap) as processor:
         print("1. every service is ready")
-        await expect_all_ready(api, say)
+        await expect_all_ready(api, report)
         print("2. a processor reports a settled transfer (transfer.created)")
-        body, first, recorded = await publish_and_observe(processor, api, say, amount_minor=125_000)
+        body, first, recorded = await publish_and_observe(processor, api, report, amount_minor=125_000)
         print("3. the same event again, and a processor retry with a new event id")
-        await republish_and_expect_no_change(processor, api, bootstrap, body, first, recorded, say)
+        await republish_and_expect_no_change(
+            processor, api, bootstrap, body, first, recorded, report, group_prefix=group_prefix
+        )
         print("4. post-funding (seed 000): payables, one invoice, its deposit linked, payees paid")
-        await post_funding(processor, urls)
-    # --- top-ups: wallet top-ups by mobile money against funding's sandbox M-Pesa ---
-    print("5. topups: approved, a duplicate callback, declined, and a lost callback (~30 s status query)")
-    async with TopupApi(urls["funding"], urls["ledger"], api_key()) as topups:
-        await run_topup_flows(topups, say)
-    # --- end top-ups ---
+        async with FundingFlowApi(urls, key) as funding_api:
+            await run_post_funding(processor, funding_api, report)
+    print("5. topups: approved, a duplicate callback, declined, and a lost callback (status query)")
+    async with TopupApi(urls["funding"], urls["ledger"], key) as topups:
+        await run_topup_flows(topups, report)
     print("6. a charge card on the ledger (seed 002): holds, over-limit rejection, fees, clearing, repayment")
-    async with httpx.AsyncClient(base_url=urls["ledger"], headers={"X-Blnk-Key": api_key()}, timeout=30) as ledger:
+    async with httpx.AsyncClient(base_url=urls["ledger"], headers={"X-Blnk-Key": key}, timeout=30) as ledger:
         balances = await run_seed_002(ledger)
-        say(f"card ledger balances settled as the seed describes: {', '.join(sorted(balances))}")
-    funding = urls["funding"]
-    print(f"done: one deposit and one external transaction; see {funding}/deposits?linked=false")
-
-
-async def post_funding(processor: Processor, urls: dict[str, str]) -> None:
-    async with FundingFlowApi(urls, api_key()) as funding_api:
-        await run_post_funding(processor, funding_api, say)
+        report(f"card ledger balances settled as the seed describes: {', '.join(sorted(balances))}")
 
 
 def main() -> int:

@@ -248,12 +248,17 @@ async def republish_and_expect_no_change(
     first: Published,
     recorded: tuple[dict[str, Any], dict[str, Any]],
     report: Report,
+    *,
+    group_prefix: str = "",
 ) -> None:
-    """A redelivery (same ce_id) and a processor retry (new ce_id, same transfer_id) change nothing."""
+    """A redelivery (same ce_id) and a processor retry (new ce_id, same transfer_id) change nothing.
+
+    `group_prefix` is the platform's `KAFKA_CONSUMER_GROUP_PREFIX` (empty for `make run`).
+    """
     redelivery = await processor.publish(body, event_id=first.event_id)
     retry = await processor.publish(body, event_id=new_event_id())
     report(f"re-published {body['transfer_id']}: same ce_id {first.event_id}, then a retry with ce_id {retry.event_id}")
     for group_id in CONSUMER_GROUPS.values():
-        await wait_until_consumed(bootstrap_servers, group_id, [redelivery, retry])
+        await wait_until_consumed(bootstrap_servers, group_prefix + group_id, [redelivery, retry])
     if await expect_recorded_once(api, body, report, wait=False) != recorded:
         raise AssertionError("the deposit or external transaction changed across duplicate deliveries")

@@ -11,8 +11,8 @@ from clearway.platform.consumer import (
     InfrastructureUnavailableError,
     RecordProcessor,
     RetryPolicy,
-    is_infrastructure_failure,
 )
+from clearway.platform.failures import is_infrastructure_failure
 
 from .test_platform_consumer_policy import DeadLetters, RecordedSleeps, record
 

@@ -132,15 +132,19 @@ async def test_next_request_scenario_wins_once_then_the_phone_scenario_applies(s
     assert sandbox.requests()[-1].outcome is SandboxOutcome.APPROVE
 
 
-async def test_ids_are_deterministic(clock: ManualClock) -> None:
-    one, two = SandboxProvider(clock=clock), SandboxProvider(clock=clock)
-    ids_one = [await one.initiate_stk_push(push()) for _ in range(2)]
-    ids_two = [await two.initiate_stk_push(push()) for _ in range(2)]
-    assert ids_one == ids_two
-    assert [accepted.checkout_request_id for accepted in ids_one] == ["ws_CO_SBX_0000000001", "ws_CO_SBX_0000000002"]
-    assert ids_one[0].merchant_request_id == "SBX-00000001-1"
+async def test_sandbox_request_ids_do_not_repeat_after_a_restart(clock: ManualClock) -> None:
+    """Issue 12, defect 1: a restarted sandbox numbered from 1 again and collided with stored ids."""
+    before_restart, after_restart = SandboxProvider(clock=clock), SandboxProvider(clock=clock)
+    first = [await before_restart.initiate_stk_push(push()) for _ in range(3)]
+    second = [await after_restart.initiate_stk_push(push()) for _ in range(3)]
+    checkout_ids = {accepted.checkout_request_id for accepted in first + second}
+    merchant_ids = {accepted.merchant_request_id for accepted in first + second}
+    receipts = {request.receipt for request in before_restart.requests() + after_restart.requests()}
+    assert len(checkout_ids) == len(merchant_ids) == len(receipts) == 6
+    assert all(checkout_id.startswith("ws_CO_SBX_") for checkout_id in checkout_ids)
+    assert all(receipt is not None and len(receipt) == 10 and receipt.isalnum() for receipt in receipts)
     other = SandboxProvider(clock=clock, id_prefix="T2")
-    assert (await other.initiate_stk_push(push())).checkout_request_id == "ws_CO_T2_0000000001"
+    assert (await other.initiate_stk_push(push())).checkout_request_id.startswith("ws_CO_T2_")
 
 
 async def test_redelivery_is_detected_as_a_duplicate(sandbox: SandboxProvider) -> None:

@@ -8,6 +8,8 @@ from the ledger, and the outbox shows the `topup.*` event published.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +30,14 @@ from clearway.ledger.main import MIGRATIONS_DIR as LEDGER_MIGRATIONS_DIR
 from clearway.ledger.main import create_app as create_ledger_app
 from clearway.platform.db import create_engine
 from clearway.platform.migrations import upgrade_database_async
-from clearway.providers.mobile_money import SandboxOutcome, SandboxProvider, Scenario
+from clearway.providers.mobile_money import (
+    MobileMoneyProvider,
+    SandboxOutcome,
+    SandboxProvider,
+    Scenario,
+    StkPushAccepted,
+    StkPushRequest,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +56,20 @@ class TopupStack:
     ledger: httpx.AsyncClient
     sandbox: SandboxProvider
     funding_database_url: str
+    ledger_app: Any
+    kafka_bootstrap_servers: str
+
+    @contextlib.asynccontextmanager
+    async def restarted_funding(self, provider: MobileMoneyProvider) -> AsyncIterator[httpx.AsyncClient]:
+        """A second funding process on the same database, as after Ctrl-C and `make run`."""
+        app = funding_app_with(self.funding_database_url, self.kafka_bootstrap_servers, self.ledger_app, provider)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://funding", headers={"X-API-Key": FUNDING_KEY}
+            ) as client,
+        ):
+            yield client
 
     async def new_owner(self) -> str:
         response = await self.ledger.post("/identities", json={"identity_type": "individual", "first_name": "Wanjiku"})
@@ -124,20 +147,10 @@ async def topup_databases(postgres_server_url: str) -> AsyncIterator[tuple[str, 
         await connection.close()
 
 
-@pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def topup_stack(topup_databases: tuple[str, str], kafka_bootstrap_servers: str) -> AsyncIterator[TopupStack]:
-    ledger_url, funding_url = topup_databases
-
-    ledger_app = create_ledger_app(
-        LedgerSettings(
-            database_url=ledger_url,
-            kafka_bootstrap_servers=kafka_bootstrap_servers,
-            dev_api_key=LEDGER_KEY,
-            log_json=False,
-        )
-    )
-    sandbox = SandboxProvider(default_scenario=Scenario(SandboxOutcome.APPROVE), callback_token=CALLBACK_TOKEN)
-    funding_app = create_funding_app(
+def funding_app_with(
+    funding_url: str, kafka_bootstrap_servers: str, ledger_app: Any, provider: MobileMoneyProvider
+) -> Any:
+    return create_funding_app(
         FundingSettings(
             database_url=funding_url,
             kafka_bootstrap_servers=kafka_bootstrap_servers,
@@ -154,8 +167,24 @@ async def topup_stack(topup_databases: tuple[str, str], kafka_bootstrap_servers:
             topup_sandbox_delivery_loop=False,
         ),
         ledger_transport=httpx.ASGITransport(app=ledger_app),
-        topup_provider=sandbox,
+        topup_provider=provider,
     )
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def topup_stack(topup_databases: tuple[str, str], kafka_bootstrap_servers: str) -> AsyncIterator[TopupStack]:
+    ledger_url, funding_url = topup_databases
+
+    ledger_app = create_ledger_app(
+        LedgerSettings(
+            database_url=ledger_url,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            dev_api_key=LEDGER_KEY,
+            log_json=False,
+        )
+    )
+    sandbox = SandboxProvider(default_scenario=Scenario(SandboxOutcome.APPROVE), callback_token=CALLBACK_TOKEN)
+    funding_app = funding_app_with(funding_url, kafka_bootstrap_servers, ledger_app, sandbox)
     async with (
         ledger_app.router.lifespan_context(ledger_app),
         funding_app.router.lifespan_context(funding_app),
@@ -168,7 +197,14 @@ async def topup_stack(topup_databases: tuple[str, str], kafka_bootstrap_servers:
             headers={"X-API-Key": FUNDING_KEY},
         ) as funding,
     ):
-        yield TopupStack(funding=funding, ledger=ledger, sandbox=sandbox, funding_database_url=funding_url)
+        yield TopupStack(
+            funding=funding,
+            ledger=ledger,
+            sandbox=sandbox,
+            funding_database_url=funding_url,
+            ledger_app=ledger_app,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+        )
 
 
 async def test_an_approved_top_up_credits_the_wallet_once(topup_stack: TopupStack) -> None:
@@ -294,3 +330,58 @@ async def test_without_an_identity_the_workspace_wallet_is_topped_up(topup_stack
 
 async def _at_least(found: Awaitable[int], wanted: int) -> bool:
     return await found >= wanted
+
+
+async def test_topups_after_a_restart_do_not_collide_with_stored_provider_ids(topup_stack: TopupStack) -> None:
+    """Issue 12, defect 1: every top-up after a restart answered 500 (the sandbox numbered from 1 again)."""
+    owner = await topup_stack.new_owner()
+    before = await topup_stack.start(owner, amount_minor=1_000)
+    assert before.status_code == 201, before.text
+    restarted_sandbox = SandboxProvider(
+        default_scenario=Scenario(SandboxOutcome.APPROVE), callback_token=CALLBACK_TOKEN
+    )
+    async with topup_stack.restarted_funding(restarted_sandbox) as funding:
+        after = await funding.post(
+            TOPUPS,
+            json={"amount_minor": 2_000, "phone_number": PHONE, "identity_id": owner},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert after.status_code == 201, after.text
+        assert after.json()["checkout_request_id"] != before.json()["checkout_request_id"]
+        assert await restarted_sandbox.deliver_due() == 1
+        settled = await funding.get(f"{TOPUPS}/{after.json()['id']}")
+        assert settled.json()["status"] == "succeeded", settled.text
+
+
+class _ReusesACheckoutId:
+    """A provider that answers with a request id the database already holds (a misbehaving rail)."""
+
+    def __init__(self, inner: SandboxProvider, reused_checkout_id: str) -> None:
+        self._inner = inner
+        self._reused = reused_checkout_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def initiate_stk_push(self, request: StkPushRequest) -> StkPushAccepted:
+        accepted = await self._inner.initiate_stk_push(request)
+        return dataclasses.replace(accepted, checkout_request_id=self._reused)
+
+
+async def test_a_provider_id_already_stored_is_a_clear_error_not_a_500(topup_stack: TopupStack) -> None:
+    owner = await topup_stack.new_owner()
+    first = await topup_stack.start(owner, amount_minor=1_000)
+    assert first.status_code == 201, first.text
+    misbehaving = _ReusesACheckoutId(
+        SandboxProvider(callback_token=CALLBACK_TOKEN), first.json()["checkout_request_id"]
+    )
+    key = uuid.uuid4().hex
+    async with topup_stack.restarted_funding(misbehaving) as funding:  # type: ignore[arg-type]
+        body = {"amount_minor": 2_000, "phone_number": PHONE, "identity_id": owner}
+        refused = await funding.post(TOPUPS, json=body, headers={"Idempotency-Key": key})
+        assert refused.status_code == 502, refused.text
+        assert refused.json()["code"] == "PROVIDER_REFERENCE_CONFLICT"
+        # The earlier top-up keeps its id; the new intent is kept, pending, for reconciliation.
+        assert (await topup_stack.topup(first.json()["id"]))["checkout_request_id"] == first.json()[
+            "checkout_request_id"
+        ]

@@ -59,6 +59,7 @@ class ServiceWiring:
     kafka_bootstrap_servers: str
     api_key: str
     extra_env: Mapping[str, str]
+    consumer_group_prefix: str = ""
 
     def env_for(self, service: str) -> dict[str, str]:
         prefix = env_prefix(service)
@@ -70,6 +71,7 @@ class ServiceWiring:
                 f"{prefix}HOST": LOCAL_HOST,
                 f"{prefix}PORT": str(self.ports[service]),
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+                "KAFKA_CONSUMER_GROUP_PREFIX": self.consumer_group_prefix,
                 "CLEARWAY_DEV_API_KEY": self.api_key,
                 "PYTHONUNBUFFERED": "1",
             }

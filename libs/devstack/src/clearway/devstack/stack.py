@@ -63,6 +63,7 @@ class Platform:
         self.kafka_bootstrap_servers = kafka_bootstrap_servers
         self.api_key = api_key
         self.database_prefix = database_prefix
+        self.consumer_group_prefix = wiring.consumer_group_prefix
         self.work_dir = work_dir
         self._wiring = wiring
         self._services = dict(services)
@@ -134,6 +135,22 @@ class Platform:
         wait_until_ready([process], self._ready_timeout_s)
         return service_url(port)
 
+    def stop_postgres(self) -> None:
+        """Stop the PostgreSQL server this platform owns (fault tests); the services keep running."""
+        self._postgres().stop()
+
+    def start_postgres(self) -> None:
+        self._postgres().start()
+
+    def restart_postgres(self) -> None:
+        self.stop_postgres()
+        self.start_postgres()
+
+    def _postgres(self) -> EmbeddedPostgres:
+        if self._owned_postgres is None:
+            raise PlatformError("this platform uses a PostgreSQL server it did not start; it cannot stop it")
+        return self._owned_postgres
+
     def restart_service(self, service: str, *, graceful: bool = True) -> None:
         self.stop_service(service, graceful=graceful)
         self.start_service(service)
@@ -186,6 +203,7 @@ def start_platform(
     extra_env: Mapping[str, str] | None = None,
     ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
     stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S,
+    consumer_group_prefix: str = "",
 ) -> Platform:
     """Start infrastructure (unless URLs are given), prepare it, start the services and wait until ready.
 
@@ -239,6 +257,7 @@ def start_platform(
             kafka_bootstrap_servers=kafka_bootstrap_servers,
             api_key=api_key or secrets.token_urlsafe(32),
             extra_env=dict(extra_env or {}),
+            consumer_group_prefix=consumer_group_prefix,
         )
         for service in (s for s in services if s not in missing):
             process = ServiceProcess(

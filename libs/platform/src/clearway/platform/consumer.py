@@ -21,14 +21,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-import asyncpg
-import httpx
 import orjson
-import sqlalchemy.exc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from prometheus_client import Counter
 
 from clearway.platform.context import causation_id_var, correlation_id_var
+from clearway.platform.failures import is_infrastructure_failure
 from clearway.platform.kafka import CLOUDEVENTS_HEADER_PREFIX, KafkaHeaders, decode_headers, dlq_topic
 from clearway.platform.settings import ServiceSettings
 
@@ -194,36 +192,6 @@ class InfrastructureUnavailableError(Exception):
     """Handling failed because infrastructure is down; the record must be retried later, not dead-lettered."""
 
 
-TRANSIENT_ERROR_TYPES: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    OSError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-    httpx.TransportError,
-)
-CAUSE_CHAIN_DEPTH_MAX = 10
-
-
-def is_infrastructure_failure(error: BaseException) -> bool:
-    """True when the error (or what caused it) says a dependency is unreachable, not that the message is bad."""
-    current: BaseException | None = error
-    for _ in range(CAUSE_CHAIN_DEPTH_MAX):
-        if current is None:
-            return False
-        if isinstance(current, TRANSIENT_ERROR_TYPES):
-            return True
-        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
 class StoppedError(Exception):
     """The runner is stopping: abandon the current record uncommitted, it will be redelivered."""
 
@@ -349,8 +317,10 @@ class ConsumerRunner:
         fetch_records_max: int = FETCH_RECORDS_MAX,
         max_poll_interval_ms: int = MAX_POLL_INTERVAL_MS,
         enable_idempotence: bool = False,
+        group_id_prefix: str = "",
     ) -> None:
         self._bootstrap_servers = bootstrap_servers
+        self._group_id_prefix = group_id_prefix
         self._client_id = client_id
         self._session_timeout_ms = session_timeout_ms
         self._heartbeat_interval_ms = heartbeat_interval_ms
@@ -381,6 +351,7 @@ class ConsumerRunner:
             "retry_attempts_max": settings.consumer_retry_attempts_max,
             "retry_backoff_ms": settings.consumer_retry_backoff_ms,
             "enable_idempotence": settings.kafka_enable_idempotence,
+            "group_id_prefix": settings.kafka_consumer_group_prefix,
         }
         options.update(overrides)
         return cls(settings.kafka_bootstrap_servers, **options)
@@ -440,7 +411,7 @@ class ConsumerRunner:
             *group.handlers,
             bootstrap_servers=self._bootstrap_servers,
             client_id=f"{self._client_id}-{group.group_id}",
-            group_id=group.group_id,
+            group_id=self._group_id_prefix + group.group_id,
             enable_auto_commit=False,
             # A new group reads from the beginning: nothing published before it joined is missed.
             auto_offset_reset="earliest",

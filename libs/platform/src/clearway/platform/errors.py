@@ -165,6 +165,28 @@ def internal_error_response(instance: str | None) -> JSONResponse:
     return problem_response(body, status=500)
 
 
+UNAVAILABLE_CODES = {"database": "DATABASE_UNAVAILABLE", "http": "DEPENDENCY_UNAVAILABLE"}
+UNAVAILABLE_RETRY_AFTER_S = 2
+
+
+def unavailable_response(instance: str | None, dependency: str) -> JSONResponse:
+    """503 for an outage of `dependency` (`database` or `http`): retry later with the same request.
+
+    Nothing was changed because the unit of work commits last: a failure before the commit rolls
+    back, and a commit that fails on a lost connection is reported as unknown by PostgreSQL, which
+    is why every money path retries with the same reference (the retry finds the first effect).
+    """
+    body = problem_body(
+        status=503,
+        code=UNAVAILABLE_CODES.get(dependency, "DEPENDENCY_UNAVAILABLE"),
+        title=status_title(503),
+        detail=f"A {dependency} dependency of this service is unavailable; retry shortly with the same request.",
+        instance=instance,
+        extra={"dependency": dependency},
+    )
+    return problem_response(body, status=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)})
+
+
 def validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     """Field paths and messages only: the offending `input` may be a secret, so it is dropped."""
     summary: list[dict[str, str]] = []

@@ -27,7 +27,8 @@ from clearway.contracts.asyncapi import build_asyncapi
 from clearway.contracts.catalogue import SERVICES
 from clearway.platform.auth import Authenticator
 from clearway.platform.context import causation_id_var, correlation_id_var
-from clearway.platform.errors import install_error_handlers, internal_error_response
+from clearway.platform.errors import install_error_handlers, internal_error_response, unavailable_response
+from clearway.platform.failures import OutageLog, failed_dependency, is_infrastructure_failure
 from clearway.platform.health import ReadinessCheck, health_router
 from clearway.platform.idempotency import IdempotencyMiddleware
 from clearway.platform.ids import new_id
@@ -57,11 +58,13 @@ class RequestContextMiddleware:
 
     It also turns an unhandled exception into a problem+json 500 here (rather than in
     Starlette's outermost error middleware) so that response still carries the ids and the
-    traceback is logged with the request's correlation id.
+    traceback is logged with the request's correlation id. A database or network outage is not
+    a bug: it answers 503 with `Retry-After`, and the outage is logged once, not per request.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.outages = OutageLog(error_logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,7 +91,16 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_ids)
-        except Exception:
+            if status < 500 and not scope["path"].startswith(QUIET_PATH_PREFIXES):
+                self.outages.succeeded()
+        except Exception as error:
+            if is_infrastructure_failure(error):
+                dependency = failed_dependency(error)
+                self.outages.failed(dependency, error)
+                if response_started:
+                    raise
+                await unavailable_response(scope["path"], dependency)(scope, receive, send_with_ids)
+                return
             error_logger.exception("unhandled error", extra={"method": scope["method"], "path": scope["path"]})
             if response_started:
                 raise

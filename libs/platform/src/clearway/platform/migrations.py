@@ -43,6 +43,19 @@ def create_platform_tables(op: Operations) -> None:
     platform_metadata.create_all(bind=op.get_bind(), checkfirst=False)
 
 
+def add_idempotency_owner_column(op: Operations) -> None:
+    """Idempotency claims name their process's owner lease (issue 12, defect 4).
+
+    `IF NOT EXISTS`: a database created after this change already has the column from
+    `create_platform_tables`, which builds the tables as the code declares them today.
+    """
+    op.execute("ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS owner_id integer")
+
+
+def drop_idempotency_owner_column(op: Operations) -> None:
+    op.execute("ALTER TABLE idempotency_keys DROP COLUMN IF EXISTS owner_id")
+
+
 def drop_platform_tables(op: Operations) -> None:
     _register_optional_tables()
     platform_metadata.drop_all(bind=op.get_bind(), checkfirst=True)

@@ -24,6 +24,7 @@ from clearway.platform.health import ReadinessCheck, database_check, kafka_check
 from clearway.platform.http import create_http_app
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
 from clearway.platform.migrations import upgrade_database
+from clearway.platform.owner_lease import OwnerLease
 from clearway.platform.relay import OutboxRelay
 from clearway.platform.settings import ServiceSettings
 
@@ -51,6 +52,7 @@ class ServiceRuntime:
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     publisher: KafkaPublisher | None = field(default=None, init=False)
     consumers: ConsumerRunner | None = field(default=None, init=False)
+    owner_lease: OwnerLease = field(init=False)
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _relay_task: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -58,6 +60,7 @@ class ServiceRuntime:
         # Building the engine does not connect; the first query does.
         self.engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
         self.session_factory = create_session_factory(self.engine)
+        self.owner_lease = OwnerLease(self.settings.database_url)
 
     @classmethod
     def for_service(cls, settings: ServiceSettings) -> ServiceRuntime:
@@ -97,6 +100,7 @@ class ServiceRuntime:
         app.state.runtime = self
         app.state.engine = self.engine
         app.state.session_factory = self.session_factory
+        app.state.owner_lease = self.owner_lease
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         return {
@@ -112,6 +116,7 @@ class ServiceRuntime:
             raise RuntimeError("a consumer loop has stopped")
 
     async def start(self) -> None:
+        await self.owner_lease.start()  # before serving: claims made by requests name this process
         await self._create_topics()
         self.publisher = KafkaPublisher.from_settings(self.settings)
         await self.publisher.start()
@@ -143,6 +148,7 @@ class ServiceRuntime:
                 await asyncio.wait_for(self._relay_task, timeout=10)
         if self.publisher is not None:
             await self.publisher.stop()
+        await self.owner_lease.stop()
         await self.engine.dispose()
 
     async def _create_topics(self) -> None:

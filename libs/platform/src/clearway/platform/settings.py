@@ -20,6 +20,13 @@ class ServiceSettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "CLEARWAY_KAFKA_BOOTSTRAP_SERVERS"),
     )
+    # Prepended to every consumer group id: two platforms sharing one Kafka cluster (a test
+    # platform beside `make run`, staging beside production) must not split each other's partitions.
+    kafka_consumer_group_prefix: str = Field(
+        default="",
+        max_length=100,
+        validation_alias=AliasChoices("KAFKA_CONSUMER_GROUP_PREFIX", "CLEARWAY_KAFKA_CONSUMER_GROUP_PREFIX"),
+    )
     # Short timeouts make group joins fast on the embedded broker; production raises them.
     kafka_session_timeout_ms: int = Field(default=6_000, ge=1_000)
     kafka_heartbeat_interval_ms: int = Field(default=500, ge=100)

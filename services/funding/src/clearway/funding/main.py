@@ -115,9 +115,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = runtime
-        app.state.engine = runtime.engine
-        app.state.session_factory = runtime.session_factory
+        runtime.install(app)  # engine, session factory and owner lease for Idempotency-Key
         app.state.funding_context = context
         await runtime.start()
         if settings.recovery_enabled:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.authorization.adapters.orm import CardAccountRow
 from clearway.authorization.domain.card_accounts import CardAccount, CardAccountStatus
+from clearway.platform.timestamps import repaired_updated_at
 
 
 def _card_account(row: CardAccountRow) -> CardAccount:
@@ -20,7 +21,7 @@ def _card_account(row: CardAccountRow) -> CardAccount:
         status=CardAccountStatus(row.status),
         ledger_id=row.ledger_id,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("card account", row.id, row.created_at, row.updated_at),
     )
 
 

@@ -19,6 +19,7 @@ from clearway.funding.domain.fundings import (
     LinkedDeposit,
     Recipient,
 )
+from clearway.platform.timestamps import repaired_updated_at
 
 
 def _line_json(line: InvoiceLine) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def _funding(row: FundingRow) -> Funding:
         recipient=Recipient(name=row.recipient_name, email=row.recipient_email),
         created_by=row.created_by,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("funding", row.id, row.created_at, row.updated_at),
         deposit=deposit,
         funded_at=row.funded_at,
         paid_out_at=row.paid_out_at,

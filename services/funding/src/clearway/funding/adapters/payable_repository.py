@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.funding.adapters.orm import PayableRow, WorkspaceRow
 from clearway.funding.domain.payables import Payable, PayableFilters, PayableStatus
+from clearway.platform.timestamps import repaired_updated_at
 
 
 def _payable(row: PayableRow) -> Payable:
@@ -26,7 +27,7 @@ def _payable(row: PayableRow) -> Payable:
         status=PayableStatus(row.status),
         created_by=row.created_by,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("payable", row.id, row.created_at, row.updated_at),
         approved_by=row.approved_by,
         approved_at=row.approved_at,
         unapproved_by=row.unapproved_by,

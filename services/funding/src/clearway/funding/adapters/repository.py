@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.funding.adapters.orm import DepositRow
 from clearway.funding.domain.deposits import Deposit
 from clearway.platform import inbox
+from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
 
 
 def _deposit(row: DepositRow) -> Deposit:
@@ -31,7 +32,7 @@ def _deposit(row: DepositRow) -> Deposit:
         settled_at=row.settled_at,
         linked_funding_id=row.linked_funding_id,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("deposit", row.id, row.created_at, row.updated_at),
         proposed_funding_id=row.proposed_funding_id,
     )
 
@@ -67,14 +68,23 @@ class SqlDepositRepository:
         result = await self._session.execute(
             update(DepositRow)
             .where(DepositRow.id == deposit_id, DepositRow.linked_funding_id.is_(None))
-            .values(linked_funding_id=funding_id, updated_at=now)
+            .values(
+                linked_funding_id=funding_id,
+                # Not before the row's creation: the consumer that inserted it ran on its own clock.
+                updated_at=updated_at_not_before_creation(DepositRow.created_at, now),
+            )
         )
         # The caller holds the row lock and checked it was free: anything else is a bug.
         assert result.rowcount == 1, f"deposit {deposit_id} was not free to link"  # type: ignore[attr-defined]
 
     async def mark_proposed(self, deposit_id: str, funding_id: str, now: datetime) -> None:
         await self._session.execute(
-            update(DepositRow).where(DepositRow.id == deposit_id).values(proposed_funding_id=funding_id, updated_at=now)
+            update(DepositRow)
+            .where(DepositRow.id == deposit_id)
+            .values(
+                proposed_funding_id=funding_id,
+                updated_at=updated_at_not_before_creation(DepositRow.created_at, now),
+            )
         )
 
     async def proposed_for(self, funding_id: str, limit: int) -> Sequence[Deposit]:

@@ -10,13 +10,15 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, DateTime, Integer, Text, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearway.funding.adapters.orm import FundingBase
-from clearway.funding.domain.topups import ResolvedBy, Topup, TopupStatus
+from clearway.funding.domain.topups import ProviderReferenceConflict, ResolvedBy, Topup, TopupStatus
 from clearway.platform.db import UnitOfWork
 from clearway.platform.outbox import add_model_event
+from clearway.platform.timestamps import repaired_updated_at
 
 EVENT_SOURCE = "clearway.funding"
 
@@ -77,7 +79,7 @@ def _topup(row: TopupRow) -> Topup:
         status_checks=row.status_checks,
         next_status_check_at=row.next_status_check_at,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("top-up", row.id, row.created_at, row.updated_at),
     )
 
 
@@ -86,6 +88,9 @@ def _values(topup: Topup) -> dict[str, Any]:
     values["status"] = topup.status.value
     values["resolved_by"] = topup.resolved_by.value if topup.resolved_by is not None else None
     return values
+
+
+CHECKOUT_REQUEST_ID_CONSTRAINT = "uq_topups_checkout_request_id"
 
 
 class SqlTopupRepository:
@@ -125,7 +130,15 @@ class SqlTopupRepository:
     async def update(self, topup: Topup) -> None:
         values = _values(topup)
         del values["id"]
-        result = await self._session.execute(update(TopupRow).where(TopupRow.id == topup.id).values(**values))
+        try:
+            async with self._session.begin_nested():
+                result = await self._session.execute(update(TopupRow).where(TopupRow.id == topup.id).values(**values))
+        except IntegrityError as error:
+            if CHECKOUT_REQUEST_ID_CONSTRAINT not in str(error.orig):
+                raise
+            raise ProviderReferenceConflict(
+                f"The provider's request id {topup.checkout_request_id} already belongs to another top-up."
+            ) from error
         assert result.rowcount == 1, f"top-up {topup.id} vanished"  # type: ignore[attr-defined]
         # Rows read earlier in this session must not shadow the new values.
         self._session.expire_all()

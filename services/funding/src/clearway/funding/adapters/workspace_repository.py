@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.funding.adapters.orm import WorkspaceRow
 from clearway.funding.domain.workspaces import Workspace
+from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
 
 
 def _workspace(row: WorkspaceRow) -> Workspace:
@@ -18,7 +19,7 @@ def _workspace(row: WorkspaceRow) -> Workspace:
         ledger_identity_id=row.ledger_identity_id,
         auto_link_deposits=row.auto_link_deposits,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("workspace", row.id, row.created_at, row.updated_at),
     )
 
 
@@ -52,7 +53,9 @@ class SqlWorkspaceRepository:
         await self._session.execute(
             update(WorkspaceRow)
             .where(WorkspaceRow.id == workspace_id, WorkspaceRow.ledger_identity_id.is_(None))
-            .values(ledger_identity_id=identity_id, updated_at=now)
+            .values(
+                ledger_identity_id=identity_id, updated_at=updated_at_not_before_creation(WorkspaceRow.created_at, now)
+            )
         )
         row = await self._session.scalar(select(WorkspaceRow).where(WorkspaceRow.id == workspace_id))
         assert row is not None and row.ledger_identity_id is not None
@@ -62,5 +65,5 @@ class SqlWorkspaceRepository:
         await self._session.execute(
             update(WorkspaceRow)
             .where(WorkspaceRow.id == workspace_id)
-            .values(auto_link_deposits=enabled, updated_at=now)
+            .values(auto_link_deposits=enabled, updated_at=updated_at_not_before_creation(WorkspaceRow.created_at, now))
         )

@@ -77,6 +77,16 @@ class UnknownCheckout(TopupError):
     code = "TOPUP_CHECKOUT_UNKNOWN"
 
 
+class ProviderReferenceConflict(TopupError):
+    """The provider answered with a request id another top-up already holds.
+
+    The push went out, so the intent stays pending for reconciliation by hand; the caller gets a
+    clear error instead of a unique-constraint 500 (issue 12, defect 1).
+    """
+
+    code = "PROVIDER_REFERENCE_CONFLICT"
+
+
 class ConflictingOutcome(TopupError):
     """The provider reported an outcome that contradicts the one already recorded."""
 
@@ -243,7 +253,7 @@ def push_accepted(
         merchant_request_id=merchant_request_id,
         # Counted from the accepted push, also when a slow push outlived the first deadline.
         next_status_check_at=first_status_check_at,
-        updated_at=now,
+        updated_at=max(now, topup.updated_at),
     )
 
 
@@ -257,7 +267,7 @@ def push_refused(topup: Topup, *, failure_reason: str, result_desc: str, now: da
         result_desc=result_desc,
         resolved_by=ResolvedBy.PUSH,
         next_status_check_at=None,
-        updated_at=now,
+        updated_at=max(now, topup.updated_at),
     )
 
 
@@ -307,7 +317,7 @@ def settle(
         callback_fingerprint=callback_fingerprint,
         resolved_by=resolved_by,
         next_status_check_at=None,
-        updated_at=now,
+        updated_at=max(now, topup.updated_at),
     )
 
 
@@ -315,11 +325,14 @@ def status_checked(topup: Topup, *, now: datetime, next_check_at: datetime | Non
     """A status query is (about to be) sent: count it and push the next one out (None: stop asking)."""
     assert topup.status is TopupStatus.PENDING
     return dataclasses.replace(
-        topup, status_checks=topup.status_checks + 1, next_status_check_at=next_check_at, updated_at=now
+        topup,
+        status_checks=topup.status_checks + 1,
+        next_status_check_at=next_check_at,
+        updated_at=max(now, topup.updated_at),
     )
 
 
 def stop_checking(topup: Topup, *, now: datetime) -> Topup:
     """Nothing left to ask the provider (unknown push outcome, or the query budget is spent)."""
     assert topup.status is TopupStatus.PENDING
-    return dataclasses.replace(topup, next_status_check_at=None, updated_at=now)
+    return dataclasses.replace(topup, next_status_check_at=None, updated_at=max(now, topup.updated_at))

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from clearway.funding.domain.topups import (
     ConflictingOutcome,
     IdempotencyKeyReused,
+    ProviderReferenceConflict,
     TopupError,
     TopupNotFound,
     TopupRefused,
@@ -67,6 +68,8 @@ def workspace_of(principal: Principal) -> str:
 def as_problem(error: Exception) -> ProblemError:
     if isinstance(error, TopupNotFound | UnknownCheckout):
         return NotFound(error.message, code=error.code)
+    if isinstance(error, ProviderReferenceConflict):
+        return ProblemError(error.message, status=502, code=error.code)
     if isinstance(error, ConflictingOutcome):
         return Conflict(error.message, code=error.code)
     if isinstance(error, TopupRefused | IdempotencyKeyReused):

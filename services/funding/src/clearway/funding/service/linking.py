@@ -79,7 +79,6 @@ async def link_deposit(
     processor: str | None,
     actor: str,
 ) -> Funding:
-    now = context.clock()
     async with context.unit_of_work() as uow:
         funding = await uow.fundings.get(funding_id, for_update=True)
         if funding is None or funding.workspace_id != workspace_id:
@@ -111,7 +110,8 @@ async def link_deposit(
                 code="ILLEGAL_STATE_TRANSITION",
                 current_status=funding.status.value,
             )
-        await claim_deposit(uow, funding, deposit, actor, now)
+        # Read after the row locks, inside the transaction that writes it (issue 12, defect 2).
+        await claim_deposit(uow, funding, deposit, actor, context.clock())
         await uow.commit()
     try:
         return await advance_funding(context, funding_id)

@@ -20,6 +20,7 @@ from clearway.funding.domain.topups import (
     Delivery,
     IdempotencyKeyReused,
     ProviderOutcome,
+    ProviderReferenceConflict,
     ResolvedBy,
     StartTopup,
     Topup,
@@ -190,19 +191,27 @@ class TopupService:
         except ProviderError as error:
             log.warning("stk push refused", error_code=error.code, provider_code=error.provider_code)
             return await self._refuse_push(topup, error)
-        now = self.clock()
-        async with self.unit_of_work() as uow:
-            current = await uow.topups.get_for_update(topup.id)
-            assert current is not None
-            accepted_topup = domain.push_accepted(
-                current,
+        try:
+            async with self.unit_of_work() as uow:
+                current = await uow.topups.get_for_update(topup.id)
+                assert current is not None
+                now = self.clock()  # inside the transaction that writes it
+                accepted_topup = domain.push_accepted(
+                    current,
+                    checkout_request_id=accepted.checkout_request_id,
+                    merchant_request_id=accepted.merchant_request_id,
+                    now=now,
+                    first_status_check_at=now + timedelta(milliseconds=self.policy.status_query_after_ms),
+                )
+                await uow.topups.update(accepted_topup)
+                await uow.commit()
+        except ProviderReferenceConflict:
+            # The customer may still be prompted; the intent stays pending for reconciliation by hand.
+            log.error(
+                "provider request id already held by another top-up; reconcile by hand",
                 checkout_request_id=accepted.checkout_request_id,
-                merchant_request_id=accepted.merchant_request_id,
-                now=now,
-                first_status_check_at=now + timedelta(milliseconds=self.policy.status_query_after_ms),
             )
-            await uow.topups.update(accepted_topup)
-            await uow.commit()
+            raise
         log.info("stk push accepted", checkout_request_id=accepted.checkout_request_id)
         return accepted_topup
 

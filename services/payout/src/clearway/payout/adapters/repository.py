@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.payout.adapters.orm import WithdrawalMethodRow
 from clearway.payout.domain.withdrawal_methods import MethodType, WithdrawalMethod
+from clearway.platform.timestamps import repaired_updated_at
 
 
 def _withdrawal_method(row: WithdrawalMethodRow) -> WithdrawalMethod:
@@ -23,7 +24,7 @@ def _withdrawal_method(row: WithdrawalMethodRow) -> WithdrawalMethod:
         is_primary=row.is_primary,
         verified=row.verified,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("withdrawal method", row.id, row.created_at, row.updated_at),
     )
 
 

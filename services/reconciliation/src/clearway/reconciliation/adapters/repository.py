@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.platform import inbox
+from clearway.platform.timestamps import repaired_updated_at
 from clearway.reconciliation.adapters.orm import ExternalTransactionRow
 from clearway.reconciliation.domain.external_transactions import ExternalTransaction, MatchStatus
 
@@ -30,7 +31,7 @@ def _external_transaction(row: ExternalTransactionRow) -> ExternalTransaction:
         settled_at=row.settled_at,
         status=MatchStatus(row.status),
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=repaired_updated_at("external transaction", row.id, row.created_at, row.updated_at),
     )
 
 

@@ -11,11 +11,12 @@ because a real callback cannot overtake the push's own answer.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from ulid import ULID
 
 from clearway.platform.logging import get_logger
 from clearway.providers.clock import Clock, utc_now
@@ -40,6 +41,7 @@ Deliver = Callable[[bytes], Awaitable[None]]
 REQUESTS_KEPT_MAX = 10_000
 DELIVERIES_PER_CALL_MAX = 1_000
 AMOUNT_MAJOR_MAX = 250_000
+RECEIPT_LENGTH = 10
 logger = get_logger("clearway.providers.sandbox")
 
 
@@ -63,7 +65,12 @@ class SandboxRequest:
 
 
 class SandboxProvider:
-    """Implements `MobileMoneyProvider` in memory, with deterministic ids and an injectable clock."""
+    """Implements `MobileMoneyProvider` in memory, with an injectable clock.
+
+    Request ids are ULIDs, never a counter: the platform stores them with a unique constraint and
+    keeps them across restarts, while this simulator forgets everything when its process stops.
+    A counter from 1 would hand a restarted platform ids it already holds (issue 12, defect 1).
+    """
 
     def __init__(
         self,
@@ -82,7 +89,6 @@ class SandboxProvider:
         self._id_prefix = id_prefix
         self.default_region = default_region
         self.scenarios = ScenarioBook(default_scenario)
-        self._sequence = itertools.count(1)
         self._requests: OrderedDict[str, SandboxRequest] = OrderedDict()
 
     @property
@@ -109,9 +115,10 @@ class SandboxProvider:
             raise ProviderRejected("unknown CheckoutRequestID", provider_code="SANDBOX_UNKNOWN_CHECKOUT_REQUEST")
         return found
 
-    def _receipt(self, number: int) -> str:
-        # M-Pesa receipts are 10 upper-case letters and digits (e.g. "PDL72WRAVZ").
-        return f"{self._id_prefix}{number:0{10 - len(self._id_prefix)}d}"
+    def _receipt(self, unique: str) -> str:
+        # M-Pesa receipts are 10 upper-case letters and digits (e.g. "PDL72WRAVZ"); the tail of a
+        # ULID is its random part, so receipts of different runs and instances do not repeat.
+        return f"{self._id_prefix}{unique[-(RECEIPT_LENGTH - len(self._id_prefix)) :]}"
 
     def _remember(self, record: SandboxRequest) -> None:
         self._requests[record.checkout_request_id] = record
@@ -122,12 +129,12 @@ class SandboxProvider:
         # The same rules as M-Pesa, so code that passes here does not fail against Daraja.
         whole_shillings(request.amount_minor, request.currency, amount_major_max=AMOUNT_MAJOR_MAX)
         kenyan_msisdn(request.phone)
-        number = next(self._sequence)
+        unique = str(ULID())
         scenario = self.scenarios.take(request.phone)
         now = self._clock()
         record = SandboxRequest(
-            checkout_request_id=f"ws_CO_{self._id_prefix}_{number:010d}",
-            merchant_request_id=f"{self._id_prefix}-{number:08d}-1",
+            checkout_request_id=f"ws_CO_{self._id_prefix}_{unique}",
+            merchant_request_id=f"{self._id_prefix}-{unique}-1",
             phone=request.phone,
             amount_minor=request.amount_minor,
             currency=request.currency,
@@ -135,7 +142,7 @@ class SandboxProvider:
             outcome=scenario.outcome,
             requested_at=now,
             answers_at=now + timedelta(milliseconds=scenario.delay_ms),
-            receipt=self._receipt(number) if scenario.outcome.result_code.is_success else None,
+            receipt=self._receipt(unique) if scenario.outcome.result_code.is_success else None,
             callback_due=scenario.outcome.sends_callback,
         )
         self._remember(record)
