@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from clearway.ledger.adapters.repository import BALANCE_SELECT
+from clearway.ledger.adapters.balance_repository import BALANCE_SELECT
 
 ENTRY_COLUMNS = (
     "entry_id",
@@ -48,7 +48,7 @@ ENTRY_COLUMN_TYPES = (
     "timestamptz",
     "timestamptz",
 )
-# jsonb travels as JSON text inside the arrays (see repository.TRANSACTION_INSERT for why).
+# jsonb travels as JSON text inside the arrays (see transaction_repository.TRANSACTION_INSERT for why).
 ENTRY_INSERT = (
     f"INSERT INTO ledger_entries ({', '.join(ENTRY_COLUMNS)}) SELECT "
     + ", ".join(f"c{index}::{kind}" for index, kind in enumerate(ENTRY_COLUMN_TYPES, start=1))

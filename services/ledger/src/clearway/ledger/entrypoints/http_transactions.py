@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from clearway.ledger.adapters.repository import SEARCHABLE_COLUMNS, CatalogRepository, LedgerRepository
+from clearway.ledger.adapters.repository import CatalogRepository, LedgerRepository
+from clearway.ledger.adapters.transaction_search import SEARCHABLE_COLUMNS
 from clearway.ledger.domain.errors import InvalidRequest, LedgerError, NotFound
 from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, Reader, Writer
 from clearway.ledger.entrypoints.render import transaction_json

@@ -7,8 +7,9 @@ from typing import Any
 
 import asyncpg
 
+from clearway.ledger.adapters.balance_repository import GENERAL_LEDGER_ID
 from clearway.ledger.adapters.database import LedgerUnitOfWork
-from clearway.ledger.adapters.repository import GENERAL_LEDGER_ID, CatalogRepository
+from clearway.ledger.adapters.repository import CatalogRepository
 from clearway.ledger.domain.errors import InvalidRequest, NotFound, StateConflict
 from clearway.ledger.service.transfers import amount_in_minor, currency_precision
 from clearway.platform.ids import new_id

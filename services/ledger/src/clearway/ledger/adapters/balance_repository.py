@@ -1,0 +1,229 @@
+"""SQL for balances and their entries.
+
+`BalanceRepository` is the posting path: get-or-create internal balances, lock in id order,
+one UPDATE per batch, entries by COPY. `BalanceCatalog` creates, reads and lists balances
+one at a time, and recomputes a historical balance from the entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from clearway.ledger.adapters.sql import SqlRepository
+from clearway.ledger.domain.balances import BalanceState
+from clearway.ledger.domain.posting import EntryLine
+
+GENERAL_LEDGER_ID = "general_ledger_id"
+
+ENTRY_COLUMNS = (
+    "transaction_id",
+    "balance_id",
+    "currency",
+    "bucket",
+    "debit_minor",
+    "credit_minor",
+    "effective_at",
+    "created_at",
+)
+BALANCE_SELECT = """
+    balance_id, ledger_id, identity_id, indicator, currency, precision, balance, credit_balance,
+    debit_balance, inflight_balance, inflight_credit_balance, inflight_debit_balance, version,
+    meta_data, account_path, account_type, is_linked, is_clearing, created_at, updated_at
+"""
+
+
+def _state_from_row(row: asyncpg.Record) -> BalanceState:
+    return BalanceState(
+        balance_id=row["balance_id"],
+        currency=row["currency"],
+        credit_balance=row["credit_balance"],
+        debit_balance=row["debit_balance"],
+        inflight_credit_balance=row["inflight_credit_balance"],
+        inflight_debit_balance=row["inflight_debit_balance"],
+        version=row["version"],
+    )
+
+
+class BalanceRepository(SqlRepository):
+    async def ensure_internal_balances(
+        self, wanted: Sequence[tuple[str, str]], precisions: dict[str, int], new_ids: Sequence[str]
+    ) -> dict[tuple[str, str], str]:
+        """Get-or-create `@Name` balances (indicator, currency) in the general ledger."""
+        if not wanted:
+            return {}
+        ordered = sorted(set(wanted))
+        await self.connection.execute(
+            """
+            INSERT INTO balances (balance_id, ledger_id, indicator, currency, precision)
+            SELECT id, $4, indicator, currency, precision
+            FROM unnest($1::text[], $2::text[], $3::text[], $5::bigint[]) AS w(id, indicator, currency, precision)
+            ON CONFLICT (indicator, currency) WHERE indicator IS NOT NULL DO NOTHING
+            """,
+            list(new_ids[: len(ordered)]),
+            [indicator for indicator, _ in ordered],
+            [currency for _, currency in ordered],
+            GENERAL_LEDGER_ID,
+            [precisions[currency] for _, currency in ordered],
+        )
+        rows = await self.connection.fetch(
+            """
+            SELECT b.balance_id, b.indicator, b.currency FROM balances b
+            JOIN unnest($1::text[], $2::text[]) AS w(indicator, currency)
+              ON b.indicator = w.indicator AND b.currency = w.currency
+            """,
+            [indicator for indicator, _ in ordered],
+            [currency for _, currency in ordered],
+        )
+        return {(row["indicator"], row["currency"]): row["balance_id"] for row in rows}
+
+    async def lock_balances(self, balance_ids: Iterable[str]) -> dict[str, BalanceState]:
+        """Lock in one fixed order (by id) so concurrent batches can never deadlock."""
+        ordered = sorted(set(balance_ids))
+        if not ordered:
+            return {}
+        rows = await self.connection.fetch(
+            """
+            SELECT balance_id, currency, credit_balance, debit_balance, inflight_credit_balance,
+                   inflight_debit_balance, version
+            FROM balances WHERE balance_id = ANY($1::text[]) ORDER BY balance_id FOR UPDATE
+            """,
+            ordered,
+        )
+        return {row["balance_id"]: _state_from_row(row) for row in rows}
+
+    async def save_balances(self, states: Iterable[BalanceState]) -> None:
+        """One UPDATE for every balance a batch touched, however many transfers touched it."""
+        touched = [state for state in states if state.touched]
+        if not touched:
+            return
+        await self.connection.execute(
+            """
+            UPDATE balances b SET
+                credit_balance = v.credit, debit_balance = v.debit,
+                inflight_credit_balance = v.inflight_credit, inflight_debit_balance = v.inflight_debit,
+                version = b.version + 1, updated_at = now()
+            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+                AS v(balance_id, credit, debit, inflight_credit, inflight_debit)
+            WHERE b.balance_id = v.balance_id
+            """,
+            [state.balance_id for state in touched],
+            [state.credit_balance for state in touched],
+            [state.debit_balance for state in touched],
+            [state.inflight_credit_balance for state in touched],
+            [state.inflight_debit_balance for state in touched],
+        )
+
+    async def insert_entries(self, lines: Sequence[tuple[EntryLine, datetime]], created_at: datetime) -> None:
+        if not lines:
+            return
+        await self.connection.copy_records_to_table(
+            "entries",
+            records=[
+                (
+                    line.transaction_id,
+                    line.balance_id,
+                    line.currency,
+                    line.bucket.value,
+                    line.debit_minor,
+                    line.credit_minor,
+                    effective_at,
+                    created_at,
+                )
+                for line, effective_at in lines
+            ],
+            columns=ENTRY_COLUMNS,
+        )
+
+
+class BalanceCatalog(SqlRepository):
+    async def insert_balance(
+        self,
+        *,
+        balance_id: str,
+        ledger_id: str,
+        identity_id: str | None,
+        indicator: str | None,
+        currency: str,
+        precision: int,
+        meta_data: dict[str, Any],
+        account_path: str | None = None,
+        account_type: str | None = None,
+        is_linked: bool = False,
+        is_clearing: bool = False,
+    ) -> asyncpg.Record | None:
+        """Insert, or return None when the indicator (or account path) already exists."""
+        return await self.connection.fetchrow(
+            f"""
+            INSERT INTO balances (balance_id, ledger_id, identity_id, indicator, currency, precision, meta_data,
+                                  account_path, account_type, is_linked, is_clearing)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            ON CONFLICT DO NOTHING
+            RETURNING {BALANCE_SELECT}
+            """,
+            balance_id,
+            ledger_id,
+            identity_id,
+            indicator,
+            currency,
+            precision,
+            meta_data,
+            account_path,
+            account_type,
+            is_linked,
+            is_clearing,
+        )
+
+    async def get_balance(self, balance_id: str) -> asyncpg.Record | None:
+        return await self.connection.fetchrow(
+            f"SELECT {BALANCE_SELECT} FROM balances WHERE balance_id = $1", balance_id
+        )
+
+    async def balance_by_indicator(self, indicator: str, currency: str) -> asyncpg.Record | None:
+        return await self.connection.fetchrow(
+            f"SELECT {BALANCE_SELECT} FROM balances WHERE indicator = $1 AND currency = $2", indicator, currency
+        )
+
+    async def balance_by_account(self, ledger_id: str, account_path: str, currency: str) -> asyncpg.Record | None:
+        return await self.connection.fetchrow(
+            f"SELECT {BALANCE_SELECT} FROM balances WHERE ledger_id = $1 AND account_path = $2 AND currency = $3",
+            ledger_id,
+            account_path,
+            currency,
+        )
+
+    async def list_balances(
+        self, *, ledger_id: str | None, identity_id: str | None, currency: str | None, limit: int, offset: int
+    ) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self.connection.fetch(
+            f"""
+            SELECT {BALANCE_SELECT} FROM balances
+            WHERE ($1::text IS NULL OR ledger_id = $1) AND ($2::text IS NULL OR identity_id = $2)
+              AND ($3::text IS NULL OR currency = $3)
+            ORDER BY created_at, balance_id LIMIT $4 OFFSET $5
+            """,
+            ledger_id,
+            identity_id,
+            currency,
+            limit,
+            offset,
+        )
+        return rows
+
+    async def balance_totals_at(self, balance_id: str, at: datetime) -> asyncpg.Record:
+        """Recompute a balance from its entries up to `at` (historical balance)."""
+        return await self.connection.fetchrow(
+            """
+            SELECT
+              COALESCE(SUM(credit_minor) FILTER (WHERE bucket = 'applied'), 0)::bigint AS credit_balance,
+              COALESCE(SUM(debit_minor) FILTER (WHERE bucket = 'applied'), 0)::bigint AS debit_balance,
+              COALESCE(SUM(credit_minor) FILTER (WHERE bucket = 'inflight'), 0)::bigint AS inflight_credit_balance,
+              COALESCE(SUM(debit_minor) FILTER (WHERE bucket = 'inflight'), 0)::bigint AS inflight_debit_balance
+            FROM entries WHERE balance_id = $1 AND effective_at <= $2
+            """,
+            balance_id,
+            at,
+        )

@@ -1,0 +1,49 @@
+"""SQL for ledgers and identities: the records a balance belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from clearway.ledger.adapters.sql import SqlRepository
+
+
+class LedgerIdentityCatalog(SqlRepository):
+    async def insert_ledger(self, ledger_id: str, name: str, meta_data: dict[str, Any]) -> asyncpg.Record:
+        return await self.connection.fetchrow(
+            "INSERT INTO ledgers (ledger_id, name, meta_data) VALUES ($1, $2, $3) RETURNING *",
+            ledger_id,
+            name,
+            meta_data,
+        )
+
+    async def get_ledger(self, ledger_id: str) -> asyncpg.Record | None:
+        return await self.connection.fetchrow("SELECT * FROM ledgers WHERE ledger_id = $1", ledger_id)
+
+    async def list_ledgers(self, limit: int, offset: int) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self.connection.fetch(
+            "SELECT * FROM ledgers ORDER BY created_at, ledger_id LIMIT $1 OFFSET $2", limit, offset
+        )
+        return rows
+
+    async def insert_identity(
+        self, identity_id: str, identity_type: str | None, attributes: dict[str, Any], meta_data: dict[str, Any]
+    ) -> asyncpg.Record:
+        return await self.connection.fetchrow(
+            """INSERT INTO identities (identity_id, identity_type, attributes, meta_data)
+               VALUES ($1, $2, $3, $4) RETURNING *""",
+            identity_id,
+            identity_type,
+            attributes,
+            meta_data,
+        )
+
+    async def get_identity(self, identity_id: str) -> asyncpg.Record | None:
+        return await self.connection.fetchrow("SELECT * FROM identities WHERE identity_id = $1", identity_id)
+
+    async def list_identities(self, limit: int, offset: int) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self.connection.fetch(
+            "SELECT * FROM identities ORDER BY created_at, identity_id LIMIT $1 OFFSET $2", limit, offset
+        )
+        return rows

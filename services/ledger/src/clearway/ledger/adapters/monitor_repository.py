@@ -1,0 +1,69 @@
+"""SQL for balance monitors.
+
+`MonitorRepository` is what a batch needs: the monitors on the balances it touched, and their
+new triggered states. `MonitorCatalog` creates, reads and lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from clearway.ledger.adapters.sql import SqlRepository
+from clearway.ledger.domain.monitors import Monitor
+
+
+class MonitorRepository(SqlRepository):
+    async def monitors_for(self, balance_ids: Sequence[str]) -> list[Monitor]:
+        if not balance_ids:
+            return []
+        rows = await self.connection.fetch(
+            """SELECT monitor_id, balance_id, field, operator, value_minor, is_triggered
+               FROM balance_monitors WHERE balance_id = ANY($1::text[])""",
+            list(balance_ids),
+        )
+        return [Monitor(**dict(row)) for row in rows]
+
+    async def set_monitor_states(self, states: Sequence[tuple[str, bool]]) -> None:
+        if states:
+            await self.connection.execute(
+                """UPDATE balance_monitors m SET is_triggered = v.triggered
+                   FROM unnest($1::text[], $2::boolean[]) AS v(monitor_id, triggered)
+                   WHERE m.monitor_id = v.monitor_id""",
+                [monitor_id for monitor_id, _ in states],
+                [triggered for _, triggered in states],
+            )
+
+
+class MonitorCatalog(SqlRepository):
+    async def insert_monitor(
+        self,
+        monitor_id: str,
+        balance_id: str,
+        field: str,
+        operator: str,
+        value_minor: int,
+        precision: int,
+        description: str,
+    ) -> asyncpg.Record:
+        return await self.connection.fetchrow(
+            """INSERT INTO balance_monitors (monitor_id, balance_id, field, operator, value_minor, precision, description)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
+            monitor_id,
+            balance_id,
+            field,
+            operator,
+            value_minor,
+            precision,
+            description,
+        )
+
+    async def get_monitor(self, monitor_id: str) -> asyncpg.Record | None:
+        return await self.connection.fetchrow("SELECT * FROM balance_monitors WHERE monitor_id = $1", monitor_id)
+
+    async def list_monitors(self, limit: int, offset: int) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self.connection.fetch(
+            "SELECT * FROM balance_monitors ORDER BY created_at, monitor_id LIMIT $1 OFFSET $2", limit, offset
+        )
+        return rows

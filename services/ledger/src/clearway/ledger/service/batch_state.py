@@ -1,0 +1,69 @@
+"""What one group-commit batch knows while it runs: the rows it read and locked, and what it will write.
+
+`batch_loading` fills the maps; the operation handlers (`batch_postings`, `batch_holds`,
+`batch_refunds`) read and change them in memory and stage their results here with `record`
+and `add_lines`; `batch_writes` turns the staged writes into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from clearway.ledger.adapters.repository import LedgerRepository
+from clearway.ledger.domain.balances import BalanceState
+from clearway.ledger.domain.distribution import Leg
+from clearway.ledger.domain.errors import NotFound
+from clearway.ledger.domain.posting import EntryLine, Hold, Status
+from clearway.ledger.domain.transactions import TransactionRecord
+from clearway.ledger.service.entry_batch import EntryPoster
+from clearway.ledger.service.events import outbox_row, topic_for, transaction_payload
+from clearway.ledger.service.operations import OperationResult
+
+
+@dataclass
+class _Writes:
+    records: list[TransactionRecord] = field(default_factory=list)
+    lines: list[tuple[EntryLine, datetime]] = field(default_factory=list)
+    new_holds: list[tuple[Hold, datetime | None]] = field(default_factory=list)
+    changed_holds: dict[str, Hold] = field(default_factory=dict)
+    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+class BatchState:
+    def __init__(self, repository: LedgerRepository, *, now: datetime, new_id: Callable[[str], str]) -> None:
+        self.repository = repository
+        self.now = now
+        self.new_id = new_id
+        self.writes = _Writes()
+        self.balances: dict[str, BalanceState] = {}
+        self.holds: dict[str, tuple[Hold, datetime | None]] = {}
+        self.by_reference: dict[str, TransactionRecord] = {}
+        self.by_id: dict[str, TransactionRecord] = {}
+        self.internal_ids: dict[tuple[str, str], str] = {}
+        # Schema entries (PostEntry): accounts by path, conditions, ledger_entries rows.
+        self.entries = EntryPoster(repository.connection, now=now, new_id=new_id)
+
+    def target(self, transaction_id: str) -> TransactionRecord:
+        target = self.by_id.get(transaction_id)
+        if target is None:
+            raise NotFound(f"transaction {transaction_id} not found", transaction_id=transaction_id)
+        return target
+
+    def add_lines(self, lines: Sequence[EntryLine], effective_at: datetime) -> None:
+        self.writes.lines.extend((line, effective_at) for line in lines)
+
+    def record(self, record: TransactionRecord, *, is_commit: bool) -> OperationResult:
+        assert record.status is not Status.QUEUED
+        self.writes.records.append(record)
+        self.by_reference[record.reference] = record
+        self.by_id[record.transaction_id] = record
+        topic = topic_for(record, is_commit=is_commit)
+        if topic is not None:
+            key = (record.debit_legs() or (Leg(record.transaction_id, 0),))[0].identifier
+            self.writes.outbox.append(
+                outbox_row(topic, key, transaction_payload(record, self.now), record.transaction_id, self.now)
+            )
+        return OperationResult(record=record)
