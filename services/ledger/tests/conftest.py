@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -11,7 +12,6 @@ from clearway.devstack.testing import running_app
 from clearway.ledger.adapters.database import create_pool
 from clearway.ledger.config import LedgerSettings
 from clearway.ledger.main import create_app, run_migrations
-from clearway.platform.migrations import upgrade_database_async
 
 TEST_API_KEY = "ledger-test-admin-key"
 
@@ -19,10 +19,8 @@ TEST_API_KEY = "ledger-test-admin-key"
 @pytest_asyncio.fixture(loop_scope="session")
 async def ledger_database_url(make_database: Callable[[str], Awaitable[str]]) -> str:
     url = await make_database("ledger")
-    from clearway.ledger.main import MIGRATIONS_DIR
-
-    await upgrade_database_async(MIGRATIONS_DIR, url)
-    assert run_migrations  # the same entrypoint `make run` uses
+    # The same entrypoint `python -m clearway.ledger.main migrate` and `make run` use.
+    await asyncio.to_thread(run_migrations, url)
     return url
 
 

@@ -53,14 +53,14 @@ def test_unknown_or_unit_less_currency_is_a_400_problem(code: str) -> None:
         ("500", "JPY", 500),
         ("1.234", "KWD", 1234),
         (Decimal("99.99"), "EUR", 9999),
-        ("92233720368547758.07", "USD", AMOUNT_MINOR_MAX),
+        ("1000000000000000.00", "USD", AMOUNT_MINOR_MAX),
     ],
 )
 def test_to_minor(amount: str | Decimal, currency: str, minor: int) -> None:
     assert to_minor(amount, currency) == minor
 
 
-@pytest.mark.parametrize("amount", ["12.345", "1e3", "12.", ".5", "1,000", " 1", "abc", "92233720368547758.08"])
+@pytest.mark.parametrize("amount", ["12.345", "1e3", "12.", ".5", "1,000", " 1", "abc", "1000000000000000.01"])
 def test_to_minor_refuses_malformed_or_too_fine_amounts(amount: str) -> None:
     with pytest.raises(BadRequest) as raised:
         to_minor(amount, "USD")

@@ -32,6 +32,7 @@ from clearway.platform.failures import OutageLog, failed_dependency, is_infrastr
 from clearway.platform.health import ReadinessCheck, health_router
 from clearway.platform.idempotency import IdempotencyMiddleware
 from clearway.platform.ids import new_id
+from clearway.platform.invariants import require_assertions_enabled
 from clearway.platform.metrics import PrometheusMiddleware, metrics_endpoint, route_template
 from clearway.platform.settings import ServiceSettings
 
@@ -146,6 +147,8 @@ def create_http_app(
     lifespan: Lifespan | None = None,
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
 ) -> FastAPI:
+    # Every service's app is built here, so this is where a service refuses to run without asserts.
+    require_assertions_enabled()
     app = FastAPI(
         title=title,
         version=version,

@@ -14,10 +14,10 @@ from typing import Annotated
 from iso4217 import Currency
 from pydantic import AfterValidator, Field, Strict, StringConstraints
 
+# The one maximum (see contracts' primitives), re-exported for services that import money from here.
+from clearway.contracts.events.primitives import AMOUNT_MINOR_MAX as AMOUNT_MINOR_MAX
 from clearway.platform.errors import BadRequest
 
-# Amounts land in PostgreSQL BIGINT columns.
-AMOUNT_MINOR_MAX = 2**63 - 1
 DECIMAL_STRING_LENGTH_MAX = 40
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _DECIMAL_STRING = re.compile(r"^-?\d+(\.\d+)?$")

@@ -14,6 +14,10 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, Strict, StringConstraints
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
+# The one largest amount of a single movement, for every service and contract. Amounts land in
+# PostgreSQL BIGINT columns, and balances are sums of them: at 10^17 (a quadrillion dollars in
+# cents) 92 maximal movements still fit in a BIGINT, where 2^63 - 1 would overflow on the second.
+AMOUNT_MINOR_MAX = 10**17
 
 CurrencyCode = Annotated[
     str,

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from clearway.contracts.events.primitives import AMOUNT_MINOR_MAX
 from clearway.ledger.domain.errors import InvalidRequest, PrecisionLoss
-
-AMOUNT_MINOR_MAX = 10**17  # well inside BIGINT, and far above any real single movement
 
 
 def to_decimal(value: object, field_name: str) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from clearway.ledger.domain.amounts import AMOUNT_MINOR_MAX
+from clearway.contracts.events.primitives import AMOUNT_MINOR_MAX
 from clearway.ledger.domain.schema.entry import ResolvedCondition, ResolvedEntry, ResolvedLine
 from clearway.ledger.domain.schema.errors import (
     AmountOutOfRange,

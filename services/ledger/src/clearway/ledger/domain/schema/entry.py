@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from clearway.ledger.domain.amounts import AMOUNT_MINOR_MAX
+from clearway.contracts.events.primitives import AMOUNT_MINOR_MAX
 from clearway.ledger.domain.schema.errors import EmptyEntry, UnbalancedEntry
 from clearway.ledger.domain.schema.model import DEBIT_NORMAL_TYPES, AccountFlags, AccountType, ConditionPhase
 
