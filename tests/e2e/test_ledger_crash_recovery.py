@@ -20,7 +20,8 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from clearway.contracts.envelope import EventAttributes
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import EventAttributes
 from clearway.devstack.stack import Platform
 
 pytestmark = pytest.mark.e2e
@@ -75,7 +76,7 @@ async def test_ledger_killed_mid_stream_applies_every_command_once(running_platf
                     "ledger.transaction.requested",
                     value=orjson.dumps(command),
                     key=str(command["destination"]).encode(),
-                    headers=attributes.to_kafka_headers(),
+                    headers=cloudevents.encode(attributes),
                 )
                 if index == COMMANDS // 3:
                     await producer.flush()

@@ -6,11 +6,14 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import EventAttributes
 from clearway.platform.consumer import (
     DLQ_ATTEMPTS_HEADER,
     DLQ_OFFSET_HEADER,
@@ -20,7 +23,7 @@ from clearway.platform.consumer import (
     IncomingEvent,
 )
 from clearway.platform.context import correlation_id_var
-from clearway.platform.kafka import dlq_topic, encode_headers, ensure_topics
+from clearway.platform.kafka import dlq_topic, ensure_topics
 from clearway.platform.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -51,8 +54,10 @@ def runner_for(bootstrap_servers: str, **overrides: int) -> ConsumerRunner:
 
 async def send(producer: AIOKafkaProducer, topic: str, name: str, *, event_id: str | None = None) -> str:
     event_id = event_id or f"evt_{name}_{uuid.uuid4().hex[:6]}"
-    attributes = {"id": event_id, "type": topic, "source": "test", "specversion": "1.0"}
-    await producer.send_and_wait(topic, orjson.dumps({"name": name}), key=b"acc_1", headers=encode_headers(attributes))
+    attributes = EventAttributes(id=event_id, source="test", type=topic, time=datetime.now(UTC))
+    await producer.send_and_wait(
+        topic, orjson.dumps({"name": name}), key=b"acc_1", headers=cloudevents.encode(attributes)
+    )
     return event_id
 
 

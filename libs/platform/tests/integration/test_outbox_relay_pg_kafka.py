@@ -14,6 +14,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import MissingAttributeError
 from clearway.platform.db import UnitOfWork, create_engine, create_session_factory, libpq_url
 from clearway.platform.inbox import record_once
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
@@ -166,6 +168,8 @@ async def test_committed_event_is_published_in_binary_mode_and_kept(
     assert headers["ce_subject"] == b"pay_1"
     assert headers["ce_correlationid"] == event_id.encode()
     assert headers["content-type"] == b"application/json"
+    decoded = cloudevents.decode(published.headers)
+    assert (decoded.id, decoded.type, decoded.subject, decoded.causationid) == (event_id, topic, "pay_1", None)
     assert published.key == b"pay_1"
     assert orjson.loads(published.value) == {"payable_id": "pay_1", "amount_minor": 1500}
     async with engine.connect() as connection:
@@ -301,6 +305,53 @@ async def test_replay_requeues_published_events(
     assert await relay.run_once() == 1
     records = await read_topic(kafka_bootstrap_servers, topic, expected=4)
     assert sorted(event_ids(records)) == sorted([*ids, ids[1]])
+
+
+async def insert_stored_row(engine: AsyncEngine, topic: str, headers: dict[str, object]) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            outbox.insert().values(
+                event_id=str(headers["id"]), topic=topic, message_key="k", event_type=topic, headers=headers, payload={}
+            )
+        )
+
+
+async def test_a_row_stored_before_the_codec_is_published_in_its_shape(
+    kafka_bootstrap_servers: str, engine: AsyncEngine, publisher: KafkaPublisher, topic: str
+) -> None:
+    # The ledger's shape before the codec: an offset, a null extension, the content type by name.
+    await insert_stored_row(
+        engine,
+        topic,
+        {
+            "id": "evt_before_codec",
+            "source": "clearway.ledger",
+            "type": topic,
+            "specversion": "1.0",
+            "time": "2025-03-01T15:00:00+03:00",
+            "causationid": None,
+            "datacontenttype": "application/json",
+        },
+    )
+    assert await OutboxRelay(engine, publisher, listen=False).run_once() == 1
+    [published] = await read_topic(kafka_bootstrap_servers, topic, expected=1, quiet_ms=0)
+    headers = dict(published.headers)
+    assert headers["ce_time"] == b"2025-03-01T12:00:00Z"
+    assert "ce_causationid" not in headers and "ce_datacontenttype" not in headers
+    assert cloudevents.decode(published.headers).id == "evt_before_codec"
+
+
+async def test_an_unreadable_stored_row_is_recorded_as_a_failure_and_nothing_is_published(
+    engine: AsyncEngine, publisher: KafkaPublisher, topic: str
+) -> None:
+    await insert_stored_row(
+        engine, topic, {"id": "evt_without_time", "source": "s", "type": topic, "specversion": "1.0"}
+    )
+    with pytest.raises(MissingAttributeError):
+        await OutboxRelay(engine, publisher, listen=False).run_once()
+    async with engine.connect() as connection:
+        row = (await connection.execute(select(outbox))).one()
+    assert row.published_at is None and row.attempts == 1 and "time" in row.last_error
 
 
 async def test_inbox_records_each_event_once_per_consumer(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -15,8 +16,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import EventAttributes
 from clearway.contracts.events.commands import LedgerEntryRequested
-from clearway.platform.kafka import encode_headers
 
 pytestmark = pytest.mark.integration
 
@@ -28,17 +30,14 @@ async def send_command(bootstrap_servers: str, command: LedgerEntryRequested, *,
     await producer.start()
     try:
         for _ in range(copies):  # a redelivered command must not post twice
-            attributes = {
-                "id": f"evt_{uuid.uuid4().hex}",
-                "type": "ledger.entry.requested",
-                "source": "test",
-                "specversion": "1.0",
-            }
+            attributes = EventAttributes(
+                id=f"evt_{uuid.uuid4().hex}", source="test", type="ledger.entry.requested", time=datetime.now(UTC)
+            )
             await producer.send_and_wait(
                 "ledger.entry.requested",
                 orjson.dumps(command.model_dump(mode="json")),
                 key=command.ik.encode(),
-                headers=encode_headers(attributes),
+                headers=cloudevents.encode(attributes),
             )
     finally:
         await producer.stop()

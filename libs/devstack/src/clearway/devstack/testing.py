@@ -14,6 +14,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 from fastapi import FastAPI
 
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import EventAttributes
+
 
 @contextlib.asynccontextmanager
 async def running_app(
@@ -39,18 +42,11 @@ async def publish_as_processor(
     producer: AIOKafkaProducer, topic: str, body: Mapping[str, Any], *, key: str, event_id: str, source: str
 ) -> RecordMetadata:
     """Publish exactly what an outside processor sends (ARCHITECTURE.md's public contract):
-    CloudEvents binary-mode headers, a JSON body, the aggregate id as key. The headers are spelled
-    out here rather than built with the contracts' envelope, so a change there cannot hide a break
-    of the published contract from the tests that use this."""
-    headers = [
-        ("ce_id", event_id.encode()),
-        ("ce_type", topic.encode()),
-        ("ce_source", source.encode()),
-        ("ce_specversion", b"1.0"),
-        ("ce_time", datetime.now(UTC).isoformat().replace("+00:00", "Z").encode()),
-        ("content-type", b"application/json"),
-    ]
+    CloudEvents binary-mode headers with only the required attributes, a JSON body, the aggregate
+    id as key. The headers come from the one codec; the exact bytes of the published contract are
+    pinned by libs/contracts' codec tests, so a change to the codec cannot pass unnoticed here."""
+    attributes = EventAttributes(id=event_id, source=source, type=topic, time=datetime.now(UTC))
     metadata: RecordMetadata = await producer.send_and_wait(
-        topic, orjson.dumps(body), key=key.encode(), headers=headers
+        topic, orjson.dumps(body), key=key.encode(), headers=cloudevents.encode(attributes)
     )
     return metadata

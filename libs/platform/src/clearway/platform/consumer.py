@@ -25,9 +25,11 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from prometheus_client import Counter
 
+from clearway.contracts.cloudevents import HEADER_PREFIX as CLOUDEVENTS_HEADER_PREFIX
+from clearway.contracts.cloudevents import KafkaHeaders, read_attribute_strings
 from clearway.platform.context import causation_id_var, correlation_id_var
 from clearway.platform.failures import is_infrastructure_failure
-from clearway.platform.kafka import CLOUDEVENTS_HEADER_PREFIX, KafkaHeaders, decode_headers, dlq_topic
+from clearway.platform.kafka import dlq_topic
 from clearway.platform.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -105,7 +107,7 @@ def parse_event(
     value: bytes | None,
     headers: Sequence[tuple[str, bytes | None]],
 ) -> IncomingEvent:
-    attributes = decode_headers(headers)
+    attributes = read_attribute_strings(headers)
     try:
         payload = orjson.loads(value) if value is not None else None
     except orjson.JSONDecodeError as error:

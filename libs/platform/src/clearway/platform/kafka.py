@@ -1,14 +1,15 @@
-"""Kafka adapter: CloudEvents binary-mode headers, the outbox publisher and topic creation.
+"""Kafka adapter: the outbox publisher, record encoding and topic creation.
 
-Binary mode puts each CloudEvents attribute in a `ce_<name>` header and the JSON body in the
-record value, so processors outside the platform can produce and read events with any client.
+Records are CloudEvents in binary mode: each attribute in a `ce_<name>` header (written and read by
+`clearway.contracts.cloudevents`, the one codec) and the JSON body in the record value, so
+processors outside the platform can produce and read events with any client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -16,20 +17,17 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import HeadersInput
 from clearway.platform.outbox import OutboxMessage
 from clearway.platform.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
-CLOUDEVENTS_HEADER_PREFIX = "ce_"
-CONTENT_TYPE_HEADER = "content-type"
-JSON_CONTENT_TYPE = "application/json"
 DLQ_SUFFIX = ".dlq"
 # Most replicas a created topic asks for; fewer when the cluster has fewer brokers.
 REPLICATION_FACTOR_MAX = 3
 PRODUCER_LINGER_MS = 5
-
-KafkaHeaders = list[tuple[str, bytes]]
 
 
 def dlq_topic(topic: str) -> str:
@@ -37,29 +35,12 @@ def dlq_topic(topic: str) -> str:
     return f"{topic}{DLQ_SUFFIX}"
 
 
-def encode_headers(attributes: Mapping[str, str]) -> KafkaHeaders:
-    """CloudEvents attributes -> Kafka headers (`ce_id`, `ce_type`, ..., `content-type`)."""
-    headers = [
-        (f"{CLOUDEVENTS_HEADER_PREFIX}{name}", value.encode("utf-8"))
-        for name, value in attributes.items()
-        if value is not None
-    ]
-    headers.append((CONTENT_TYPE_HEADER, JSON_CONTENT_TYPE.encode("utf-8")))
-    return headers
+def decode_headers(headers: HeadersInput) -> dict[str, str]:
+    """Kafka headers -> CloudEvents attribute strings, tolerantly (`cloudevents.read_attribute_strings`).
 
-
-def decode_headers(headers: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
-    """Kafka headers -> CloudEvents attributes; headers that are not `ce_*` are left out.
-
-    Undecodable bytes are replaced rather than refused: a malformed header from an outside
-    producer should not make an otherwise good event unreadable.
+    Kept under this name for code and documents that know the consumer's decoder by it.
     """
-    attributes: dict[str, str] = {}
-    for name, value in headers:
-        if not name.startswith(CLOUDEVENTS_HEADER_PREFIX) or value is None:
-            continue
-        attributes[name.removeprefix(CLOUDEVENTS_HEADER_PREFIX)] = value.decode("utf-8", errors="replace")
-    return attributes
+    return cloudevents.read_attribute_strings(headers)
 
 
 def encode_value(payload: Mapping[str, Any]) -> bytes:
@@ -122,7 +103,7 @@ class KafkaPublisher:
                 message.topic,
                 value=encode_value(message.payload),
                 key=encode_key(message.key),
-                headers=encode_headers(message.headers),
+                headers=cloudevents.encode(message.attributes),
             )
             for message in messages
         ]

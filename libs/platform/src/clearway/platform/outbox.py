@@ -15,11 +15,12 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import EventAttributes
 from clearway.platform.context import current_causation_id, current_correlation_id
 from clearway.platform.ids import new_id
 from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
-CLOUDEVENTS_SPEC_VERSION = "1.0"
 EVENT_ID_PREFIX = "evt"
 
 
@@ -32,7 +33,7 @@ class OutboxMessage:
     topic: str
     key: str | None
     event_type: str
-    headers: dict[str, str]
+    attributes: EventAttributes
     payload: dict[str, Any]
 
 
@@ -45,24 +46,18 @@ def build_cloudevent_attributes(
     time: datetime,
     correlation_id: str | None,
     causation_id: str | None,
-) -> dict[str, str]:
-    """CloudEvents 1.0 attributes plus the correlation/causation extensions; absent ones omitted."""
-    assert event_id and source and event_type, "CloudEvents requires id, source and type"
-    assert time.tzinfo is not None, "event time must be timezone-aware"
-    attributes = {
-        "id": event_id,
-        "source": source,
-        "type": event_type,
-        "specversion": CLOUDEVENTS_SPEC_VERSION,
-        "time": time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+) -> EventAttributes:
+    """CloudEvents 1.0 attributes plus the correlation/causation extensions of a new event."""
+    return EventAttributes(
+        id=event_id,
+        source=source,
+        type=event_type,
+        time=time,
+        subject=subject,
         # A flow's first event starts its own correlation chain.
-        "correlationid": correlation_id or event_id,
-    }
-    if subject is not None:
-        attributes["subject"] = subject
-    if causation_id is not None:
-        attributes["causationid"] = causation_id
-    return attributes
+        correlationid=correlation_id or event_id,
+        causationid=causation_id,
+    )
 
 
 async def add_event(
@@ -79,7 +74,7 @@ async def add_event(
     """Insert one event into the outbox in `session`'s transaction and return its id."""
     assert topic, "topic must not be empty"
     event_id = event_id or new_id(EVENT_ID_PREFIX)
-    headers = build_cloudevent_attributes(
+    attributes = build_cloudevent_attributes(
         event_id=event_id,
         source=source,
         event_type=event_type,
@@ -94,7 +89,7 @@ async def add_event(
             topic=topic,
             message_key=key,
             event_type=event_type,
-            headers=headers,
+            headers=cloudevents.attribute_strings(attributes),
             payload=payload,
         )
     )

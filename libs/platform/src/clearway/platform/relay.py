@@ -17,9 +17,10 @@ from typing import Any, Protocol
 
 import asyncpg
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from clearway.contracts import cloudevents
 from clearway.platform.outbox import OutboxMessage
 from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
@@ -42,10 +43,31 @@ LAST_ERROR_LENGTH_MAX = 2_000
 FAILURE_BACKOFF_MS_MAX = 30_000
 LISTEN_RECONNECT_MS_MAX = 10_000
 
+# A selected outbox row, whatever columns the select names.
+OutboxRow = Row[*tuple[Any, ...]]
+
 
 class Publisher(Protocol):
     async def send_batch(self, messages: Sequence[OutboxMessage], /) -> None:
         """Return only when the broker has acknowledged every message; raise otherwise."""
+
+
+def outbox_message(row: OutboxRow) -> OutboxMessage:
+    """An outbox row as a publisher's message.
+
+    The stored attributes are read back through the CloudEvents codec, so rows written in an older
+    shape (a `+00:00` offset instead of `Z`, null extensions, a `datacontenttype` entry), such as
+    rows `replay` queues again, are published in today's shape.
+    """
+    return OutboxMessage(
+        id=row.id,
+        event_id=row.event_id,
+        topic=row.topic,
+        key=row.message_key,
+        event_type=row.event_type,
+        attributes=cloudevents.from_attribute_strings(row.headers),
+        payload=row.payload,
+    )
 
 
 def libpq_url(engine: AsyncEngine) -> str:
@@ -86,23 +108,22 @@ class OutboxRelay:
             locked = await connection.scalar(select(func.pg_try_advisory_xact_lock(RELAY_ADVISORY_LOCK_ID)))
             if not locked:
                 return 0
-            messages, oldest_created_at = await self._claim(connection)
+            rows = await self._claim(connection)
             OUTBOX_LAG.labels(self._service_name).set(
-                (datetime.now(UTC) - oldest_created_at).total_seconds() if oldest_created_at else 0.0
+                (datetime.now(UTC) - rows[0].created_at).total_seconds() if rows else 0.0
             )
-            if not messages:
+            if not rows:
                 return 0
+            ids = [row.id for row in rows]
             try:
+                # Read inside the try: a stored row the codec refuses is recorded like a broker refusal.
+                messages = [outbox_message(row) for row in rows]
                 await self._publisher.send_batch(messages)
             except Exception as error:
                 await connection.rollback()
-                await self._record_failure([message.id for message in messages], error)
+                await self._record_failure(ids, error)
                 raise
-            await connection.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([message.id for message in messages]))
-                .values(published_at=func.now())
-            )
+            await connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=func.now()))
             await connection.commit()
         for message in messages:
             OUTBOX_PUBLISHED.labels(self._service_name, message.topic).inc()
@@ -135,8 +156,8 @@ class OutboxRelay:
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
 
-    async def _claim(self, connection: AsyncConnection) -> tuple[list[OutboxMessage], datetime | None]:
-        rows = (
+    async def _claim(self, connection: AsyncConnection) -> Sequence[OutboxRow]:
+        return (
             await connection.execute(
                 select(
                     outbox.c.id,
@@ -154,19 +175,6 @@ class OutboxRelay:
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        messages = [
-            OutboxMessage(
-                id=row.id,
-                event_id=row.event_id,
-                topic=row.topic,
-                key=row.message_key,
-                event_type=row.event_type,
-                headers=row.headers,
-                payload=row.payload,
-            )
-            for row in rows
-        ]
-        return messages, (rows[0].created_at if rows else None)
 
     async def _record_failure(self, ids: list[int], error: Exception) -> None:
         async with self._engine.begin() as connection:

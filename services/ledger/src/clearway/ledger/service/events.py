@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from clearway.contracts import cloudevents
 from clearway.ledger.domain.posting import Status
 from clearway.ledger.domain.transactions import TransactionRecord
 from clearway.platform.context import current_causation_id, current_correlation_id
 from clearway.platform.ids import new_id
+from clearway.platform.outbox import EVENT_ID_PREFIX, build_cloudevent_attributes
 
 EVENT_SOURCE = "clearway.ledger"
 
@@ -44,19 +46,18 @@ def transaction_payload(record: TransactionRecord, occurred_at: datetime) -> dic
 
 
 def outbox_row(topic: str, key: str, payload: dict[str, Any], subject: str, now: datetime) -> tuple[Any, ...]:
-    event_id = new_id("evt")
-    headers = {
-        "id": event_id,
-        "source": EVENT_SOURCE,
-        "type": topic,
-        "specversion": "1.0",
-        "time": now.isoformat(),
-        "subject": subject,
-        "correlationid": current_correlation_id() or event_id,
-        "causationid": current_causation_id(),
-        "datacontenttype": "application/json",
-    }
-    return (event_id, topic, key, topic, headers, payload, now)
+    """An outbox row in the platform's shape; its attributes are stored as the CloudEvents codec writes them."""
+    event_id = new_id(EVENT_ID_PREFIX)
+    attributes = build_cloudevent_attributes(
+        event_id=event_id,
+        source=EVENT_SOURCE,
+        event_type=topic,
+        subject=subject,
+        time=now,
+        correlation_id=current_correlation_id(),
+        causation_id=current_causation_id(),
+    )
+    return (event_id, topic, key, topic, cloudevents.attribute_strings(attributes), payload, now)
 
 
 def _distributions(legs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
