@@ -33,10 +33,16 @@ test: install lint  ## lint, type-check and run the whole suite (unit, integrati
 test-fast: install  ## unit tests only (no infrastructure)
 	@$(UV) run --frozen pytest -q -p no:cacheprovider -m "not integration and not e2e" --ignore-glob='*/integration/*' --ignore-glob='tests/e2e/*'
 
-lint: install  ## ruff (lint + format check) and mypy (strict on libs)
+lint: install  ## ruff (lint + format check), mypy (strict on libs), deptry (each member declares what it imports)
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check . >/dev/null || ($(UV) run --frozen ruff format --check . ; exit 1)
 	@$(UV) run --frozen mypy
+	@# deptry per workspace member, on its src/ and (services) migrations/, with the member's [tool.deptry];
+	@# the clearway-* members all share the `clearway` namespace, which deptry cannot split: the script does.
+	@for member in libs/* services/*; do \
+	  out=$$($(UV) run --frozen deptry --config $$member/pyproject.toml $$member/src $$(ls -d $$member/migrations 2>/dev/null) 2>&1) \
+	    || { echo "$$out"; echo "deptry failed for $$member"; exit 1; }; done
+	@$(UV) run --frozen python scripts/check_namespace_deps.py
 
 format: install
 	@$(UV) run --frozen ruff format .
@@ -49,8 +55,8 @@ verify-ledger: install  ## recompute every ledger balance from its entries; exit
 	@CLEARWAY_LEDGER_DATABASE_URL=$${CLEARWAY_LEDGER_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:$${CLEARWAY_EMBEDDED_PG_PORT:-5433}/clearway_ledger} \
 	  $(UV) run --frozen python -m clearway.ledger.verify
 
-bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-results/ledger.json)
-	@$(UV) run --frozen python -m clearway.ledger.bench
+bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-results/ledger.json): make bench-ledger ARGS="--scale 0.1"
+	@$(UV) run --frozen python -m bench.ledger $(ARGS)
 
 asyncapi: install  ## write each service's AsyncAPI document to docs/asyncapi/
 	@mkdir -p docs/asyncapi

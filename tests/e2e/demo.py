@@ -23,8 +23,8 @@ import httpx
 from aiokafka.errors import KafkaError
 
 from clearway.devstack.local_config import DEFAULT_BROKER_PORT, default_data_dir
+from clearway.devstack.scenarios.seed_charge_card import run_seed_002
 from clearway.devstack.services import DEFAULT_PORTS, service_url
-from clearway.ledger.scenarios.seed_charge_card import run_seed_002
 
 from .funding_flows import FundingFlowApi, run_post_funding
 from .topups_scenario import TopupApi, run_topup_flows

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from clearway.devstack.scenarios.seed_charge_card import run_seed_002
 from clearway.devstack.stack import Platform
-from clearway.ledger.scenarios.seed_charge_card import run_seed_002
 
 pytestmark = pytest.mark.e2e
 

@@ -39,3 +39,15 @@ def test_every_service_refuses_to_build_its_app_without_asserts(service: str) ->
         env=environment,
     )
     assert normal.returncode == 0, normal.stderr[-2000:]
+
+
+def test_the_migrate_command_refuses_to_run_without_asserts() -> None:
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONOPTIMIZE"}
+    optimised = subprocess.run(
+        [sys.executable, "-O", "-m", "clearway.payout.main", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**environment, "CLEARWAY_PAYOUT_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"},
+    )
+    assert optimised.returncode != 0 and "AssertionsDisabledError" in optimised.stderr

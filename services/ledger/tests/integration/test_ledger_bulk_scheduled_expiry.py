@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from clearway.ledger.scenarios.seed_charge_card import balance, post, ref
+from clearway.devstack.scenarios.seed_charge_card import balance, post, ref
 
 SWEEP_WAIT_S_MAX = 10.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from clearway.ledger.scenarios.seed_charge_card import balance, post, ref, run_seed_002
+from clearway.devstack.scenarios.seed_charge_card import balance, post, ref, run_seed_002
 
 
 async def test_seed_002_charge_card_flow(ledger_client: httpx.AsyncClient) -> None:

@@ -4,7 +4,9 @@
 
 Each topic is a channel (Kafka channel binding with its partition count), each message a payload
 JSON Schema plus the CloudEvents binary-mode headers, and the service `send`s what it produces and
-`receive`s what it consumes. JSON is valid YAML, so the output may be named `.yaml` as well.
+`receive`s what it consumes. An operation the catalogue lists as planned (the service's code does
+not do it yet) says so in its description and in `x-clearway-planned: true`. JSON is valid YAML, so
+the output may be named `.yaml` as well.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from .envelope import CONTENT_TYPE_HEADER, DEFAULT_CONTENT_TYPE, SPEC_VERSION
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
 COMPONENT_REF_TEMPLATE = "#/components/schemas/{model}"
+PLANNED_EXTENSION = "x-clearway-planned"
+PLANNED_DESCRIPTION = "Planned: the contract names it, the service's code does not do it yet."
 
 
 def cloudevents_headers_schema(event_type: str) -> dict[str, Any]:
@@ -66,14 +70,16 @@ def build_asyncapi(service: str, version: str, *, include_dlq: bool = False) -> 
         messages[message_name] = _message(spec, payload_refs[(spec.schema, "validation")])
         channels[spec.name] = _channel(spec.name, spec.partitions, spec.description, message_name)
         if service in spec.producers:
-            operations[f"send_{spec.name}"] = _operation("send", spec.name, message_name)
+            planned = service in spec.planned_producers
+            operations[f"send_{spec.name}"] = _operation("send", spec.name, message_name, planned=planned)
         if service in spec.consumers:
-            operations[f"receive_{spec.name}"] = _operation("receive", spec.name, message_name)
+            planned = service in spec.planned_consumers
+            operations[f"receive_{spec.name}"] = _operation("receive", spec.name, message_name, planned=planned)
             if include_dlq:
                 dead_letters = dlq_topic(spec.name)
                 description = f"Messages from {spec.name} that {service} failed to process after bounded retries."
                 channels[dead_letters] = _channel(dead_letters, spec.partitions, description, message_name)
-                operations[f"send_{dead_letters}"] = _operation("send", dead_letters, message_name)
+                operations[f"send_{dead_letters}"] = _operation("send", dead_letters, message_name, planned=planned)
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "id": f"urn:clearway:{service}",
@@ -122,12 +128,16 @@ def _channel(address: str, partitions: int, description: str, message_name: str)
     }
 
 
-def _operation(action: str, channel: str, message_name: str) -> dict[str, Any]:
-    return {
+def _operation(action: str, channel: str, message_name: str, *, planned: bool) -> dict[str, Any]:
+    operation: dict[str, Any] = {
         "action": action,
         "channel": {"$ref": f"#/channels/{_pointer(channel)}"},
         "messages": [{"$ref": f"#/channels/{_pointer(channel)}/messages/{message_name}"}],
     }
+    if planned:
+        operation["description"] = PLANNED_DESCRIPTION
+        operation[PLANNED_EXTENSION] = True
+    return operation
 
 
 def _pointer(token: str) -> str:

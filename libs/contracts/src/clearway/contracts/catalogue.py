@@ -6,6 +6,12 @@ of a message is its topic name.
 
 A command topic (`<service>.<command>`) has one consumer, the owning service, and may have several
 senders: `producer` names the main one and `also_produced_by` the rest.
+
+`producers` and `consumers` are the contract. The ones whose code does not exist yet are also named
+in `planned_producers` / `planned_consumers`; every other use is what the code does, and a test holds
+it to the code (tests/contracts/test_catalogue_matches_wiring.py): each service's subscriptions must
+be its wired consumers, the topics its code publishes its wired producers. Wiring a planned use
+means moving it out of `planned_*` in the same change.
 """
 
 from __future__ import annotations
@@ -40,15 +46,30 @@ class TopicSpec:
     description: str
     kind: TopicKind
     also_produced_by: tuple[str, ...] = ()
+    # Services named in `producers` / `consumers` whose code does not do it yet (see the module docstring).
+    planned_producers: tuple[str, ...] = ()
+    planned_consumers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         assert self.partitions > 0, f"{self.name}: partitions must be positive"
         assert self.key in self.schema.model_fields, f"{self.name}: key {self.key!r} is not a schema field"
         assert not self.name.endswith(DLQ_SUFFIX), f"{self.name}: DLQ topics are derived, not catalogued"
+        assert set(self.planned_producers) <= set(self.producers), f"{self.name}: a planned producer is a producer"
+        assert set(self.planned_consumers) <= set(self.consumers), f"{self.name}: a planned consumer is a consumer"
 
     @property
     def producers(self) -> tuple[str, ...]:
         return (self.producer, *self.also_produced_by)
+
+    @property
+    def wired_producers(self) -> tuple[str, ...]:
+        """The producers whose code publishes this topic today."""
+        return tuple(service for service in self.producers if service not in self.planned_producers)
+
+    @property
+    def wired_consumers(self) -> tuple[str, ...]:
+        """The consumers that subscribe to this topic today."""
+        return tuple(service for service in self.consumers if service not in self.planned_consumers)
 
     @property
     def event_type(self) -> str:
@@ -68,7 +89,14 @@ class TopicSpec:
 
 
 def _event(
-    name: str, key: str, schema: type[BaseModel], producer: str, consumers: tuple[str, ...], description: str
+    name: str,
+    key: str,
+    schema: type[BaseModel],
+    producer: str,
+    consumers: tuple[str, ...],
+    description: str,
+    *,
+    planned_consumers: tuple[str, ...] = (),
 ) -> TopicSpec:
     return TopicSpec(
         name=name,
@@ -79,6 +107,7 @@ def _event(
         consumers=consumers,
         description=description,
         kind="event",
+        planned_consumers=planned_consumers,
     )
 
 
@@ -87,8 +116,10 @@ def _partitions_for(name: str) -> int:
     return PARTITIONS_HIGH_VOLUME if high_volume else PARTITIONS_DEFAULT
 
 
-# Services that send ledger commands also read the outcome events of the transactions they asked for.
-_LEDGER_TRANSACTION_SENDERS = ("funding", "payout", "authorization", "reconciliation")
+# Services that send ledger commands also read the outcome events of the transactions they asked for;
+# none of them does either yet (`planned_*`). Funding is not one of them: it calls the ledger's HTTP
+# API and reads the outcome from the response.
+_LEDGER_TRANSACTION_SENDERS = ("payout", "authorization", "reconciliation")
 _HOLD_USERS = ("authorization", "payout")
 
 CATALOGUE: tuple[TopicSpec, ...] = (
@@ -104,6 +135,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "funding",
         ("payout",),
         "A payable's money reached the payee's wallet; payout pays it out.",
+        planned_consumers=("payout",),
     ),
     _event(
         "funding.created",
@@ -112,6 +144,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "funding",
         ("reconciliation",),
         "A funding invoice was created; reconciliation expects its deposit.",
+        planned_consumers=("reconciliation",),
     ),
     _event(
         "funding.deposit_linked",
@@ -120,6 +153,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "funding",
         ("reconciliation",),
         "A settled transfer was linked to a funding as its deposit.",
+        planned_consumers=("reconciliation",),
     ),
     _event(
         "funding.invoice_sent",
@@ -170,6 +204,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         EXTERNAL_PROCESSOR,
         ("authorization",),
         "A card network asks to authorize a card payment.",
+        planned_consumers=("authorization",),
     ),
     _event(
         "card.authorization.reversed",
@@ -178,6 +213,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         EXTERNAL_PROCESSOR,
         ("authorization",),
         "All or part of an authorization was reversed.",
+        planned_consumers=("authorization",),
     ),
     _event(
         "card.clearing.received",
@@ -186,6 +222,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         EXTERNAL_PROCESSOR,
         ("authorization",),
         "The network's final amount for a card transaction.",
+        planned_consumers=("authorization",),
     ),
     # Ledger outcomes.
     _event(
@@ -195,6 +232,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         _LEDGER_TRANSACTION_SENDERS,
         "A transaction moved money.",
+        planned_consumers=_LEDGER_TRANSACTION_SENDERS,
     ),
     _event(
         "ledger.transaction.inflight",
@@ -203,6 +241,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         _HOLD_USERS,
         "A hold was placed.",
+        planned_consumers=_HOLD_USERS,
     ),
     _event(
         "ledger.transaction.committed",
@@ -211,6 +250,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         _HOLD_USERS,
         "A hold was committed, fully or partly.",
+        planned_consumers=_HOLD_USERS,
     ),
     _event(
         "ledger.transaction.voided",
@@ -219,6 +259,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         _HOLD_USERS,
         "A hold was voided.",
+        planned_consumers=_HOLD_USERS,
     ),
     _event(
         "ledger.transaction.rejected",
@@ -227,6 +268,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         _LEDGER_TRANSACTION_SENDERS,
         "The ledger refused a transaction.",
+        planned_consumers=_LEDGER_TRANSACTION_SENDERS,
     ),
     _event(
         "ledger.entry.posted",
@@ -235,6 +277,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         ("reconciliation",),
         "A schema-driven ledger entry was posted.",
+        planned_consumers=("reconciliation",),
     ),
     _event(
         "ledger.clearing.cleared",
@@ -243,6 +286,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         ("reconciliation",),
         "A clearing account returned to zero.",
+        planned_consumers=("reconciliation",),
     ),
     _event(
         "ledger.balance.monitor_triggered",
@@ -251,6 +295,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "ledger",
         ("reconciliation",),
         "A balance crossed a monitored threshold.",
+        planned_consumers=("reconciliation",),
     ),
     # Commands to the ledger.
     TopicSpec(
@@ -258,11 +303,12 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         key="reference",
         partitions=PARTITIONS_HIGH_VOLUME,
         schema=ev.LedgerTransactionRequested,
-        producer="funding",
-        also_produced_by=("payout", "authorization", "reconciliation"),
+        producer="payout",
+        also_produced_by=("authorization", "reconciliation"),
         consumers=("ledger",),
         description="Asks the ledger to post a transaction (or place a hold).",
         kind="command",
+        planned_producers=_LEDGER_TRANSACTION_SENDERS,
     ),
     TopicSpec(
         name="ledger.entry.requested",
@@ -274,6 +320,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         consumers=("ledger",),
         description="Asks the ledger to post a named entry type from its schema.",
         kind="command",
+        planned_producers=("reconciliation", "payout"),
     ),
 )
 
@@ -320,14 +367,16 @@ def topics_for_service(service: str) -> tuple[TopicSpec, ...]:
     return tuple(spec for spec in CATALOGUE if service in spec.producers or service in spec.consumers)
 
 
-def produced_by(service: str) -> tuple[TopicSpec, ...]:
+def produced_by(service: str, *, include_planned: bool = True) -> tuple[TopicSpec, ...]:
+    """Topics `service` produces; without the planned ones when not include_planned."""
     _require_service(service)
-    return tuple(spec for spec in CATALOGUE if service in spec.producers)
+    return tuple(spec for spec in CATALOGUE if service in (spec.producers if include_planned else spec.wired_producers))
 
 
-def consumed_by(service: str) -> tuple[TopicSpec, ...]:
+def consumed_by(service: str, *, include_planned: bool = True) -> tuple[TopicSpec, ...]:
+    """Topics `service` consumes; without the planned ones when not include_planned."""
     _require_service(service)
-    return tuple(spec for spec in CATALOGUE if service in spec.consumers)
+    return tuple(spec for spec in CATALOGUE if service in (spec.consumers if include_planned else spec.wired_consumers))
 
 
 def _require_service(service: str) -> None:

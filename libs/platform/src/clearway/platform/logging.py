@@ -1,7 +1,7 @@
 """JSON-lines logging for every service, with correlation ids and secret redaction.
 
 structlog renders both its own loggers and the standard library's (uvicorn, SQLAlchemy,
-aiokafka, FastStream), so one line shape reaches the log pipeline whatever emitted it. Each
+aiokafka), so one line shape reaches the log pipeline whatever emitted it. Each
 line carries `correlation_id`/`causation_id` from `clearway.platform.context`, so one id finds
 a whole flow across services.
 """

@@ -22,9 +22,11 @@ from clearway.platform.consumer import BatchHandler, ConsumerRunner, Handler
 from clearway.platform.db import create_engine, create_session_factory
 from clearway.platform.health import ReadinessCheck, database_check, kafka_check
 from clearway.platform.http import create_http_app
+from clearway.platform.invariants import require_assertions_enabled
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.owner_lease import OwnerLease
+from clearway.platform.publishing import published_topics
 from clearway.platform.relay import OutboxRelay
 from clearway.platform.settings import ServiceSettings
 
@@ -62,6 +64,11 @@ class ServiceRuntime:
         self.session_factory = create_session_factory(self.engine)
         self.owner_lease = OwnerLease(self.settings.database_url)
 
+    @property
+    def produces(self) -> frozenset[str]:
+        """The topics this service may publish: the catalogue's (non-planned) producers of them."""
+        return published_topics(self.settings.service_name)
+
     @classmethod
     def for_service(cls, settings: ServiceSettings) -> ServiceRuntime:
         """A runtime creating the topics the catalogue lists for `settings.service_name`."""
@@ -80,7 +87,7 @@ class ServiceRuntime:
             finally:
                 await self.stop()
 
-        return create_http_app(
+        app = create_http_app(
             settings=self.settings,
             title=title,
             version=version,
@@ -88,6 +95,8 @@ class ServiceRuntime:
             lifespan=lifespan,
             readiness_checks=self.readiness_checks(),
         )
+        app.state.runtime = self  # at build time, so `runtime_of(app)` works without starting it
+        return app
 
     def subscribe(self, topic: str, group_id: str, handler: Handler) -> None:
         self.subscriptions.append(Subscription(topic, group_id, handler=handler))
@@ -164,6 +173,14 @@ class ServiceRuntime:
                 await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
 
 
+def runtime_of(app: Any) -> ServiceRuntime:
+    """The runtime a service's `create_app` built (services set `app.state.runtime` at build time)."""
+    runtime = getattr(app.state, "runtime", None)
+    if not isinstance(runtime, ServiceRuntime):
+        raise LookupError("the app has no ServiceRuntime: its create_app must set app.state.runtime")
+    return runtime
+
+
 def service_command_line(
     *,
     service_name: str,
@@ -173,6 +190,7 @@ def service_command_line(
     argv: Sequence[str] | None = None,
 ) -> None:
     """`python -m clearway.<svc>.main migrate|serve`."""
+    require_assertions_enabled()  # `migrate` too: migrations assert their own preconditions
     parser = argparse.ArgumentParser(prog=f"clearway.{service_name}.main")
     parser.add_argument("command", choices=["migrate", "serve"])
     arguments = parser.parse_args(argv)

@@ -83,6 +83,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),
     )
+    app.state.runtime = runtime  # at build time: tests compare its subscriptions with the catalogue
     app.add_exception_handler(LedgerError, _ledger_error)
     return app
 

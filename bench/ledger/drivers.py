@@ -13,9 +13,10 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from clearway.contracts.envelope import EventAttributes
-from clearway.ledger.bench.scenarios import AMOUNT_MINOR, CURRENCY, Load
-from clearway.ledger.bench.stats import ScenarioResult
+from bench.ledger.scenarios import AMOUNT_MINOR, CURRENCY, Load
+from bench.ledger.stats import ScenarioResult
+from clearway.contracts import cloudevents
+from clearway.contracts.cloudevents import EventAttributes
 
 COMMAND_TOPIC = "ledger.transaction.requested"
 APPLIED_TOPIC = "ledger.transaction.applied"
@@ -184,7 +185,7 @@ async def kafka_commands(
             }
             sent_at[reference] = time.time()
             await producer.send(
-                COMMAND_TOPIC, value=orjson.dumps(payload), key=source.encode(), headers=attributes.to_kafka_headers()
+                COMMAND_TOPIC, value=orjson.dumps(payload), key=source.encode(), headers=cloudevents.encode(attributes)
             )
         await producer.flush()
         latencies_ms: list[float] = []

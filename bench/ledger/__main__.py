@@ -1,4 +1,4 @@
-"""`python -m clearway.ledger.bench [--ledger-url URL --api-key KEY --kafka BOOTSTRAP] [--scale N]`
+"""`python -m bench.ledger [--ledger-url URL --api-key KEY --kafka BOOTSTRAP] [--scale N]`
 
 Without a ledger URL it starts its own: embedded PostgreSQL (durable settings) and broker, and the
 ledger service as a subprocess, exactly as `make run` does.
@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from clearway.ledger.bench import drivers
-from clearway.ledger.bench.scenarios import prepare_load
+from bench.ledger import drivers
+from bench.ledger.scenarios import prepare_load
 
 LOADS = ("uniform_50", "hot_1")
 LATENCY_CONCURRENCY = 8
@@ -54,7 +54,7 @@ async def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="clearway.ledger.bench")
+    parser = argparse.ArgumentParser(prog="bench.ledger")
     parser.add_argument("--ledger-url")
     parser.add_argument("--api-key")
     parser.add_argument("--kafka")
