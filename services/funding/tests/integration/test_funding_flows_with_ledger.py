@@ -495,7 +495,9 @@ async def test_a_link_interrupted_by_a_ledger_outage_completes_after_restart(
 
     # The deposit reaches the clearing balance, then the ledger goes away before the payees are paid.
     def payee_legs_fail(request: httpx.Request) -> bool:
-        return request.method == "POST" and request.url.path == "/transactions" and b":payable:" in request.content
+        # The payees are paid in one bulk request (`POST /transactions/bulk`).
+        postings = ("/transactions", "/transactions/bulk")
+        return request.method == "POST" and request.url.path in postings and b":payable:" in request.content
 
     async with running_flow(fails=payee_legs_fail, settings=quiet) as client:
         accepted = await client.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -16,29 +17,41 @@ import pytest_asyncio
 import structlog
 from pydantic import BaseModel
 
+from clearway.contracts.catalogue import topic_for_event
+from clearway.funding.adapters.invoice_delivery import EventOnlyDelivery
 from clearway.funding.config import FundingSettings
+from clearway.funding.domain.invoices import InvoiceTerms
+from clearway.funding.domain.postings import Posting
 from clearway.funding.domain.topups import (
-    ConflictingOutcome,
+    CallbackInvalidError,
+    CallbackRejectedError,
+    ConflictingOutcomeError,
     Delivery,
-    IdempotencyKeyReused,
+    IdempotencyKeyReusedError,
     ResolvedBy,
     Topup,
-    TopupRefused,
+    TopupLedgerUnavailableError,
+    TopupPolicy,
+    TopupRefusedError,
     TopupStatus,
-    UnknownCheckout,
+    UnknownCheckoutError,
 )
-from clearway.funding.entrypoints.http_topups import CallbackTokenRedactor, get_topup_service, redact_callback_tokens
+from clearway.funding.domain.workspaces import Workspace
+from clearway.funding.entrypoints.dependencies import get_context
+from clearway.funding.entrypoints.http_topups import CallbackTokenRedactor, redact_callback_tokens
 from clearway.funding.main import create_app
+from clearway.funding.service import topup_resolution, topups
+from clearway.funding.service.context import FundingContext, MobileMoneyNotConfiguredError
+from clearway.funding.service.ports import LedgerBalance, LedgerRefusedError, LedgerTransaction, LedgerUnavailableError
 from clearway.funding.service.topup_outcomes import outcome_of_status
-from clearway.funding.service.topup_ports import LedgerUnavailable, WalletCredit, WalletOwnerUnknown
-from clearway.funding.service.topups import TopupPolicy, TopupRequest, TopupService
+from clearway.funding.service.topup_resolution import ResolverReport
+from clearway.funding.service.topups import CALLBACK_REJECTED_DETAIL, StartResult, TopupRequest
 from clearway.platform.auth import hash_api_key
 from clearway.providers.clock import ManualClock
 from clearway.providers.mobile_money import (
-    CallbackInvalid,
-    CallbackRejected,
     DarajaClient,
     DarajaSettings,
+    MobileMoneyProvider,
     ProviderUnavailable,
     ResultCode,
     SandboxOutcome,
@@ -56,16 +69,31 @@ TOKEN = "callback-token-0123456789"
 PHONE = "0712 345 678"
 PHONE_E164 = "+254712345678"
 OWNER = "idt_owner"
+INVOICE_TERMS = InvoiceTerms(
+    issuer_name="Clearway",
+    bank_name="Bank",
+    account_name="Client funds",
+    account_number="0001",
+    due_days=7,
+    expiry_grace_days=30,
+    send_attempts_max=5,
+)
 
 
-class FakeTopupStore:
+class FakeStore:
+    """What the fake units of work share: committed rows and outbox events, like the database."""
+
     def __init__(self) -> None:
         self.rows: dict[str, Topup] = {}
+        self.workspaces: dict[str, Workspace] = {}
         self.events: list[tuple[str, str, BaseModel]] = []
+
+    def snapshot(self) -> tuple[dict[str, Topup], dict[str, Workspace], list[tuple[str, str, BaseModel]]]:
+        return dict(self.rows), dict(self.workspaces), copy.copy(self.events)
 
 
 class FakeTopups:
-    def __init__(self, store: FakeTopupStore) -> None:
+    def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     async def add(self, topup: Topup) -> bool:
@@ -105,86 +133,136 @@ class FakeTopups:
         return sorted(due, key=lambda t: t.next_status_check_at or now)[:limit]
 
 
-class FakeEvents:
-    def __init__(self, store: FakeTopupStore) -> None:
+class FakeWorkspaces:
+    def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    async def publish(self, topic: str, key: str, event: BaseModel) -> None:
-        self.store.events.append((topic, key, event))
+    async def get(self, workspace_id: str) -> Workspace | None:
+        return self.store.workspaces.get(workspace_id)
+
+    async def ensure(self, workspace_id: str, *, auto_link_deposits: bool, now: datetime) -> Workspace:
+        return self.store.workspaces.setdefault(
+            workspace_id, Workspace(workspace_id, None, auto_link_deposits, created_at=now, updated_at=now)
+        )
+
+    async def set_identity_once(self, workspace_id: str, identity_id: str, now: datetime) -> Workspace:
+        workspace = self.store.workspaces[workspace_id]
+        if workspace.ledger_identity_id is None:
+            workspace = dataclasses.replace(workspace, ledger_identity_id=identity_id, updated_at=now)
+            self.store.workspaces[workspace_id] = workspace
+        return workspace
 
 
-class FakeTopupUnitOfWork:
-    """Changes survive only if `commit()` was called, as with a transaction."""
+class FakeOutbox:
+    """`uow.events.add(event)`: the topic comes from the catalogue, as in adapters/events.py."""
 
-    def __init__(self, store: FakeTopupStore) -> None:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def add(self, event: BaseModel) -> str:
+        spec = topic_for_event(event)
+        self.store.events.append((spec.name, spec.message_key(event), event))
+        return f"evt_{len(self.store.events)}"
+
+
+class FakeUnitOfWork:
+    """The repositories top-ups use; changes survive only if `commit()` was called, as with a transaction."""
+
+    def __init__(self, store: FakeStore) -> None:
         self.store = store
         self.topups = FakeTopups(store)
-        self.events = FakeEvents(store)
-        self._snapshot: tuple[dict[str, Topup], list[tuple[str, str, BaseModel]]] | None = None
+        self.workspaces = FakeWorkspaces(store)
+        self.events = FakeOutbox(store)
+        self._snapshot: tuple[dict[str, Topup], dict[str, Workspace], list[tuple[str, str, BaseModel]]] | None = None
 
     async def __aenter__(self) -> Self:
-        self._snapshot = (dict(self.store.rows), copy.copy(self.store.events))
+        self._snapshot = self.store.snapshot()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         assert self._snapshot is not None
-        self.store.rows, self.store.events = self._snapshot
+        self.store.rows, self.store.workspaces, self.store.events = self._snapshot
         self._snapshot = None
 
     async def commit(self) -> None:
-        self._snapshot = (dict(self.store.rows), copy.copy(self.store.events))
+        self._snapshot = self.store.snapshot()
 
 
 class FakeLedger:
-    """Get-or-create wallets and reference-idempotent credits, like the ledger."""
+    """The `Ledger` port as top-ups use it: identities, get-or-create wallets, reference-idempotent postings."""
 
     def __init__(self) -> None:
         self.identities = {OWNER}
         self.wallets: dict[tuple[str, str], str] = {}
-        self.credits: dict[str, WalletCredit] = {}
-        self.credit_calls = 0
+        self.postings: dict[str, Posting] = {}
+        self.post_calls = 0
+        self.identities_created = 0
         self.unavailable = False
 
-    async def ensure_wallet(self, identity_id: str, currency: str) -> str:
+    def _answer(self) -> None:
         if self.unavailable:
-            raise LedgerUnavailable("down")
-        if identity_id not in self.identities:
-            raise WalletOwnerUnknown(f"no identity {identity_id}")
-        return self.wallets.setdefault((identity_id, currency), f"bln_{len(self.wallets) + 1}")
+            raise LedgerUnavailableError("GET /: 503")
 
-    async def credit_wallet(self, credit: WalletCredit) -> str:
-        self.credit_calls += 1
-        if self.unavailable:
-            raise LedgerUnavailable("down")
-        assert self.credits.get(credit.reference, credit) == credit, "same reference, other payload"
-        self.credits[credit.reference] = credit
-        return f"txn_{credit.reference}"
+    async def create_identity(self, *, idempotency_key: str, name: str, meta_data: dict[str, str]) -> str:
+        self._answer()
+        self.identities_created += 1
+        identity_id = f"idt_{meta_data['workspace_id']}"
+        self.identities.add(identity_id)
+        return identity_id
+
+    async def ensure_wallet(self, identity_id: str, currency: str) -> LedgerBalance:
+        self._answer()
+        if identity_id not in self.identities:
+            raise LedgerRefusedError(404, "NOT_FOUND", f"identity {identity_id} not found")
+        balance_id = self.wallets.setdefault((identity_id, currency), f"bln_{len(self.wallets) + 1}")
+        return LedgerBalance(balance_id, self.balance_of(balance_id), 0, currency)
+
+    async def post(self, posting: Posting) -> LedgerTransaction:
+        self.post_calls += 1
+        self._answer()
+        replayed = posting.reference in self.postings
+        assert self.postings.get(posting.reference, posting) == posting, "same reference, other payload"
+        self.postings[posting.reference] = posting
+        return LedgerTransaction(f"txn_{posting.reference}", posting.reference, "APPLIED", replayed=replayed)
 
     def balance_of(self, balance_id: str) -> int:
-        return sum(c.amount_minor for c in self.credits.values() if c.destination_balance_id == balance_id)
+        return sum(p.amount_minor for p in self.postings.values() if p.destination == balance_id)
 
 
 class Harness:
     def __init__(self) -> None:
         self.clock = ManualClock(datetime(2025, 1, 1, 12, tzinfo=UTC))
-        self.store = FakeTopupStore()
+        self.store = FakeStore()
         self.ledger = FakeLedger()
         self.sandbox = SandboxProvider(clock=self.clock, callback_token=TOKEN)
-        self.service = TopupService(
-            unit_of_work=lambda: FakeTopupUnitOfWork(self.store),
-            provider=self.sandbox,
-            ledger=self.ledger,
-            policy=TopupPolicy(status_query_after_ms=30_000, status_query_interval_ms=10_000, status_queries_max=3),
+        self.context = FundingContext(
+            unit_of_work=lambda: FakeUnitOfWork(self.store),  # type: ignore[arg-type,return-value]
+            ledger=self.ledger,  # type: ignore[arg-type]
+            delivery=EventOnlyDelivery(),
+            render_invoice=lambda invoice: b"",
+            terms=INVOICE_TERMS,
+            public_url="http://funding.test",
+            auto_link_deposits_default=False,
             clock=self.clock,
+            mobile_money=self.sandbox,
+            topup_policy=TopupPolicy(
+                status_query_after_ms=30_000, status_query_interval_ms=10_000, status_queries_max=3
+            ),
         )
         self.deliveries: list[Delivery | None] = []
 
         async def deliver(body: bytes) -> None:
-            self.deliveries.append(await self.service.handle_callback(TOKEN, body, {}))
+            self.deliveries.append(await topups.handle_callback(self.context, TOKEN, body, {}))
 
         self.sandbox.set_deliver(deliver)
+
+    def use_provider(self, provider: MobileMoneyProvider | None) -> None:
+        self.context = dataclasses.replace(self.context, mobile_money=provider)
+
+    async def start_request(self, request: TopupRequest) -> StartResult:
+        return await topups.start_topup(self.context, request)
 
     async def start(self, key: str = "key-1", amount_minor: int = 150_000, **changes: object) -> Topup:
         fields: dict[str, object] = {
@@ -196,7 +274,10 @@ class Harness:
             "idempotency_key": key,
         }
         fields.update(changes)
-        return (await self.service.start(TopupRequest(**fields))).topup  # type: ignore[arg-type]
+        return (await self.start_request(TopupRequest(**fields))).topup  # type: ignore[arg-type]
+
+    async def resolve_due(self, batch_size_max: int) -> ResolverReport:
+        return await topup_resolution.resolve_due(self.context, batch_size_max)
 
     def events(self, topic: str) -> list[BaseModel]:
         return [event for name, _key, event in self.store.events if name == topic]
@@ -225,10 +306,12 @@ async def test_success_credits_the_wallet_once_and_announces_it(harness: Harness
     assert settled.status is TopupStatus.SUCCEEDED and settled.resolved_by is ResolvedBy.CALLBACK
     (request,) = harness.sandbox.requests()
     assert settled.receipt == request.receipt and settled.ledger_reference == f"topup:{topup.id}"
-    credit = harness.ledger.credits[f"topup:{topup.id}"]
-    assert (credit.source, credit.destination_balance_id) == ("@MobileMoney-sandbox-KES", topup.wallet_balance_id)
+    credit = harness.ledger.postings[f"topup:{topup.id}"]
+    assert (credit.source, credit.destination) == ("@MobileMoney-sandbox-KES", topup.wallet_balance_id)
+    assert credit.allow_overdraft and credit.meta_data["topup_id"] == topup.id
     (event,) = harness.events("topup.succeeded")
     assert event.model_dump()["phone_masked"] == "+254******678"
+    assert [key for name, key, _event in harness.store.events if name == "topup.succeeded"] == [topup.id]
 
 
 async def test_a_duplicate_callback_has_no_second_effect(harness: Harness) -> None:
@@ -237,7 +320,7 @@ async def test_a_duplicate_callback_has_no_second_effect(harness: Harness) -> No
     assert await harness.sandbox.redeliver(topup.checkout_request_id or "") is True
     assert harness.deliveries == [Delivery.APPLY, Delivery.DUPLICATE]
     assert harness.ledger.balance_of(topup.wallet_balance_id) == 150_000
-    assert harness.ledger.credit_calls == 1
+    assert harness.ledger.post_calls == 1
     assert len(harness.events("topup.succeeded")) == 1
 
 
@@ -253,7 +336,7 @@ async def test_a_declined_or_unanswered_prompt_fails_the_top_up(
     await harness.sandbox.deliver_due()
     failed = harness.store.rows[topup.id]
     assert (failed.status, failed.result_code, failed.failure_reason) == (TopupStatus.FAILED, code, reason)
-    assert harness.ledger.credits == {}
+    assert harness.ledger.postings == {}
     (event,) = harness.events("topup.failed")
     assert event.model_dump()["result_code"] == code
     # The same failure delivered again changes nothing.
@@ -266,9 +349,9 @@ async def test_a_lost_callback_is_resolved_by_a_status_query_after_the_timeout(h
     topup = await harness.start()
     assert await harness.sandbox.deliver_due() == 0
     harness.clock.advance(ms=29_999)
-    assert (await harness.service.resolve_due(10)).checked == 0  # not overdue yet
+    assert (await harness.resolve_due(10)).checked == 0  # not overdue yet
     harness.clock.advance(ms=1)
-    report = await harness.service.resolve_due(10)
+    report = await harness.resolve_due(10)
     assert (report.checked, report.settled) == (1, 1)
     settled = harness.store.rows[topup.id]
     assert settled.status is TopupStatus.SUCCEEDED and settled.resolved_by is ResolvedBy.STATUS_QUERY
@@ -283,56 +366,66 @@ async def test_a_still_pending_status_is_asked_again_within_the_budget(harness: 
     topup = await harness.start()
     for _check in range(3):
         harness.clock.advance(ms=30_000)
-        report = await harness.service.resolve_due(10)
+        report = await harness.resolve_due(10)
         assert (report.checked, report.still_pending) == (1, 1)
     harness.clock.advance(ms=600_000)
-    assert (await harness.service.resolve_due(10)).checked == 0  # budget spent: left for reconciliation
+    assert (await harness.resolve_due(10)).checked == 0  # budget spent: left for reconciliation
     assert harness.store.rows[topup.id].status is TopupStatus.PENDING
     assert harness.store.rows[topup.id].status_checks == 3
 
 
 async def test_the_same_key_returns_the_same_intent_and_pushes_once(harness: Harness) -> None:
     first = await harness.start()
-    again = await harness.service.start(
+    again = await harness.start_request(
         TopupRequest("default", OWNER, 150_000, "KES", "+254712345678", idempotency_key="key-1")
     )
     assert again.created is False and again.topup == first
     assert len(harness.sandbox.requests()) == 1
-    with pytest.raises(IdempotencyKeyReused):
+    with pytest.raises(IdempotencyKeyReusedError):
         await harness.start(amount_minor=200_000)
 
 
 async def test_requests_the_rail_cannot_take_are_refused_before_anything_happens(harness: Harness) -> None:
-    with pytest.raises(TopupRefused) as unsupported:
+    with pytest.raises(TopupRefusedError) as unsupported:
         await harness.start(currency="USD")
-    assert unsupported.value.code == "CURRENCY_NOT_SUPPORTED"
-    with pytest.raises(TopupRefused) as bad_phone:
+    assert unsupported.value.error_code == "CURRENCY_NOT_SUPPORTED"
+    with pytest.raises(TopupRefusedError) as bad_phone:
         await harness.start(phone_number="12")
-    assert bad_phone.value.code == "INVALID_PHONE_NUMBER"
-    with pytest.raises(TopupRefused) as unknown_owner:
+    assert bad_phone.value.error_code == "INVALID_PHONE_NUMBER"
+    with pytest.raises(TopupRefusedError) as unknown_owner:
         await harness.start(identity_id="idt_nobody")
-    assert unknown_owner.value.code == "WALLET_OWNER_UNKNOWN"
-    with pytest.raises(TopupRefused) as no_owner:
+    assert unknown_owner.value.error_code == "WALLET_OWNER_UNKNOWN"
+    # No owner named and the ledger down: the workspace's identity cannot be found, so nothing is sent.
+    harness.ledger.unavailable = True
+    with pytest.raises(TopupLedgerUnavailableError) as no_ledger:
         await harness.start(identity_id=None)
-    assert no_owner.value.code == "IDENTITY_REQUIRED"
+    assert (no_ledger.value.http_status, no_ledger.value.error_code) == (503, "LEDGER_UNAVAILABLE")
     assert harness.store.rows == {} and harness.sandbox.requests() == []
 
 
-async def test_the_workspace_wallet_is_the_default_owner() -> None:
-    harness = Harness()
+async def test_the_workspace_wallet_is_the_default_owner(harness: Harness) -> None:
+    first = await harness.start(identity_id=None)
+    assert (
+        first.identity_id == "idt_default" and harness.store.workspaces["default"].ledger_identity_id == "idt_default"
+    )
+    second = await harness.start(key="key-2", identity_id=None)
+    assert second.identity_id == first.identity_id and second.wallet_balance_id == first.wallet_balance_id
+    assert harness.ledger.identities_created == 1  # created once, on first need
 
-    async def workspace_identity(workspace_id: str) -> str:
-        assert workspace_id == "default"
-        return OWNER
 
-    harness.service.workspace_identity = workspace_identity
-    assert (await harness.start(identity_id=None)).identity_id == OWNER
+async def test_a_top_up_use_case_without_a_provider_is_a_named_wiring_error(harness: Harness) -> None:
+    harness.use_provider(None)
+    with pytest.raises(MobileMoneyNotConfiguredError):
+        await harness.start()
+    with pytest.raises(MobileMoneyNotConfiguredError):
+        await harness.resolve_due(10)
+    assert harness.store.rows == {}
 
 
 async def test_m_pesa_rules_refuse_cents_after_recording_the_attempt(harness: Harness) -> None:
-    with pytest.raises(TopupRefused) as refused:
+    with pytest.raises(TopupRefusedError) as refused:
         await harness.start(amount_minor=150_050)
-    assert refused.value.code == "INVALID_STK_PUSH_REQUEST"
+    assert refused.value.error_code == "INVALID_STK_PUSH_REQUEST"
     (failed,) = harness.store.rows.values()
     assert failed.status is TopupStatus.FAILED and failed.resolved_by is ResolvedBy.PUSH
 
@@ -350,16 +443,16 @@ class BrokenProvider(SandboxProvider):
 
 
 async def test_a_provider_outage_fails_the_intent_and_an_unknown_outcome_keeps_it_pending(harness: Harness) -> None:
-    harness.service.provider = BrokenProvider(ProviderUnavailable("down"))
+    harness.use_provider(BrokenProvider(ProviderUnavailable("down")))
     failed = await harness.start(key="k-down")
     assert (failed.status, failed.failure_reason) == (TopupStatus.FAILED, "provider_unavailable")
     assert len(harness.events("topup.failed")) == 1
 
-    harness.service.provider = BrokenProvider(StkPushOutcomeUnknown("no answer"))
+    harness.use_provider(BrokenProvider(StkPushOutcomeUnknown("no answer")))
     unknown = await harness.start(key="k-unknown")
     assert unknown.status is TopupStatus.PENDING and unknown.checkout_request_id is None
     harness.clock.advance(ms=30_000)
-    report = await harness.service.resolve_due(10)
+    report = await harness.resolve_due(10)
     assert (report.checked, report.given_up) == (0, 1)  # never re-pushed; left for reconciliation
     assert harness.store.rows[unknown.id].next_status_check_at is None
 
@@ -367,24 +460,28 @@ async def test_a_provider_outage_fails_the_intent_and_an_unknown_outcome_keeps_i
 async def test_callbacks_must_carry_the_token_and_parse(harness: Harness) -> None:
     topup = await harness.start()
     body = harness.sandbox.callback_body(topup.checkout_request_id or "")
-    with pytest.raises(CallbackRejected):
-        await harness.service.handle_callback("wrong-token-0123456789", body, {})
-    with pytest.raises(CallbackInvalid):
-        await harness.service.handle_callback(TOKEN, b"{not json", {})
+    with pytest.raises(CallbackRejectedError) as rejected:
+        await topups.handle_callback(harness.context, "wrong-token-0123456789", body, {})
+    assert (rejected.value.http_status, rejected.value.error_code) == (401, "CALLBACK_REJECTED")
+    with pytest.raises(CallbackInvalidError) as invalid:
+        await topups.handle_callback(harness.context, TOKEN, b"{not json", {})
+    assert (invalid.value.http_status, invalid.value.error_code) == (400, "CALLBACK_INVALID")
     assert harness.store.rows[topup.id].status is TopupStatus.PENDING
 
 
 async def test_an_answer_for_an_unknown_push_or_a_contradicting_one_changes_nothing(harness: Harness) -> None:
-    with pytest.raises(UnknownCheckout):
-        await harness.service.apply_outcome(
+    with pytest.raises(UnknownCheckoutError):
+        await topups.apply_outcome(
+            harness.context,
             "ws_CO_nope",
             outcome_of_status(StkFailed("ws_CO_nope", ResultCode.CANCELLED_BY_USER, "cancelled")),
             resolved_by=ResolvedBy.CALLBACK,
         )
     topup = await harness.start()
     await harness.sandbox.deliver_due()
-    with pytest.raises(ConflictingOutcome):
-        await harness.service.apply_outcome(
+    with pytest.raises(ConflictingOutcomeError):
+        await topups.apply_outcome(
+            harness.context,
             topup.checkout_request_id or "",
             outcome_of_status(StkFailed(topup.checkout_request_id or "", ResultCode.CANCELLED_BY_USER, "cancelled")),
             resolved_by=ResolvedBy.STATUS_QUERY,
@@ -400,7 +497,7 @@ async def test_a_ledger_outage_leaves_the_top_up_pending_for_the_resolver(harnes
     assert harness.store.rows[topup.id].status is TopupStatus.PENDING
     harness.ledger.unavailable = False
     harness.clock.advance(ms=30_000)
-    assert (await harness.service.resolve_due(10)).settled == 1
+    assert (await harness.resolve_due(10)).settled == 1
     assert harness.store.rows[topup.id].status is TopupStatus.SUCCEEDED
     assert harness.ledger.balance_of(topup.wallet_balance_id) == 150_000
 
@@ -425,7 +522,7 @@ async def topup_http(harness: Harness) -> AsyncIterator[httpx.AsyncClient]:
         mobile_money_callback_token=TOKEN,
     )
     app = create_app(settings, topup_provider=harness.sandbox)
-    app.dependency_overrides[get_topup_service] = lambda: harness.service
+    app.dependency_overrides[get_context] = lambda: harness.context
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://funding") as client:
         yield client
 
@@ -457,6 +554,7 @@ async def test_the_callback_route_answers_each_case(topup_http: httpx.AsyncClien
     body = harness.sandbox.callback_body(topup.checkout_request_id or "")
     wrong_token = await topup_http.post(f"{CALLBACKS}/sandbox/not-the-token-0123456789", content=body)
     assert wrong_token.status_code == 401
+    assert (wrong_token.json()["code"], wrong_token.json()["detail"]) == ("CALLBACK_REJECTED", CALLBACK_REJECTED_DETAIL)
     assert (await topup_http.post(f"{CALLBACKS}/daraja/{TOKEN}", content=body)).status_code == 404
     malformed = await topup_http.post(f"{CALLBACKS}/sandbox/{TOKEN}", content=b'{"Body": {}}')
     assert malformed.status_code == 400 and malformed.json()["code"] == "CALLBACK_INVALID"
@@ -465,7 +563,7 @@ async def test_the_callback_route_answers_each_case(topup_http: httpx.AsyncClien
     accepted = await topup_http.post(f"{CALLBACKS}/sandbox/{TOKEN}", content=body)
     assert (accepted.status_code, accepted.json()) == (200, {"ResultCode": 0, "ResultDesc": "Accepted"})
     again = await topup_http.post(f"{CALLBACKS}/sandbox/{TOKEN}", content=body)
-    assert again.status_code == 200 and harness.ledger.credit_calls == 1
+    assert again.status_code == 200 and harness.ledger.post_calls == 1
     assert harness.store.rows[topup.id].status is TopupStatus.SUCCEEDED
 
 
@@ -515,7 +613,7 @@ def uncached_loggers() -> Iterator[None]:
 async def test_a_daraja_push_and_its_callback_settle_a_top_up(harness: Harness) -> None:
     daraja_server = FakeDarajaServer()
     async with DarajaClient(daraja_settings(), transport=httpx.MockTransport(daraja_server.handler)) as daraja:
-        harness.service.provider = daraja
+        harness.use_provider(daraja)
         topup = await harness.start()
         assert (topup.provider, topup.checkout_request_id) == ("daraja", "ws_CO_FAKE_00000001")
         (push,) = daraja_server.json_bodies_to("/mpesa/stkpush/v1/processrequest")
@@ -533,10 +631,10 @@ async def test_a_daraja_push_and_its_callback_settle_a_top_up(harness: Harness) 
             phone=PHONE_E164,
             transaction_date=harness.clock(),
         )
-        with pytest.raises(CallbackRejected):
-            await harness.service.handle_callback("not-the-token-000", body, {})
-        assert await harness.service.handle_callback(DARAJA_TOKEN, body, {}) is Delivery.APPLY
-        assert await harness.service.handle_callback(DARAJA_TOKEN, body, {}) is Delivery.DUPLICATE
+        with pytest.raises(CallbackRejectedError):
+            await topups.handle_callback(harness.context, "not-the-token-000", body, {})
+        assert await topups.handle_callback(harness.context, DARAJA_TOKEN, body, {}) is Delivery.APPLY
+        assert await topups.handle_callback(harness.context, DARAJA_TOKEN, body, {}) is Delivery.DUPLICATE
     settled = harness.store.rows[topup.id]
     assert (settled.status, settled.receipt) == (TopupStatus.SUCCEEDED, "PDL72WRAVZ")
     assert harness.ledger.balance_of(topup.wallet_balance_id) == 150_000
@@ -557,7 +655,7 @@ def test_daraja_mode_mounts_no_sandbox_and_uses_the_daraja_client(monkeypatch: p
         mobile_money_provider="daraja", database_url="postgresql+asyncpg://postgres@127.0.0.1:1/unused"
     )
     app = create_app(settings)
-    assert isinstance(app.state.topups.provider, DarajaClient)
+    assert isinstance(app.state.funding_context.mobile_money, DarajaClient)
     paths = set(app.openapi()["paths"])
     assert "/api/v1/payments/top-ups" in paths
     assert not any(path.startswith("/sandbox/") for path in paths)
@@ -565,5 +663,5 @@ def test_daraja_mode_mounts_no_sandbox_and_uses_the_daraja_client(monkeypatch: p
 
 def test_sandbox_mode_documents_the_control_api() -> None:
     app = create_app(FundingSettings(database_url="postgresql+asyncpg://postgres@127.0.0.1:1/unused"))
-    assert isinstance(app.state.topups.provider, SandboxProvider)
+    assert isinstance(app.state.funding_context.mobile_money, SandboxProvider)
     assert "/sandbox/mobile-money/scenarios" in app.openapi()["paths"]

@@ -57,9 +57,9 @@ class FundingSettings(ServiceSettings):
     recovery_batch_size_max: int = Field(default=50, ge=1, le=1_000)
     recovery_enabled: bool = True
 
-    # --- top-ups (wallet top-ups by mobile money; see topup_wiring.py) ---------------------------
-    # `sandbox` simulates M-Pesa in-process (control API at /sandbox/mobile-money); `daraja` is
-    # Safaricom's API, configured by CLEARWAY_DARAJA_* (credentials and the CallBackURL with its token).
+    # Top-ups, wallets paid into by mobile money. `sandbox` simulates M-Pesa in-process (control API
+    # at /sandbox/mobile-money); `daraja` is Safaricom's API, configured by CLEARWAY_DARAJA_*
+    # (credentials and the CallBackURL with its token).
     mobile_money_provider: Literal["sandbox", "daraja"] = "sandbox"
     # The sandbox's callback token (a secret path segment; random per process when unset).
     mobile_money_callback_token: SecretStr | None = None
@@ -77,7 +77,6 @@ class FundingSettings(ServiceSettings):
     topup_sandbox_answer_delay_ms: int = Field(default=1_000, ge=0, le=600_000)
     topup_sandbox_delivery_loop: bool = True
     topup_sandbox_poll_interval_ms: int = Field(default=100, ge=10, le=60_000)
-    # --- end top-ups --------------------------------------------------------------------------------
 
     @model_validator(mode="after")
     def _ledger_key_defaults_to_dev_key(self) -> FundingSettings:

@@ -6,7 +6,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from clearway.funding.domain.fundings import FundingKind
-from clearway.funding.service.invoices import Invoice
+from clearway.funding.domain.invoices import Invoice
 from clearway.platform.money import format_minor
 
 PAGE_FORMAT = "A4"

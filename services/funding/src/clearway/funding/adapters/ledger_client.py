@@ -8,6 +8,7 @@ is answered as a replay and never moves money twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from clearway.funding.domain.postings import Posting, wallet_indicator
 from clearway.funding.service.ports import (
+    REFUSED,
     LedgerBalance,
     LedgerRefusedError,
     LedgerTransaction,
@@ -25,6 +27,9 @@ from clearway.funding.service.ports import (
 logger = logging.getLogger(__name__)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Postings per bulk request. The ledger accepts more, but names at most 100 failures per answer:
+# with this bound every refused posting comes back with its reason.
+BULK_POSTINGS_MAX = 100
 
 
 class _TransientError(Exception):
@@ -41,14 +46,51 @@ def _balance(document: dict[str, Any]) -> LedgerBalance:
 
 
 def _transaction(response: httpx.Response) -> LedgerTransaction:
-    document = response.json()
+    return _transaction_of(response.json(), replayed=response.headers.get(REPLAYED_HEADER) == "true")
+
+
+def _transaction_of(document: dict[str, Any], *, replayed: bool = False) -> LedgerTransaction:
     return LedgerTransaction(
         transaction_id=str(document["transaction_id"]),
         reference=str(document["reference"]),
         status=str(document["status"]),
         rejection_reason=document.get("rejection_reason"),
-        replayed=response.headers.get(REPLAYED_HEADER) == "true",
+        replayed=replayed,
     )
+
+
+def _posting_body(posting: Posting) -> dict[str, Any]:
+    return {
+        "precise_amount": posting.amount_minor,
+        "currency": posting.currency,
+        "reference": posting.reference,
+        "source": posting.source,
+        "destination": posting.destination,
+        "allow_overdraft": posting.allow_overdraft,
+        "inflight": posting.inflight,
+        "description": posting.description,
+        "meta_data": posting.meta_data,
+    }
+
+
+def _bulk_results(postings: Sequence[Posting], document: dict[str, Any]) -> list[LedgerTransaction]:
+    """One result per posting from a non-atomic bulk answer: the transaction the ledger recorded
+    (a replay answers with the original one), or REFUSED with the failure's code and detail."""
+    documents = document["transactions"]
+    assert len(documents) == len(postings), "the ledger answers one slot per bulk transaction"
+    failures = {int(failure["index"]): failure for failure in document.get("failures", [])}
+    results: list[LedgerTransaction] = []
+    for index, (posting, transaction) in enumerate(zip(postings, documents, strict=True)):
+        if transaction is not None:
+            assert transaction["reference"] == posting.reference, "bulk answers keep the request's order"
+            results.append(_transaction_of(transaction))
+            continue
+        failure = failures.get(index, {})
+        reason = f"{failure.get('code', 'UNKNOWN')}: {failure.get('detail')}"
+        results.append(
+            LedgerTransaction(transaction_id="", reference=posting.reference, status=REFUSED, rejection_reason=reason)
+        )
+    return results
 
 
 class HttpLedgerClient:
@@ -141,21 +183,24 @@ class HttpLedgerClient:
         return _balance(response.json())
 
     async def post(self, posting: Posting) -> LedgerTransaction:
-        body: dict[str, Any] = {
-            "precise_amount": posting.amount_minor,
-            "currency": posting.currency,
-            "reference": posting.reference,
-            "source": posting.source,
-            "destination": posting.destination,
-            "allow_overdraft": posting.allow_overdraft,
-            "inflight": posting.inflight,
-            "description": posting.description,
-            "meta_data": posting.meta_data,
-        }
-        response = await self._request("POST", "/transactions", json=body)
+        response = await self._request("POST", "/transactions", json=_posting_body(posting))
         if response.status_code not in (200, 201):
             raise self._refused(response)
         return _transaction(response)
+
+    async def post_many(self, postings: Sequence[Posting]) -> list[LedgerTransaction]:
+        assert len({posting.reference for posting in postings}) == len(postings), "references are unique"
+        results: list[LedgerTransaction] = []
+        for start in range(0, len(postings), BULK_POSTINGS_MAX):
+            chunk = postings[start : start + BULK_POSTINGS_MAX]
+            # Not atomic: each posting stands alone, and a retry replays the ones already applied.
+            body = {"transactions": [_posting_body(posting) for posting in chunk], "atomic": False}
+            response = await self._request("POST", "/transactions/bulk", json=body)
+            if response.status_code not in (200, 201):
+                raise self._refused(response)
+            results.extend(_bulk_results(chunk, response.json()))
+        assert len(results) == len(postings)
+        return results
 
     async def commit_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction:
         return await self._update_hold(transaction_id, "commit", reference)

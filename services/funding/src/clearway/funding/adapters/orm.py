@@ -105,3 +105,33 @@ class FundingRow(FundingBase):
     invoice_send_attempts: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TopupRow(FundingBase):
+    __tablename__ = "topups"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(Text)
+    identity_id: Mapped[str] = mapped_column(Text)
+    wallet_balance_id: Mapped[str] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(Text)
+    account_reference: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    checkout_request_id: Mapped[str | None] = mapped_column(Text)
+    merchant_request_id: Mapped[str | None] = mapped_column(Text)
+    result_code: Mapped[int | None] = mapped_column(Integer)
+    result_desc: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[str | None] = mapped_column(Text)
+    ledger_reference: Mapped[str | None] = mapped_column(Text)
+    ledger_transaction_id: Mapped[str | None] = mapped_column(Text)
+    callback_fingerprint: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    status_checks: Mapped[int] = mapped_column(Integer)
+    next_status_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

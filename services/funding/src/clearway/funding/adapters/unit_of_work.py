@@ -1,14 +1,15 @@
-"""The SQL unit of work: the platform's transaction with funding's repositories on its session."""
+"""The SQL unit of work: the platform's transaction with every funding repository on its session."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.funding.adapters.deposits_repository import SqlDepositRepository, SqlInbox
 from clearway.funding.adapters.events import SqlEventOutbox
-from clearway.funding.adapters.funding_repository import SqlFundingRepository
-from clearway.funding.adapters.payable_repository import SqlPayableRepository
-from clearway.funding.adapters.repository import SqlDepositRepository, SqlInbox
-from clearway.funding.adapters.workspace_repository import SqlWorkspaceRepository
+from clearway.funding.adapters.fundings_repository import SqlFundingRepository
+from clearway.funding.adapters.payables_repository import SqlPayableRepository
+from clearway.funding.adapters.topups_repository import SqlTopupRepository
+from clearway.funding.adapters.workspaces_repository import SqlWorkspaceRepository
 from clearway.platform.db import UnitOfWork
 
 
@@ -18,6 +19,7 @@ class SqlFundingUnitOfWork(UnitOfWork):
     payables: SqlPayableRepository
     fundings: SqlFundingRepository
     workspaces: SqlWorkspaceRepository
+    topups: SqlTopupRepository
     events: SqlEventOutbox
 
     def bind(self, session: AsyncSession) -> None:
@@ -26,4 +28,5 @@ class SqlFundingUnitOfWork(UnitOfWork):
         self.payables = SqlPayableRepository(session)
         self.fundings = SqlFundingRepository(session)
         self.workspaces = SqlWorkspaceRepository(session)
+        self.topups = SqlTopupRepository(session)
         self.events = SqlEventOutbox(session)

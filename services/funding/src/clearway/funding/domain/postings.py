@@ -7,6 +7,7 @@ replay: money moves once in effect however often a step runs.
     payable:  @FundingClearing-<fid>    -> wallet:<payee_id>               (clearing must cover it)
     prefund:  @FundingClearing-<fid>    -> wallet:<workspace identity>
     pay from balance: hold wallet:<workspace identity> -> wallet:<payee_id>, then commit it
+    top-up:   @MobileMoney-<provider>-<currency> -> wallet:<owner>     (collection side may overdraw)
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 from clearway.funding.domain.fundings import Funding
 from clearway.funding.domain.payables import Payable
+from clearway.funding.domain.topups import Topup
 
 CASH_PREFIX = "@Cash-"
 CLEARING_PREFIX = "@FundingClearing-"
+COLLECTION_PREFIX = "@MobileMoney-"
 WALLET_PREFIX = "wallet:"
 
 
@@ -46,6 +49,11 @@ def cash_balance(account_id: str) -> str:
 
 def clearing_balance(funding_id: str) -> str:
     return f"{CLEARING_PREFIX}{funding_id}"
+
+
+def collection_balance(provider: str, currency: str) -> str:
+    """The internal balance money collected through a mobile-money `provider` comes from (it goes negative)."""
+    return f"{COLLECTION_PREFIX}{provider}-{currency}"
 
 
 def wallet_indicator(identity_id: str) -> str:
@@ -138,4 +146,23 @@ def hold_posting(payable: Payable, workspace_wallet_balance_id: str, payee_walle
         description=f"Payable {payable.id} from the workspace balance",
         meta_data={"payable_id": payable.id, "payee_id": payable.payee_id, "workspace_id": payable.workspace_id},
         inflight=True,
+    )
+
+
+def topup_credit_posting(topup: Topup) -> Posting:
+    """Money the provider collected lands in the wallet, once per top-up (its reference is fixed)."""
+    return Posting(
+        reference=topup.ledger_reference_for_credit(),
+        source=collection_balance(topup.provider, topup.currency),
+        destination=topup.wallet_balance_id,
+        amount_minor=topup.amount_minor,
+        currency=topup.currency,
+        # The collection side mirrors the provider's account: it goes negative by what was collected.
+        allow_overdraft=True,
+        description=f"Mobile money top-up {topup.id}",
+        meta_data={
+            "topup_id": topup.id,
+            "provider": topup.provider,
+            "checkout_request_id": topup.checkout_request_id or "",
+        },
     )

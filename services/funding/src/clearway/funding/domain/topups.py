@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from clearway.funding.domain.errors import ConflictError, FundingError, NotFoundError, RuleViolationError
+
 TOPUP_ID_PREFIX = "top"
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 E164_PATTERN = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -45,52 +47,93 @@ class Delivery(StrEnum):
     CONFLICTING = "conflicting"
 
 
-class TopupError(Exception):
-    """Base of the top-up errors the entrypoints translate into HTTP problems."""
-
-    code = "TOPUP_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+# The top-up refusals, in the one funding error family: each carries its HTTP status and the
+# stable code clients branch on (entrypoints/errors.py turns them into problem+json).
 
 
-class TopupRefused(TopupError):
-    """The request breaks a rule (amount, currency, phone number): nothing was created or sent."""
+class TopupRefusedError(RuleViolationError):
+    """The request breaks a rule (amount, currency, phone number, wallet owner): nothing was sent.
+
+    Raised with a specific code (`CURRENCY_NOT_SUPPORTED`, `WALLET_OWNER_UNKNOWN`, ...) when there is one.
+    """
 
     code = "TOPUP_REFUSED"
 
 
-class IdempotencyKeyReused(TopupError):
+class IdempotencyKeyReusedError(RuleViolationError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
-class TopupNotFound(TopupError):
+class TopupNotFoundError(NotFoundError):
     code = "TOPUP_NOT_FOUND"
 
 
-class UnknownCheckout(TopupError):
+class UnknownCheckoutError(NotFoundError):
     """A provider answer names a CheckoutRequestID no intent carries (yet)."""
 
     code = "TOPUP_CHECKOUT_UNKNOWN"
 
 
-class ProviderReferenceConflict(TopupError):
+class ConflictingOutcomeError(ConflictError):
+    """The provider reported an outcome that contradicts the one already recorded."""
+
+    code = "TOPUP_OUTCOME_CONFLICT"
+
+
+class ProviderReferenceConflictError(FundingError):
     """The provider answered with a request id another top-up already holds.
 
     The push went out, so the intent stays pending for reconciliation by hand; the caller gets a
     clear error instead of a unique-constraint 500 (issue 12, defect 1).
     """
 
+    http_status = 502
     code = "PROVIDER_REFERENCE_CONFLICT"
 
 
-class ConflictingOutcome(TopupError):
-    """The provider reported an outcome that contradicts the one already recorded."""
+class CallbackRejectedError(FundingError):
+    """The callback did not present the provider's secret token."""
 
-    code = "TOPUP_OUTCOME_CONFLICT"
+    http_status = 401
+    code = "CALLBACK_REJECTED"
+
+
+class CallbackInvalidError(FundingError):
+    """The callback body is not a well-formed provider callback."""
+
+    http_status = 400
+    code = "CALLBACK_INVALID"
+
+
+class TopupLedgerUnavailableError(FundingError):
+    """The ledger did not answer (after bounded retries): nothing is known to have changed; retry later."""
+
+    http_status = 503
+    code = "LEDGER_UNAVAILABLE"
+
+
+class TopupLedgerRefusedError(FundingError):
+    """The ledger answered and refused (a bug or a misconfiguration, never a customer error)."""
+
+    http_status = 502
+    code = "LEDGER_REFUSED"
+
+
+@dataclass(frozen=True, slots=True)
+class TopupPolicy:
+    """When to ask the provider about a missing callback, and what the configured rail collects."""
+
+    status_query_after_ms: int = 30_000
+    status_query_interval_ms: int = 15_000
+    status_queries_max: int = 20
+    default_currency: str = "KES"
+    currencies: frozenset[str] = frozenset({"KES"})
+    phone_default_region: str = "KE"
+
+    def __post_init__(self) -> None:
+        assert self.status_query_after_ms >= 0 and self.status_query_interval_ms > 0
+        assert self.status_queries_max >= 1
+        assert self.default_currency in self.currencies
 
 
 @dataclass(frozen=True, slots=True)

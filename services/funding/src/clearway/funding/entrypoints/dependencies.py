@@ -10,6 +10,7 @@ from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
 from clearway.funding.domain.workspaces import workspace_of
 from clearway.funding.service.context import FundingContext
 from clearway.platform.auth import Principal, require_roles
+from clearway.platform.idempotency import require_idempotency_key
 
 # Every role may look; changing things needs more.
 READERS = ("read_only", "operator", "approver", "processor", "service")
@@ -17,6 +18,8 @@ WRITERS = ("operator", "approver", "service")
 # Approving (and withdrawing an approval) is a separate duty: only approvers (and admins).
 APPROVERS = ("approver",)
 WORKSPACE_ADMINS = ("operator",)
+# Who may start a top-up for a wallet: the wallet app's backend, an operator.
+TOPUP_STARTERS = ("operator", "service")
 
 
 def get_unit_of_work(request: Request) -> SqlFundingUnitOfWork:
@@ -25,7 +28,7 @@ def get_unit_of_work(request: Request) -> SqlFundingUnitOfWork:
 
 def get_context(request: Request) -> FundingContext:
     context = getattr(request.app.state, "funding_context", None)
-    assert isinstance(context, FundingContext), "the funding context is wired in the lifespan"
+    assert isinstance(context, FundingContext), "main.create_app wires the funding context"
     return context
 
 
@@ -35,6 +38,8 @@ Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
 Approver = Annotated[Principal, Depends(require_roles(*APPROVERS))]
 WorkspaceAdmin = Annotated[Principal, Depends(require_roles(*WORKSPACE_ADMINS))]
+TopupStarter = Annotated[Principal, Depends(require_roles(*TOPUP_STARTERS))]
+IdempotencyKey = Annotated[str, Depends(require_idempotency_key)]
 
 
 def workspace_id(principal: Principal) -> str:

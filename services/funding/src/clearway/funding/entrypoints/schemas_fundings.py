@@ -8,9 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from clearway.funding.domain.fundings import FUNDING_PAYABLES_MAX, Funding, FundingKind, FundingStatus
+from clearway.funding.domain.invoices import Invoice
 from clearway.funding.domain.workspaces import Workspace
 from clearway.funding.entrypoints.schemas_payables import Currency, Identifier, PositiveAmountMinor
-from clearway.funding.service.invoices import Invoice
 from clearway.platform.pagination import PageParams
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
+from clearway.funding.domain.invoices import Invoice, InvoiceTerms
+from clearway.funding.domain.topups import TopupPolicy
 from clearway.funding.service.ports import InvoiceDelivery, Ledger
-
-if TYPE_CHECKING:
-    from clearway.funding.service.invoices import Invoice
+from clearway.providers.mobile_money import MobileMoneyProvider
 
 Clock = Callable[[], datetime]
 
@@ -20,17 +19,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceTerms:
-    """What every invoice says besides its lines: who issues it and how to pay it."""
-
-    issuer_name: str
-    bank_name: str
-    account_name: str
-    account_number: str
-    due_days: int
-    expiry_grace_days: int
-    send_attempts_max: int
+class MobileMoneyNotConfiguredError(RuntimeError):
+    """A top-up use case ran on a context built without a mobile-money provider (a wiring bug)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +34,14 @@ class FundingContext:
     auto_link_deposits_default: bool
     batch_size_max: int = 50
     clock: Clock = utc_now
+    # Top-ups: the rail that prompts the phone (None where a test needs no top-ups) and its policy.
+    mobile_money: MobileMoneyProvider | None = None
+    topup_policy: TopupPolicy = field(default_factory=TopupPolicy)
 
     def invoice_url(self, funding_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/funding/{funding_id}/invoice?format=pdf"
+
+    def mobile_money_provider(self) -> MobileMoneyProvider:
+        if self.mobile_money is None:
+            raise MobileMoneyNotConfiguredError("this funding context has no mobile-money provider")
+        return self.mobile_money

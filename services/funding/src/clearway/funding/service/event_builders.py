@@ -14,9 +14,13 @@ from clearway.contracts.events import (
     PayableCreated,
     PayablePaid,
     PayableUnapproved,
+    TopupFailed,
+    TopupSucceeded,
 )
 from clearway.funding.domain.fundings import Funding
 from clearway.funding.domain.payables import Payable
+from clearway.funding.domain.topups import Topup, TopupStatus
+from clearway.providers.mobile_money import mask_phone
 
 
 def _common(payable: Payable, now: datetime) -> dict[str, object]:
@@ -115,4 +119,44 @@ def funding_cancelled(funding: Funding, now: datetime, *, by: str | None) -> Fun
         payable_ids=funding.payable_ids,
         cancelled_by=by,
         occurred_at=now,
+    )
+
+
+def _topup_fields(topup: Topup, now: datetime) -> dict[str, object]:
+    assert topup.resolved_by is not None
+    return {
+        "topup_id": topup.id,
+        "workspace_id": topup.workspace_id,
+        "identity_id": topup.identity_id,
+        "amount_minor": topup.amount_minor,
+        "currency": topup.currency,
+        "provider": topup.provider,
+        "phone_masked": mask_phone(topup.phone),
+        "checkout_request_id": topup.checkout_request_id,
+        "resolved_by": topup.resolved_by.value,
+        "occurred_at": now,
+    }
+
+
+def topup_succeeded(topup: Topup, now: datetime) -> TopupSucceeded:
+    assert topup.status is TopupStatus.SUCCEEDED and topup.ledger_reference is not None
+    return TopupSucceeded.model_validate(
+        {
+            **_topup_fields(topup, now),
+            "receipt": topup.receipt,
+            "ledger_reference": topup.ledger_reference,
+            "ledger_transaction_id": topup.ledger_transaction_id,
+        }
+    )
+
+
+def topup_failed(topup: Topup, now: datetime) -> TopupFailed:
+    assert topup.status is TopupStatus.FAILED and topup.failure_reason and topup.result_desc
+    return TopupFailed.model_validate(
+        {
+            **_topup_fields(topup, now),
+            "result_code": topup.result_code,
+            "result_desc": topup.result_desc,
+            "failure_reason": topup.failure_reason,
+        }
     )

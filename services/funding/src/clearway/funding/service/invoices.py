@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 from clearway.funding.domain.fundings import Funding, FundingStatus
+from clearway.funding.domain.invoices import Invoice
 from clearway.funding.service import event_builders
-from clearway.funding.service.context import FundingContext, InvoiceTerms
+from clearway.funding.service.context import FundingContext
 from clearway.funding.service.ports import InvoiceDocument
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Invoice:
-    """Everything printed on the invoice."""
-
-    funding: Funding
-    terms: InvoiceTerms
-    document_url: str
 
 
 def invoice_for(context: FundingContext, funding: Funding) -> Invoice:

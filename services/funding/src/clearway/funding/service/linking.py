@@ -5,8 +5,8 @@ Crash-safe step order (ledger calls never run inside a database transaction):
    claimed (a transfer links once);
 2. ledger: cash -> funding clearing balance (reference `funding:<id>:deposit:<transfer>`);
 3. one transaction: funding `funded`, its payables `funded`, `funding.deposit_linked`;
-4. ledger: clearing -> each payee's wallet (`funding:<id>:payable:<payable>`), or for a
-   pre-funding clearing -> the workspace wallet (`funding:<id>:workspace`);
+4. ledger: clearing -> each payee's wallet (`funding:<id>:payable:<payable>`, all payables in
+   one bulk request), or for a pre-funding clearing -> the workspace wallet (`funding:<id>:workspace`);
 5. one transaction: payables `paid` with `payable.paid` each, funding `paid_out`.
 The recovery loop resumes any funding left in `linking` or `funded`; repeated ledger calls are
 replays of the same references.
@@ -14,7 +14,9 @@ replays of the same references.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from clearway.funding.domain.deposits import Deposit
@@ -26,7 +28,7 @@ from clearway.funding.domain.fundings import (
     LinkedDeposit,
     check_deposit_matches,
 )
-from clearway.funding.domain.payables import PayableStatus
+from clearway.funding.domain.payables import Payable, PayableStatus
 from clearway.funding.domain.postings import (
     deposit_posting,
     payable_posting,
@@ -35,7 +37,7 @@ from clearway.funding.domain.postings import (
 )
 from clearway.funding.service import balance_payments, event_builders
 from clearway.funding.service.context import FundingContext
-from clearway.funding.service.ports import FundingUnitOfWork, LedgerTransaction, LedgerUnavailableError
+from clearway.funding.service.ports import FundingUnitOfWork, Ledger, LedgerTransaction, LedgerUnavailableError
 from clearway.funding.service.workspaces import workspace_wallet
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ APPLIED = "APPLIED"
 # linking -> funded -> paid_out: two moves at most, one spare.
 ADVANCE_STEPS_MAX = 3
 AUTO_LINK_ACTOR = "auto-link"
+# Wallet look-ups a pay-out has in flight at once: enough to overlap the round trips, few enough
+# not to crowd the ledger's connection pool.
+WALLETS_IN_FLIGHT_MAX = 8
 
 
 class LedgerPostingRejectedError(RuntimeError):
@@ -178,10 +183,7 @@ async def _pay_out(context: FundingContext, funding: Funding) -> None:
     else:
         async with context.unit_of_work() as uow:
             payables = await uow.payables.for_funding(funding.id)
-        for payable in payables:
-            wallet = await context.ledger.ensure_wallet(payable.payee_id, payable.currency)
-            transaction = await context.ledger.post(payable_posting(funding, payable, wallet.balance_id))
-            _require_applied(transaction, f"payable {payable.id}")
+        await pay_payees(context.ledger, funding, payables)
     now = context.clock()
     async with context.unit_of_work() as uow:
         current = await uow.fundings.get(funding.id, for_update=True)
@@ -196,3 +198,37 @@ async def _pay_out(context: FundingContext, funding: Funding) -> None:
         await uow.fundings.save(current.mark_paid_out(now))
         await uow.commit()
     logger.info("funding %s paid out", funding.id)
+
+
+async def pay_payees(ledger: Ledger, funding: Funding, payables: Sequence[Payable]) -> None:
+    """Step 4 of a post-funding: every payee's wallet, then one bulk posting for all the payables.
+
+    Each posting must come back APPLIED (a replay of one applied earlier does); otherwise the
+    payable it pays is named in the error, and a later pass repeats the whole step as replays.
+    """
+    wallets = await _payee_wallets(ledger, payables)
+    postings = [
+        payable_posting(funding, payable, wallets[(payable.payee_id, payable.currency)]) for payable in payables
+    ]
+    transactions = await ledger.post_many(postings)
+    assert len(transactions) == len(payables), "the ledger answers once per posting"
+    for payable, transaction in zip(payables, transactions, strict=True):
+        assert transaction.reference == payable_reference(funding.id, payable.id)
+        _require_applied(transaction, f"payable {payable.id}")
+
+
+async def _payee_wallets(ledger: Ledger, payables: Sequence[Payable]) -> dict[tuple[str, str], str]:
+    """Balance ids by (payee, currency), ensured concurrently, at most WALLETS_IN_FLIGHT_MAX at once."""
+    owners = sorted({(payable.payee_id, payable.currency) for payable in payables})
+    in_flight = asyncio.Semaphore(WALLETS_IN_FLIGHT_MAX)
+
+    async def ensure(payee_id: str, currency: str) -> str:
+        async with in_flight:
+            return (await ledger.ensure_wallet(payee_id, currency)).balance_id
+
+    # Every call runs to its end before a failure is raised: no request is left running unseen.
+    answers = await asyncio.gather(*(ensure(*owner) for owner in owners), return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return {owner: str(answer) for owner, answer in zip(owners, answers, strict=True)}

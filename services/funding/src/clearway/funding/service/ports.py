@@ -89,11 +89,16 @@ class LedgerBalance:
         return self.balance_minor - self.inflight_debit_minor
 
 
+# The status of a posting a bulk request refused without recording a transaction for it (an
+# unknown balance, a reference reused with another payload): `rejection_reason` says why.
+REFUSED = "REFUSED"
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerTransaction:
-    transaction_id: str
+    transaction_id: str  # empty when the status is REFUSED: nothing was recorded
     reference: str
-    status: str  # APPLIED, INFLIGHT, REJECTED, VOID, ...
+    status: str  # APPLIED, INFLIGHT, REJECTED, VOID, REFUSED
     rejection_reason: str | None = None
     replayed: bool = False
 
@@ -125,6 +130,14 @@ class Ledger(Protocol):
 
     async def post(self, posting: Posting) -> LedgerTransaction:
         """Post once per reference; the same posting again is a replay."""
+
+    async def post_many(self, postings: Sequence[Posting]) -> list[LedgerTransaction]:
+        """Each posting once per reference, in as few requests as the ledger's bulk bound allows.
+
+        One result per posting, in order; a posting already applied comes back APPLIED (a replay).
+        A posting refused on its own comes back REJECTED or REFUSED; only a request refused as a
+        whole raises `LedgerRefusedError`.
+        """
 
     async def commit_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction:
         """Commit a hold in full; raises `LedgerRefusedError` (409) when it is no longer open."""

@@ -1,5 +1,6 @@
 """The recovery loop: finishes whatever a crash (or an unreachable ledger or mail server) left
-half done. Runs at start and then every `recovery_interval_ms`; each pass is bounded.
+half done. `main.py` runs `recover_once` at start and then every `recovery_interval_ms` (a
+periodic task); each pass is bounded by `batch_size_max` per kind of work.
 
 - fundings in `linking`/`funded`: drive them to `paid_out` (ledger replays make this safe);
 - payables in `paying`: repeat the hold and commit it (or send the payable back to waiting);
@@ -10,8 +11,6 @@ half done. Runs at start and then every `recovery_interval_ms`; each pass is bou
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -82,35 +81,6 @@ async def recover_once(context: FundingContext) -> RecoveryReport:
         except Exception:
             report.failures += 1
             logger.exception("recovery: paying waiting payables of %s in %s failed", workspace_id, currency)
+    if report.failures or report.fundings_advanced or report.payables_resumed:
+        logger.info("recovery pass: %s", report)
     return report
-
-
-class RecoveryLoop:
-    def __init__(self, context: FundingContext, interval_ms: int) -> None:
-        assert interval_ms > 0
-        self._context = context
-        self._interval_s = interval_ms / 1000
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        assert self._task is None, "already started"
-        self._task = asyncio.create_task(self._run(), name="funding-recovery")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, timeout=10)
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                report = await recover_once(self._context)
-                if report.failures or report.fundings_advanced or report.payables_resumed:
-                    logger.info("recovery pass: %s", report)
-            except Exception:
-                # The database may be briefly away; the next pass tries again.
-                logger.exception("recovery pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self._interval_s)

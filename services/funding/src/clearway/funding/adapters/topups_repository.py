@@ -1,4 +1,4 @@
-"""Top-ups in PostgreSQL: the `topups` mapping (migration 0003 owns the schema), its SQL, and the unit of work."""
+"""All of the top-ups' SQL (migration 0003 owns the table). Rows go in and come out as domain objects."""
 
 from __future__ import annotations
 
@@ -7,50 +7,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import BigInteger, DateTime, Integer, Text, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from clearway.funding.adapters.orm import FundingBase
-from clearway.funding.domain.topups import ProviderReferenceConflict, ResolvedBy, Topup, TopupStatus
-from clearway.platform.db import UnitOfWork
-from clearway.platform.outbox import add_model_event
+from clearway.funding.adapters.orm import TopupRow
+from clearway.funding.domain.topups import ProviderReferenceConflictError, ResolvedBy, Topup, TopupStatus
 from clearway.platform.timestamps import repaired_updated_at
-
-EVENT_SOURCE = "clearway.funding"
-
-
-class TopupRow(FundingBase):
-    __tablename__ = "topups"
-
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(Text)
-    identity_id: Mapped[str] = mapped_column(Text)
-    wallet_balance_id: Mapped[str] = mapped_column(Text)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(Text)
-    phone: Mapped[str] = mapped_column(Text)
-    provider: Mapped[str] = mapped_column(Text)
-    account_reference: Mapped[str] = mapped_column(Text)
-    idempotency_key: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
-    checkout_request_id: Mapped[str | None] = mapped_column(Text)
-    merchant_request_id: Mapped[str | None] = mapped_column(Text)
-    result_code: Mapped[int | None] = mapped_column(Integer)
-    result_desc: Mapped[str | None] = mapped_column(Text)
-    failure_reason: Mapped[str | None] = mapped_column(Text)
-    receipt: Mapped[str | None] = mapped_column(Text)
-    ledger_reference: Mapped[str | None] = mapped_column(Text)
-    ledger_transaction_id: Mapped[str | None] = mapped_column(Text)
-    callback_fingerprint: Mapped[str | None] = mapped_column(Text)
-    resolved_by: Mapped[str | None] = mapped_column(Text)
-    status_checks: Mapped[int] = mapped_column(Integer)
-    next_status_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def _topup(row: TopupRow) -> Topup:
@@ -136,7 +100,7 @@ class SqlTopupRepository:
         except IntegrityError as error:
             if CHECKOUT_REQUEST_ID_CONSTRAINT not in str(error.orig):
                 raise
-            raise ProviderReferenceConflict(
+            raise ProviderReferenceConflictError(
                 f"The provider's request id {topup.checkout_request_id} already belongs to another top-up."
             ) from error
         assert result.rowcount == 1, f"top-up {topup.id} vanished"  # type: ignore[attr-defined]
@@ -157,22 +121,3 @@ class SqlTopupRepository:
             .with_for_update(skip_locked=True)
         )
         return [_topup(row) for row in rows]
-
-
-class SqlTopupEvents:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def publish(self, topic: str, key: str, event: BaseModel) -> None:
-        await add_model_event(self._session, topic, key, event, source=EVENT_SOURCE, subject=key)
-
-
-class SqlTopupUnitOfWork(UnitOfWork):
-    """The platform's transaction with the top-up repository and the outbox on its session."""
-
-    topups: SqlTopupRepository
-    events: SqlTopupEvents
-
-    def bind(self, session: AsyncSession) -> None:
-        self.topups = SqlTopupRepository(session)
-        self.events = SqlTopupEvents(session)

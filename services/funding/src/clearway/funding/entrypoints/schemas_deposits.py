@@ -1,4 +1,4 @@
-"""HTTP shapes of funding's resources."""
+"""HTTP shapes of deposits."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from clearway.funding.entrypoints.dependencies import Reader, UnitOfWorkDep
-from clearway.funding.entrypoints.schemas import DepositListParams, DepositOut
+from clearway.funding.entrypoints.schemas_deposits import DepositListParams, DepositOut
 from clearway.funding.service import deposits
 from clearway.platform.errors import NotFound
 from clearway.platform.pagination import Page

@@ -1,10 +1,11 @@
 """Lost callbacks: pending top-ups whose callback is overdue are asked about, and final answers
-are applied exactly as a callback would be (`TopupService.apply_outcome`).
+are applied exactly as a callback would be (`topups.apply_outcome`).
 
 Due intents are claimed and rescheduled in one transaction (`FOR UPDATE SKIP LOCKED`), so two
 instances never query the same push at once; the provider is asked outside any transaction.
 A push whose outcome is unknown (no CheckoutRequestID) cannot be asked about and is never
 re-sent: it is logged for reconciliation, as is one whose query budget is spent.
+`main.py` runs `resolve_due` as a periodic task.
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from clearway.funding.domain import topups as domain
-from clearway.funding.domain.topups import ConflictingOutcome, ResolvedBy, Topup
+from clearway.funding.domain.topups import ConflictingOutcomeError, ResolvedBy, Topup
+from clearway.funding.service.context import FundingContext
 from clearway.funding.service.topup_outcomes import outcome_of_status
+from clearway.funding.service.topups import apply_outcome
 from clearway.platform.logging import get_logger
-from clearway.providers.mobile_money import ProviderError, StkFailed, StkSucceeded
-
-if TYPE_CHECKING:
-    from clearway.funding.service.topups import TopupService
+from clearway.providers.mobile_money import MobileMoneyProvider, ProviderError, StkFailed, StkSucceeded
 
 logger = get_logger("clearway.funding.topups")
 BATCH_SIZE_MAX = 1_000
@@ -36,13 +35,15 @@ class ResolverReport:
     errors: int = 0
 
 
-async def resolve_due(service: TopupService, batch_size_max: int) -> ResolverReport:
+async def resolve_due(context: FundingContext, batch_size_max: int) -> ResolverReport:
     """Ask the provider about pending top-ups whose callback is overdue; apply final answers."""
     assert 1 <= batch_size_max <= BATCH_SIZE_MAX
-    now = service.clock()
+    provider = context.mobile_money_provider()
+    policy = context.topup_policy
+    now = context.clock()
     to_query: list[Topup] = []
     given_up = 0
-    async with service.unit_of_work() as uow:
+    async with context.unit_of_work() as uow:
         # Claimed and rescheduled in one transaction, so two instances never ask twice.
         for topup in await uow.topups.lock_due_for_status_check(now, batch_size_max):
             if topup.checkout_request_id is None:
@@ -50,10 +51,8 @@ async def resolve_due(service: TopupService, batch_size_max: int) -> ResolverRep
                 await uow.topups.update(domain.stop_checking(topup, now=now))
                 given_up += 1
                 continue
-            last_check = topup.status_checks + 1 >= service.policy.status_queries_max
-            next_check_at = (
-                None if last_check else now + timedelta(milliseconds=service.policy.status_query_interval_ms)
-            )
+            last_check = topup.status_checks + 1 >= policy.status_queries_max
+            next_check_at = None if last_check else now + timedelta(milliseconds=policy.status_query_interval_ms)
             await uow.topups.update(domain.status_checked(topup, now=now, next_check_at=next_check_at))
             if last_check:
                 logger.warning("last status query for a top-up; reconcile if still pending", topup_id=topup.id)
@@ -61,24 +60,28 @@ async def resolve_due(service: TopupService, batch_size_max: int) -> ResolverRep
         await uow.commit()
     report = ResolverReport(checked=len(to_query), given_up=given_up)
     for topup in to_query:
-        report = await _resolve_one(service, topup, report)
+        report = await _resolve_one(context, provider, topup, report)
+    if report.checked or report.given_up:
+        logger.info("top-up resolver pass", **dataclasses.asdict(report))
     return report
 
 
-async def _resolve_one(service: TopupService, topup: Topup, report: ResolverReport) -> ResolverReport:
+async def _resolve_one(
+    context: FundingContext, provider: MobileMoneyProvider, topup: Topup, report: ResolverReport
+) -> ResolverReport:
     assert topup.checkout_request_id is not None
     try:
-        status = await service.provider.query_stk_status(topup.checkout_request_id)
+        status = await provider.query_stk_status(topup.checkout_request_id)
     except ProviderError as error:
         logger.warning("top-up status query failed", topup_id=topup.id, error_code=error.code)
         return _bump(report, errors=1)
     if not isinstance(status, StkSucceeded | StkFailed):
         return _bump(report, still_pending=1)
     try:
-        await service.apply_outcome(
-            topup.checkout_request_id, outcome_of_status(status), resolved_by=ResolvedBy.STATUS_QUERY
+        await apply_outcome(
+            context, topup.checkout_request_id, outcome_of_status(status), resolved_by=ResolvedBy.STATUS_QUERY
         )
-    except ConflictingOutcome:
+    except ConflictingOutcomeError:
         return _bump(report, errors=1)
     except Exception:
         # The ledger may be down: the top-up stays pending and the next check retries it.

@@ -1,4 +1,4 @@
-"""All of funding's SQL. Rows go in and come out as domain objects."""
+"""Deposits' SQL, and the consumers' inbox. Rows go in and come out as domain objects."""
 
 from __future__ import annotations
 
