@@ -22,7 +22,14 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from .catalogue import SERVICES, TopicSpec, dlq_topic, topics_for_service
-from .envelope import CONTENT_TYPE_HEADER, DEFAULT_CONTENT_TYPE, SPEC_VERSION
+from .cloudevents import (
+    CONTENT_TYPE_HEADER,
+    DEFAULT_CONTENT_TYPE,
+    OPTIONAL_ATTRIBUTES,
+    REQUIRED_ATTRIBUTES,
+    SPEC_VERSION,
+    header_name,
+)
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -37,19 +44,24 @@ def cloudevents_headers_schema(event_type: str) -> dict[str, Any]:
     def text(description: str) -> dict[str, Any]:
         return {"type": "string", "description": description}
 
+    descriptions: dict[str, dict[str, Any]] = {
+        "id": text("Event id, unique per source; consumers deduplicate on it."),
+        "source": text("URI-reference of the producer, e.g. clearway.ledger."),
+        "type": {**text("The event type: the topic name."), "const": event_type},
+        "specversion": {**text("CloudEvents version."), "const": SPEC_VERSION},
+        "time": {**text("When it happened (RFC 3339)."), "format": "date-time"},
+        "subject": text("The aggregate the event is about."),
+        "correlationid": text("Extension: id shared by every event of one flow."),
+        "causationid": text("Extension: id of the event or request that caused this one."),
+    }
+    assert set(descriptions) == {*REQUIRED_ATTRIBUTES, *OPTIONAL_ATTRIBUTES}, "describe every codec attribute"
     return {
         "type": "object",
         "description": "CloudEvents 1.0 attributes in Kafka headers (binary content mode), UTF-8 values.",
-        "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time"],
+        # Header names come from the one codec, so this document cannot drift from what is sent.
+        "required": [header_name(attribute) for attribute in REQUIRED_ATTRIBUTES],
         "properties": {
-            "ce_id": text("Event id, unique per source; consumers deduplicate on it."),
-            "ce_source": text("URI-reference of the producer, e.g. /clearway/ledger."),
-            "ce_type": {**text("The event type: the topic name."), "const": event_type},
-            "ce_specversion": {**text("CloudEvents version."), "const": SPEC_VERSION},
-            "ce_time": {**text("When it happened (RFC 3339)."), "format": "date-time"},
-            "ce_subject": text("The aggregate the event is about."),
-            "ce_correlationid": text("Extension: id shared by every event of one flow."),
-            "ce_causationid": text("Extension: id of the event or request that caused this one."),
+            **{header_name(attribute): schema for attribute, schema in descriptions.items()},
             CONTENT_TYPE_HEADER: {**text("datacontenttype"), "default": DEFAULT_CONTENT_TYPE},
         },
     }

@@ -19,6 +19,7 @@ from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import EventAttributes
 from clearway.platform.context import current_causation_id, current_correlation_id
 from clearway.platform.ids import new_id
+from clearway.platform.publishing import require_source_produces
 from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
 EVENT_ID_PREFIX = "evt"
@@ -73,6 +74,7 @@ async def add_event(
 ) -> str:
     """Insert one event into the outbox in `session`'s transaction and return its id."""
     assert topic, "topic must not be empty"
+    require_source_produces(source, topic)  # the catalogue cannot lie about who publishes what
     event_id = event_id or new_id(EVENT_ID_PREFIX)
     attributes = build_cloudevent_attributes(
         event_id=event_id,

@@ -38,6 +38,14 @@ def require_produced_by(service: str, topic: str) -> None:
         )
 
 
+def require_source_produces(source: str, topic: str) -> None:
+    """For an event whose source names a service (`clearway.<service>`): that service must produce
+    `topic`. Other sources (tools, tests publishing their own topics) are not a service's outbox."""
+    service = source.removeprefix(EVENT_SOURCE_PREFIX)
+    if source.startswith(EVENT_SOURCE_PREFIX) and service in SERVICES:
+        require_produced_by(service, topic)
+
+
 def service_for_source(source: str) -> str:
     """The service whose events carry CloudEvents source `source` (`clearway.<service>`)."""
     service = source.removeprefix(EVENT_SOURCE_PREFIX)

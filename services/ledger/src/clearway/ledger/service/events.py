@@ -11,8 +11,10 @@ from clearway.ledger.domain.transactions import TransactionRecord
 from clearway.platform.context import current_causation_id, current_correlation_id
 from clearway.platform.ids import new_id
 from clearway.platform.outbox import EVENT_ID_PREFIX, build_cloudevent_attributes
+from clearway.platform.publishing import require_produced_by
 
-EVENT_SOURCE = "clearway.ledger"
+SERVICE_NAME = "ledger"
+EVENT_SOURCE = f"clearway.{SERVICE_NAME}"
 
 
 def topic_for(record: TransactionRecord, *, is_commit: bool) -> str | None:
@@ -47,6 +49,7 @@ def transaction_payload(record: TransactionRecord, occurred_at: datetime) -> dic
 
 def outbox_row(topic: str, key: str, payload: dict[str, Any], subject: str, now: datetime) -> tuple[Any, ...]:
     """An outbox row in the platform's shape; its attributes are stored as the CloudEvents codec writes them."""
+    require_produced_by(SERVICE_NAME, topic)  # the catalogue cannot lie about who publishes what
     event_id = new_id(EVENT_ID_PREFIX)
     attributes = build_cloudevent_attributes(
         event_id=event_id,

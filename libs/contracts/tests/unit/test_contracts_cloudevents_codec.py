@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from clearway.contracts import cloudevents, envelope
+from clearway.contracts import cloudevents
 from clearway.contracts.asyncapi import cloudevents_headers_schema
 from clearway.contracts.cloudevents import CloudEventHeaderError, EventAttributes, MissingAttributeError
 
@@ -170,12 +170,6 @@ def test_a_stored_attribute_that_is_not_a_string_is_refused() -> None:
 def test_naive_time_is_refused_at_construction() -> None:
     with pytest.raises(ValidationError):
         EventAttributes(id="e", source="/s", type="t", time=datetime(2024, 1, 1))
-
-
-def test_the_envelope_module_is_the_same_codec() -> None:
-    assert envelope.EventAttributes is EventAttributes
-    assert envelope.CloudEventHeaderError is CloudEventHeaderError
-    assert (envelope.HEADER_PREFIX, envelope.CONTENT_TYPE_HEADER) == ("ce_", "content-type")
 
 
 def test_asyncapi_documents_the_headers_the_codec_writes() -> None:
