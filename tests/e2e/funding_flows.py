@@ -19,12 +19,13 @@ from typing import Any, Self
 
 import httpx
 
-from .walking_skeleton import Processor, Published, Report, new_event_id, new_transfer, wait_until
+from clearway.devstack.testing import collect_pages, wait_until
+
+from .walking_skeleton import POLL_INTERVAL_S, WAIT_TIMEOUT_S, Processor, Published, Report, new_event_id, new_transfer
 
 HTTP_TIMEOUT_S = 30.0
 LEDGER_PAGE_SIZE = 100
 LEDGER_PAGES_MAX = 10_000
-DEPOSIT_PAGES_MAX = 200
 RECIPIENT = {"name": "Globex Finance", "email": "ap@globex.example"}
 SEED_AMOUNTS_MINOR = (120_050, 99_999)
 
@@ -97,16 +98,7 @@ class FundingFlowApi:
         return await self.funding.post(f"/funding/{funding_id}/link-deposit", json={"transfer_id": transfer_id})
 
     async def deposits_for(self, transfer_id: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        cursor: str | None = None
-        for _page in range(DEPOSIT_PAGES_MAX):
-            params: dict[str, Any] = {"limit": 100, **({"starting_after": cursor} if cursor else {})}
-            page = self.expect_json(await self.funding.get("/deposits", params=params), 200)
-            found += [item for item in page["data"] if item["transfer_id"] == transfer_id]
-            if not page["has_more"]:
-                return found
-            cursor = page["data"][-1]["id"]
-        raise AssertionError(f"more than {DEPOSIT_PAGES_MAX} pages of deposits")
+        return await collect_pages(self.funding, "/deposits", keep=lambda item: item["transfer_id"] == transfer_id)
 
     async def wallet_balance_minor(self, identity_id: str, currency: str = "USD") -> int:
         response = await self.ledger.get(f"/balances/indicator/wallet:{identity_id}/currency/{currency}")
@@ -191,7 +183,9 @@ async def wait_for_deposit(api: FundingFlowApi, transfer_id: str) -> dict[str, A
     async def visible() -> bool:
         return bool(await api.deposits_for(transfer_id))
 
-    await wait_until(visible, f"funding shows a deposit for {transfer_id}")
+    await wait_until(
+        visible, f"funding shows a deposit for {transfer_id}", timeout_s=WAIT_TIMEOUT_S, interval_s=POLL_INTERVAL_S
+    )
     deposits = await api.deposits_for(transfer_id)
     if len(deposits) != 1:
         raise AssertionError(f"expected one deposit for {transfer_id}, found {len(deposits)}")
@@ -208,7 +202,9 @@ async def link_and_expect_paid(api: FundingFlowApi, invoice: OpenInvoice, transf
         async def paid_out() -> bool:
             return (await api.get_funding(funding_id))["status"] == "paid_out"
 
-        await wait_until(paid_out, f"funding {funding_id} is paid out")
+        await wait_until(
+            paid_out, f"funding {funding_id} is paid out", timeout_s=WAIT_TIMEOUT_S, interval_s=POLL_INTERVAL_S
+        )
     for payable in invoice.payables:
         paid = await api.payable(payable["id"])
         if paid["status"] != "paid":

@@ -58,7 +58,9 @@ async def test_post_funding_survives_duplicates_mismatches_and_a_restart(running
         ]
         await asyncio.to_thread(running_platform.start_service, "funding")
         report("funding restarted")
-        await wait_until_consumed(bootstrap, CONSUMER_GROUPS["funding"], [first, *duplicates])
+        await wait_until_consumed(
+            bootstrap, running_platform.consumer_group_prefix + CONSUMER_GROUPS["funding"], [first, *duplicates]
+        )
         deposit = await wait_for_deposit(api, body["transfer_id"])  # exactly one, despite three deliveries
         assert deposit["proposed_funding_id"] == funding_id
 

@@ -9,7 +9,6 @@ is doubled (each command's reference is its idempotency key).
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import EventAttributes
 from clearway.devstack.stack import Platform
+from clearway.devstack.testing import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -88,14 +88,16 @@ async def test_ledger_killed_mid_stream_applies_every_command_once(running_platf
             await producer.stop()
         await asyncio.to_thread(platform.start_service, "ledger")
 
-        deadline = time.monotonic() + WAIT_S_MAX
-        actual: dict[str, int] = {}
-        while time.monotonic() < deadline:
+        async def every_command_applied() -> bool:
             actual = {b: (await client.get(f"/balances/{b}")).json()["balance"] for b in balances}
-            if actual == dict(expected):
-                break
-            await asyncio.sleep(0.5)
-        assert actual == dict(expected)
+            return actual == dict(expected)
+
+        await wait_until(
+            every_command_applied,
+            "every balance holds what its commands add up to",
+            timeout_s=WAIT_S_MAX,
+            interval_s=0.5,
+        )
 
     connection = await asyncpg.connect(platform.database_url("ledger").replace("+asyncpg", ""))
     try:
@@ -114,9 +116,10 @@ async def test_ledger_killed_mid_stream_applies_every_command_once(running_platf
 
 
 async def _wait_until_some_applied(client: httpx.AsyncClient, balances: list[str]) -> None:
-    for _ in range(200):
+    async def some_applied() -> bool:
         for balance_id in balances:
             if (await client.get(f"/balances/{balance_id}")).json()["balance"]:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("no command was applied before the crash point")
+                return True
+        return False
+
+    await wait_until(some_applied, "a command is applied before the crash point", timeout_s=30, interval_s=0.05)

@@ -38,7 +38,16 @@ async def test_a_settled_transfer_is_recorded_exactly_once(running_platform: Pla
         await expect_all_ready(api, report)
 
         first_body, first, recorded = await publish_and_observe(processor, api, report, amount_minor=125_000)
-        await republish_and_expect_no_change(processor, api, bootstrap, first_body, first, recorded, report)
+        await republish_and_expect_no_change(
+            processor,
+            api,
+            bootstrap,
+            first_body,
+            first,
+            recorded,
+            report,
+            group_prefix=running_platform.consumer_group_prefix,
+        )
 
         # Blocking process control runs off the event loop, so the producer stays serviced.
         await asyncio.to_thread(running_platform.stop_service, "funding")
@@ -52,6 +61,8 @@ async def test_a_settled_transfer_is_recorded_exactly_once(running_platform: Pla
         await asyncio.to_thread(running_platform.start_service, "funding")
         report("funding restarted")
 
-        await wait_until_consumed(bootstrap, CONSUMER_GROUPS["funding"], while_down)
+        await wait_until_consumed(
+            bootstrap, running_platform.consumer_group_prefix + CONSUMER_GROUPS["funding"], while_down
+        )
         await expect_recorded_once(api, second_body, report)
         assert await expect_recorded_once(api, first_body, report, wait=False) == recorded

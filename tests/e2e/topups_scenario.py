@@ -11,7 +11,6 @@ Shared by `test_funding_topups.py` (a platform the test starts) and `demo.py` (`
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+
+from clearway.devstack.testing import wait_until
 
 TOPUPS = "/api/v1/payments/top-ups"
 SANDBOX = "/sandbox/mobile-money"
@@ -84,12 +85,14 @@ class TopupApi:
         return topup
 
     async def settled(self, topup_id: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> dict[str, Any]:
-        for _attempt in range(int(timeout_s / POLL_INTERVAL_S)):
+        async def settled() -> dict[str, Any] | None:
             topup = await self.topup(topup_id)
-            if topup["status"] != "pending":
-                return topup
-            await asyncio.sleep(POLL_INTERVAL_S)
-        raise AssertionError(f"top-up {topup_id} still pending after {timeout_s}s")
+            return topup if topup["status"] != "pending" else None
+
+        settled_topup: dict[str, Any] = await wait_until(
+            settled, f"top-up {topup_id} is settled", timeout_s=timeout_s, interval_s=POLL_INTERVAL_S
+        )
+        return settled_topup
 
     async def redeliver_callback(self, checkout_request_id: str) -> None:
         response = await self._funding.post(f"{SANDBOX}/requests/{checkout_request_id}/redeliver")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -23,7 +23,7 @@ import httpx
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from clearway.devstack.testing import publish_as_processor
+from clearway.devstack.testing import collect_pages, publish_as_processor, wait_until
 from clearway.funding.entrypoints.consumers import TRANSFERS_GROUP_ID as FUNDING_GROUP_ID
 from clearway.reconciliation.entrypoints.consumers import TRANSFERS_GROUP_ID as RECONCILIATION_GROUP_ID
 
@@ -34,8 +34,6 @@ PROCESSOR_SOURCE = "urn:clearway:e2e:acme-bank"
 CONSUMER_GROUPS = {"funding": FUNDING_GROUP_ID, "reconciliation": RECONCILIATION_GROUP_ID}
 WAIT_TIMEOUT_S = 90.0
 POLL_INTERVAL_S = 0.25
-PAGES_MAX = 200
-PAGE_SIZE = 100
 HTTP_TIMEOUT_S = 10.0
 
 Report = Callable[[str], None]
@@ -129,28 +127,9 @@ class PlatformApi:
 
     async def _matching(self, url: str, filters: Mapping[str, str], transfer_id: str) -> list[dict[str, Any]]:
         """Every item on every page whose transfer_id matches: duplicates would show up here."""
-        found: list[dict[str, Any]] = []
-        cursor: str | None = None
-        for _page in range(PAGES_MAX):
-            params: dict[str, Any] = {**filters, "limit": PAGE_SIZE}
-            if cursor is not None:
-                params["starting_after"] = cursor
-            response = await self._client.get(url, params=params)
-            response.raise_for_status()
-            page = response.json()
-            found += [item for item in page["data"] if item["transfer_id"] == transfer_id]
-            if not page["has_more"]:
-                return found
-            cursor = page["data"][-1]["id"]
-        raise AssertionError(f"{url} has more than {PAGES_MAX} pages")
-
-
-async def wait_until(condition: Callable[[], Awaitable[bool]], what: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:
-    for _attempt in range(int(timeout_s / POLL_INTERVAL_S)):
-        if await condition():
-            return
-        await asyncio.sleep(POLL_INTERVAL_S)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting until {what}")
+        return await collect_pages(
+            self._client, url, params=filters, keep=lambda item: item["transfer_id"] == transfer_id
+        )
 
 
 async def committed_offsets(
@@ -180,7 +159,9 @@ async def wait_until_consumed(
         committed = await committed_offsets(bootstrap_servers, group_id, list(wanted))
         return all(committed.get(partition, -1) > offset for partition, offset in wanted.items())
 
-    await wait_until(consumed, f"{group_id} has handled {len(records)} record(s)", timeout_s=timeout_s)
+    await wait_until(
+        consumed, f"{group_id} has handled {len(records)} record(s)", timeout_s=timeout_s, interval_s=POLL_INTERVAL_S
+    )
 
 
 def expect_one(items: Sequence[dict[str, Any]], what: str) -> dict[str, Any]:
@@ -209,7 +190,12 @@ async def expect_recorded_once(
             transactions = await api.external_transactions_for(transfer_id)
             return bool(deposits) and bool(transactions)
 
-        await wait_until(visible_on_both, f"{transfer_id} is visible on funding and reconciliation")
+        await wait_until(
+            visible_on_both,
+            f"{transfer_id} is visible on funding and reconciliation",
+            timeout_s=WAIT_TIMEOUT_S,
+            interval_s=POLL_INTERVAL_S,
+        )
     deposit = expect_one(await api.deposits_for(transfer_id), f"deposit for {transfer_id}")
     transaction = expect_one(
         await api.external_transactions_for(transfer_id), f"external transaction for {transfer_id}"

@@ -128,3 +128,35 @@ def test_change_description_mentions_its_path() -> None:
     change = Change("$.id", "property_removed", "property removed (or renamed)")
     assert change.breaking
     assert "BREAKING" in str(change) and "$.id" in str(change)
+
+
+def test_an_amount_newly_bounded_at_the_money_maximum_is_compatible_and_any_other_bound_is_not() -> None:
+    from clearway.contracts.events.primitives import AMOUNT_MINOR_MAX, SignedAmountMinor
+
+    class Unbounded(BaseModel):
+        amount_minor: int
+        balance_minor: int
+
+    class AtTheMaximum(BaseModel):
+        amount_minor: int = Field(ge=0, le=AMOUNT_MINOR_MAX)
+        balance_minor: SignedAmountMinor
+
+    class BelowTheMaximum(BaseModel):
+        amount_minor: int = Field(le=AMOUNT_MINOR_MAX - 1)
+        balance_minor: int = Field(ge=-AMOUNT_MINOR_MAX + 1)
+
+    changes = compare_schemas(schema(Unbounded), schema(AtTheMaximum))
+    assert kinds([change for change in changes if change.kind == "amount_bound_added"]) == {
+        ("$.amount_minor", "amount_bound_added"),
+        ("$.balance_minor", "amount_bound_added"),
+    }
+    assert kinds(breaking_changes(schema(Unbounded), schema(AtTheMaximum))) == {
+        ("$.amount_minor", "constraint_tightened")
+    }
+    assert [change.detail for change in breaking_changes(schema(Unbounded), schema(AtTheMaximum))] == [
+        "minimum None -> 0"
+    ]
+    assert kinds(breaking_changes(schema(Unbounded), schema(BelowTheMaximum))) == {
+        ("$.amount_minor", "constraint_tightened"),
+        ("$.balance_minor", "constraint_tightened"),
+    }

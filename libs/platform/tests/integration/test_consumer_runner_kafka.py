@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import EventAttributes
+from clearway.devstack.testing import wait_until
 from clearway.platform.consumer import (
     DLQ_ATTEMPTS_HEADER,
     DLQ_OFFSET_HEADER,
@@ -61,14 +62,6 @@ async def send(producer: AIOKafkaProducer, topic: str, name: str, *, event_id: s
     return event_id
 
 
-async def wait_for(condition: Callable[[], bool], timeout_s: float = 20) -> None:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.02)
-
-
 async def read_all(bootstrap_servers: str, topic: str, expected: int) -> list[ConsumerRecord[bytes, bytes]]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
@@ -102,7 +95,7 @@ async def test_failing_handler_is_retried_until_it_succeeds(
     await runner.start()
     try:
         event_id = await send(producer, topic, "a")
-        await wait_for(lambda: len(calls) == 3)
+        await wait_until(lambda: len(calls) == 3, "the handler was called three times", timeout_s=20, interval_s=0.02)
         await asyncio.sleep(0.2)
         assert calls == [event_id] * 3
         assert correlations == [event_id] * 3
@@ -131,7 +124,7 @@ async def test_poison_message_is_dead_lettered_and_the_partition_moves_on(
         await producer.send_and_wait(topic, b"\x00not json", key=b"acc_1")
         await send(producer, topic, "after")
         await producer.send_and_wait(topic, orjson.dumps({"name": "no-headers"}))  # no ce_* at all
-        await wait_for(lambda: len(handled) == 3)
+        await wait_until(lambda: len(handled) == 3, "three records are handled", timeout_s=20, interval_s=0.02)
         assert handled == ["before", "after", "no-headers"]
     finally:
         await runner.stop()
@@ -166,7 +159,12 @@ async def test_offsets_are_committed_only_after_the_handler_finishes(
     try:
         await send(producer, topic, "first")
         await send(producer, topic, "second")
-        await wait_for(lambda: first_run == ["first", "second"])
+        await wait_until(
+            lambda: first_run == ["first", "second"],
+            "the first run handled both records",
+            timeout_s=20,
+            interval_s=0.02,
+        )
     finally:
         started = time.monotonic()
         await runner.stop()
@@ -180,7 +178,9 @@ async def test_offsets_are_committed_only_after_the_handler_finishes(
     await restarted.start()
     try:
         await send(producer, topic, "third")
-        await wait_for(lambda: len(second_run) == 2)
+        await wait_until(
+            lambda: len(second_run) == 2, "the second run handled two records", timeout_s=20, interval_s=0.02
+        )
         await asyncio.sleep(0.3)
         # "first" was acknowledged and is not redelivered; "second" never finished and is.
         assert second_run == ["second", "third"]
@@ -207,10 +207,14 @@ async def test_batch_handler_falls_back_to_single_records_when_a_batch_fails(
     runner.add_batch(topic, f"g-{topic}", batch_handler)
     await runner.start()
     try:
-        await wait_for(lambda: handled == ["a", "b", "c"])
+        await wait_until(
+            lambda: handled == ["a", "b", "c"], "a, b and c are handled in order", timeout_s=20, interval_s=0.02
+        )
         assert batch_sizes == [4, 1, 1, 1, 1, 1, 1]  # the batch, then a, b, poison x3, c
         await send(producer, topic, "d")
-        await wait_for(lambda: handled == ["a", "b", "c", "d"])
+        await wait_until(
+            lambda: handled == ["a", "b", "c", "d"], "d is handled after them", timeout_s=20, interval_s=0.02
+        )
     finally:
         await runner.stop()
     [poison] = await read_all(kafka_bootstrap_servers, dlq_topic(topic), expected=1)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from clearway.devstack.ports import find_free_port
+from clearway.devstack.testing import wait_until
 from clearway.platform.db import create_engine
 from clearway.platform.health import ReadinessCheck, database_check, kafka_check
 from clearway.platform.http import create_http_app
@@ -77,12 +78,12 @@ async def test_unavailable_within_five_seconds_of_the_broker_stopping() -> None:
     )
     checks = {"kafka": kafka_check(f"127.0.0.1:{port}")}
     try:
-        for _attempt in range(50):  # the broker takes a moment to listen
-            if (await get_ready(checks)).status_code == 200:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail("broker never became ready")
+
+        async def ready() -> bool:
+            return (await get_ready(checks)).status_code == 200
+
+        # The broker takes a moment to listen.
+        await wait_until(ready, "the broker is ready", timeout_s=30, interval_s=0.1)
         broker.terminate()
         await broker.wait()
         stopped = time.perf_counter()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import MissingAttributeError
+from clearway.devstack.testing import wait_until
 from clearway.platform.db import UnitOfWork, create_engine, create_session_factory, libpq_url
 from clearway.platform.inbox import record_once
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
@@ -106,14 +107,6 @@ async def add_events(
         ]
         await uow.commit()
     return ids
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, timeout_s: float) -> None:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.01)
 
 
 def all_published(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
@@ -229,7 +222,7 @@ async def test_three_concurrent_relays_publish_each_event_exactly_once_in_key_or
     relays = [OutboxRelay(engine, publisher, poll_interval_ms=20, batch_size_max=25) for _ in range(3)]
     runs = [asyncio.create_task(relay.run(stop)) for relay in relays]
     try:
-        await eventually(all_published(engine), timeout_s=20)
+        await wait_until(all_published(engine), "every row is published", timeout_s=20, interval_s=0.01)
     finally:
         stop.set()
         await asyncio.gather(*runs)
@@ -253,7 +246,7 @@ async def test_notification_wakes_the_relay_long_before_the_next_poll(
         await asyncio.sleep(0.1)  # let the first (empty) round finish and start its long wait
         started = time.monotonic()
         await add_events(session_factory, topic, 1)
-        await eventually(all_published(engine), timeout_s=5)
+        await wait_until(all_published(engine), "every row is published", timeout_s=5, interval_s=0.01)
         assert time.monotonic() - started < 2
 
         # The listener reconnects after losing its connection, and wake-ups keep working.
@@ -263,7 +256,7 @@ async def test_notification_wakes_the_relay_long_before_the_next_poll(
         await asyncio.sleep(0.1)
         started = time.monotonic()
         await add_events(session_factory, topic, 1)
-        await eventually(all_published(engine), timeout_s=5)
+        await wait_until(all_published(engine), "every row is published", timeout_s=5, interval_s=0.01)
         assert time.monotonic() - started < 2
     finally:
         stop.set()
@@ -274,7 +267,7 @@ async def wait_until_listening(relay: OutboxRelay) -> None:
     async def listening() -> bool:
         return relay.listening
 
-    await eventually(listening, timeout_s=10)
+    await wait_until(listening, "the relay listens", timeout_s=10, interval_s=0.01)
 
 
 async def terminate_listener(engine: AsyncEngine) -> None:

@@ -120,9 +120,16 @@ def test_event_without_attributes_gets_a_deterministic_id() -> None:
     assert event.causation_id is None and event.time is None and event.key is None
 
 
-def test_malformed_time_is_dropped() -> None:
-    event = parse_event(topic="t", partition=0, offset=0, key=None, value=b"{}", headers=[("ce_time", b"yesterday")])
-    assert event.time is None
+@pytest.mark.parametrize("time", [b"yesterday", b"2025-03-01T12:30:00", b"\xff\xfe", b"9999-12-31T23:59:59-23:59", b""])
+def test_a_malformed_or_offsetless_time_is_dropped_and_the_event_still_read(time: bytes) -> None:
+    event = parse_event(topic="t", partition=0, offset=0, key=None, value=b"{}", headers=[("ce_time", time)])
+    assert event.time is None and event.payload == {}
+
+
+@pytest.mark.parametrize("time", [b"2025-03-01T15:30:00.123456+03:00", b"2025-03-01t12:30:00.123456z"])
+def test_a_time_with_an_offset_is_read_in_utc(time: bytes) -> None:
+    event = parse_event(topic="t", partition=0, offset=0, key=None, value=b"{}", headers=[("ce_time", time)])
+    assert event.time == EVENT_TIME and event.time.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("value", [b"not json", b"[1, 2]", b'"text"', None])

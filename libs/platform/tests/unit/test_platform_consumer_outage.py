@@ -10,9 +10,9 @@ from clearway.platform.consumer import (
     IncomingEvent,
     InfrastructureUnavailableError,
     RecordProcessor,
-    RetryPolicy,
 )
 from clearway.platform.failures import is_infrastructure_failure
+from clearway.platform.retry import BackoffPolicy
 
 from .test_platform_consumer_policy import DeadLetters, RecordedSleeps, record
 
@@ -37,7 +37,7 @@ def make(handler: object, dead_letters: DeadLetters) -> RecordProcessor:
     return RecordProcessor(
         group_id="funding.transfers",
         handler=handler,  # type: ignore[arg-type]
-        policy=RetryPolicy(attempts_max=3, backoff_ms=1),
+        policy=BackoffPolicy(attempts_max=3, initial_ms=1, maximum_ms=10_000),
         dead_letter=dead_letters,
         sleep_ms=RecordedSleeps(),
     )

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pytest
 from aiokafka import ConsumerRecord
 
 from clearway.platform.consumer import (
@@ -10,15 +9,15 @@ from clearway.platform.consumer import (
     DLQ_OFFSET_HEADER,
     DLQ_REASON_HEADER,
     DLQ_TOPIC_HEADER,
+    ConsumerRunner,
     IncomingEvent,
     Outcome,
     RecordProcessor,
-    RetryPolicy,
     dead_letter_headers,
-    retry_backoff_ms,
 )
 from clearway.platform.context import causation_id_var, correlation_id_var
-from clearway.platform.relay import failure_backoff_ms
+from clearway.platform.relay import OutboxRelay
+from clearway.platform.retry import BackoffPolicy
 
 
 def record(value: bytes | None = b'{"n": 1}', headers: list[tuple[str, bytes]] | None = None) -> ConsumerRecord:
@@ -72,7 +71,7 @@ def processor(handler: FlakyHandler, dead_letters: DeadLetters, sleeps: Recorded
     return RecordProcessor(
         group_id="funding-payables",
         handler=handler,
-        policy=RetryPolicy(attempts_max=4, backoff_ms=100),
+        policy=BackoffPolicy(attempts_max=4, initial_ms=100, maximum_ms=10_000),
         dead_letter=dead_letters,
         sleep_ms=sleeps,
     )
@@ -131,15 +130,19 @@ def test_dead_letter_headers_keep_the_original_and_say_why() -> None:
     assert as_dict[DLQ_OFFSET_HEADER] == b"9"
 
 
-def test_backoffs_double_and_are_capped() -> None:
-    assert [retry_backoff_ms(n, 100) for n in (1, 2, 3)] == [100, 200, 400]
-    assert retry_backoff_ms(60, 100, maximum_ms=10_000) == 10_000
-    assert [failure_backoff_ms(n, 500) for n in (1, 2, 3)] == [500, 1_000, 2_000]
-    assert failure_backoff_ms(100, 500) == 30_000
+def test_the_runner_and_relay_backoffs_double_and_are_capped() -> None:
+    runner = ConsumerRunner("localhost:9092", retry_backoff_ms=100)
+    assert [runner.handler_retry_backoff.delay_ms(n) for n in (1, 2, 3)] == [100, 200, 400]
+    assert runner.handler_retry_backoff.worst_case_delay_ms() == 100 + 200 + 400 + 800
+    assert [runner.dead_letter_publish_backoff.delay_ms(n) for n in (1, 4)] == [100, 800]
+    assert runner.outage_backoff.delay_ms(10) == 5_000
+    relay = OutboxRelay(None, None, poll_interval_ms=500)  # type: ignore[arg-type]
+    assert [relay.publish_failure_backoff.delay_ms(n) for n in (1, 2, 3)] == [500, 1_000, 2_000]
+    assert relay.publish_failure_backoff.delay_ms(100) == 30_000
+    assert relay.listen_reconnect_backoff.delay_ms(100) == 10_000
 
 
-def test_retry_policy_is_bounded() -> None:
-    assert RetryPolicy(attempts_max=5, backoff_ms=100).worst_case_ms() == 100 + 200 + 400 + 800
-    assert RetryPolicy(attempts_max=1, backoff_ms=100).worst_case_ms() == 0
-    with pytest.raises(AssertionError):
-        RetryPolicy(attempts_max=0, backoff_ms=100)
+def test_a_base_above_a_cap_waits_the_cap() -> None:
+    runner = ConsumerRunner("localhost:9092", retry_backoff_ms=20_000, retry_backoff_ms_max=30_000)
+    assert runner.dead_letter_publish_backoff.delay_ms(1) == 10_000
+    assert runner.outage_backoff.delay_ms(1) == 5_000

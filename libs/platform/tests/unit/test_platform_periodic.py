@@ -5,21 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable
 
 import pytest
 
+from clearway.devstack.testing import wait_until
 from clearway.platform.periodic import PeriodicTask
-
-WAIT_STEPS_MAX = 200
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    for _step in range(WAIT_STEPS_MAX):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met within 2 s")
 
 
 async def test_the_first_pass_runs_at_once_and_the_next_ones_every_interval() -> None:
@@ -31,7 +21,7 @@ async def test_the_first_pass_runs_at_once_and_the_next_ones_every_interval() ->
 
     task = PeriodicTask("counting", 20, run_pass)
     task.start()
-    await eventually(lambda: len(passes) >= 3)
+    await wait_until(lambda: len(passes) >= 3, "three passes ran", timeout_s=2, interval_s=0.01)
     await task.stop()
     assert not task.running
     assert task.passes_completed == len(passes) and task.passes_failed == 0
@@ -54,7 +44,7 @@ async def test_a_failing_pass_is_logged_and_the_loop_goes_on(caplog: pytest.LogC
     task = PeriodicTask("flaky", 10, flaky)
     with caplog.at_level(logging.ERROR, logger="clearway.platform.periodic"):
         task.start()
-        await eventually(lambda: calls >= 3)
+        await wait_until(lambda: calls >= 3, "three passes were tried", timeout_s=2, interval_s=0.01)
         await task.stop()
     assert task.passes_failed == 1 and task.passes_completed >= 2
     (record,) = [r for r in caplog.records if "pass failed" in r.getMessage()]

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-import httpx
 import pytest
 import pytest_asyncio
 
 from clearway.authorization.config import AuthorizationSettings
 from clearway.authorization.main import create_app, run_migrations
-from clearway.devstack.testing import running_app
+from clearway.devstack.testing import RunningApp, app_runner, migrated_database
 
 AUTHORIZATION_TEST_API_KEY = "authorization-integration-admin"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def authorization_database_url(make_database: Callable[[str], Awaitable[str]]) -> str:
-    url = await make_database("authorization")
-    # The same entrypoint `python -m clearway.authorization.main migrate` and the devstack use.
-    await asyncio.to_thread(run_migrations, url)
-    return url
+    return await migrated_database(make_database, "authorization", run_migrations)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -38,19 +32,8 @@ async def authorization_settings(
     )
 
 
-RunningAuthorization = Callable[[AuthorizationSettings], contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@contextlib.asynccontextmanager
-async def _running_authorization(settings: AuthorizationSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_app(
-        create_app(settings), api_key=AUTHORIZATION_TEST_API_KEY, base_url="http://authorization"
-    ) as client:
-        yield client
-
-
 @pytest.fixture
-def running_authorization() -> RunningAuthorization:
+def running_authorization() -> RunningApp[AuthorizationSettings]:
     """`async with running_authorization(settings) as client`: the app with its lifespan (consumers
     included) running, and a client authenticated as admin. Leaving the block stops it."""
-    return _running_authorization
+    return app_runner(create_app, api_key=AUTHORIZATION_TEST_API_KEY, base_url="http://authorization")

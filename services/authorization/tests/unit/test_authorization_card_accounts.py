@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
 
 import httpx
 import pytest
@@ -14,7 +11,7 @@ from clearway.authorization.config import AuthorizationSettings
 from clearway.authorization.domain.card_accounts import CardAccount, CardAccountStatus
 from clearway.authorization.entrypoints.dependencies import get_unit_of_work
 from clearway.authorization.main import create_app
-from clearway.platform.auth import hash_api_key
+from clearway.devstack.testing import ReadOnlyUnitOfWork, app_client, keyset_page, read_only_api_keys_json
 
 CREATED = datetime(2024, 5, 1, tzinfo=UTC)
 READER_KEY = "authorization-unit-reader"
@@ -43,40 +40,25 @@ class FakeCardAccounts:
         return self.rows.get(card_account_id)
 
     async def list(self, *, customer_id: str | None, starting_after: str | None, limit: int) -> Sequence[CardAccount]:
-        found = sorted(self.rows.values(), key=lambda item: item.id)
-        found = [item for item in found if starting_after is None or item.id > starting_after]
-        found = [item for item in found if customer_id is None or item.customer_id == customer_id]
-        return found[:limit]
+        return keyset_page(self.rows.values(), starting_after=starting_after, limit=limit, customer_id=customer_id)
 
 
-class FakeAuthorizationUnitOfWork:
+class FakeAuthorizationUnitOfWork(ReadOnlyUnitOfWork):
     def __init__(self, accounts: Sequence[CardAccount]) -> None:
         self.card_accounts = FakeCardAccounts(accounts)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
 
 
 @pytest_asyncio.fixture
 async def authorization_http() -> AsyncIterator[httpx.AsyncClient]:
-    api_keys = [{"name": "reader", "key_sha256": hash_api_key(READER_KEY), "roles": ["read_only"]}]
     settings = AuthorizationSettings(
-        api_keys_json=json.dumps(api_keys), log_json=False, database_url="postgresql+asyncpg://u@127.0.0.1:1/unused"
+        api_keys_json=read_only_api_keys_json(READER_KEY),
+        log_json=False,
+        database_url="postgresql+asyncpg://u@127.0.0.1:1/unused",
     )
     app = create_app(settings)
     uow = FakeAuthorizationUnitOfWork([account(1), account(2, "idt_2"), account(3, status=CardAccountStatus.FROZEN)])
     app.dependency_overrides[get_unit_of_work] = lambda: uow
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://authorization", headers={"X-API-Key": READER_KEY}
-    ) as client:
+    async with app_client(app, api_key=READER_KEY, base_url="http://authorization") as client:
         yield client
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,7 +11,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from clearway.devstack.testing import running_app
+from clearway.devstack.testing import RunningApp, app_runner, migrated_database, running_app
 from clearway.funding.config import FundingSettings
 from clearway.funding.main import create_app, run_migrations
 
@@ -21,10 +20,7 @@ FUNDING_TEST_API_KEY = "funding-integration-admin"
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def funding_database_url(make_database: Callable[[str], Awaitable[str]]) -> str:
-    url = await make_database("funding")
-    # The same entrypoint `python -m clearway.funding.main migrate` and the devstack use.
-    await asyncio.to_thread(run_migrations, url)
-    return url
+    return await migrated_database(make_database, "funding", run_migrations)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -38,20 +34,11 @@ async def funding_settings(funding_database_url: str, kafka_bootstrap_servers: s
     )
 
 
-RunningFunding = Callable[[FundingSettings], contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@contextlib.asynccontextmanager
-async def _running_funding(settings: FundingSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_app(create_app(settings), api_key=FUNDING_TEST_API_KEY, base_url="http://funding") as client:
-        yield client
-
-
 @pytest.fixture
-def running_funding() -> RunningFunding:
+def running_funding() -> RunningApp[FundingSettings]:
     """`async with running_funding(settings) as client`: the app with its lifespan (consumers
     included) running, and a client authenticated as admin. Leaving the block stops it."""
-    return _running_funding
+    return app_runner(create_app, api_key=FUNDING_TEST_API_KEY, base_url="http://funding")
 
 
 # --- The ledger in-process, and funding wired to it (flows that move money). -------------------
@@ -159,14 +146,7 @@ def running_flow(ledger_app: FastAPI, flow_settings: FundingSettings) -> Running
             FailingLedgerTransport(ledger_app, fails) if fails else httpx.ASGITransport(app=ledger_app)
         )
         app = create_app(settings or flow_settings, ledger_transport=transport)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://funding",
-                headers={"X-API-Key": FUNDING_TEST_API_KEY},
-            ) as client,
-        ):
+        async with running_app(app, api_key=FUNDING_TEST_API_KEY, base_url="http://funding") as client:
             yield client
 
     return run

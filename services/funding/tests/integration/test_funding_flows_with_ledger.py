@@ -8,7 +8,6 @@ Plus the refusals (mismatch, double link, unfundable payables, roles) and crash 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import io
 import uuid
@@ -23,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from clearway.devstack.testing import publish_as_processor
+from clearway.devstack.testing import collect_pages, publish_as_processor, started_producer, wait_until
 from clearway.funding.config import FundingSettings
 from clearway.funding.service.context import FundingContext
 from clearway.funding.service.recovery import recover_once
@@ -34,17 +33,13 @@ from .conftest import APPROVER_KEY, OPERATOR_KEY, OTHER_WORKSPACE_KEY, RunningFl
 pytestmark = pytest.mark.integration
 
 PROCESSOR_SOURCE = "urn:clearway-tests:funding-flows"
-WAIT_TIMEOUT_S = 60
-POLL_INTERVAL_S = 0.1
 RECIPIENT = {"name": "Globex Finance", "email": "ap@globex.example"}
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def processor(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
-    await producer.start()
-    yield producer
-    await producer.stop()
+    async with started_producer(kafka_bootstrap_servers) as producer:
+        yield producer
 
 
 async def publish_transfer(
@@ -77,28 +72,8 @@ async def send_transfer(producer: AIOKafkaProducer, body: dict[str, Any], *, eve
     )
 
 
-async def wait_for(check: Any, what: str) -> Any:
-    for _ in range(int(WAIT_TIMEOUT_S / POLL_INTERVAL_S)):
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(POLL_INTERVAL_S)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def deposits_for(client: httpx.AsyncClient, transfer_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(100):
-        params: dict[str, Any] = {"limit": 100}
-        if cursor:
-            params["starting_after"] = cursor
-        page = (await client.get("/deposits", params=params)).json()
-        found += [d for d in page["data"] if d["transfer_id"] == transfer_id]
-        if not page["has_more"]:
-            return found
-        cursor = page["data"][-1]["id"]
-    raise AssertionError("too many deposits")
+    return await collect_pages(client, "/deposits", keep=lambda deposit: deposit["transfer_id"] == transfer_id)
 
 
 async def wait_for_deposit(client: httpx.AsyncClient, transfer_id: str) -> dict[str, Any]:
@@ -106,7 +81,7 @@ async def wait_for_deposit(client: httpx.AsyncClient, transfer_id: str) -> dict[
         found = await deposits_for(client, transfer_id)
         return found[0] if found else None
 
-    deposit: dict[str, Any] = await wait_for(one, f"deposit of {transfer_id}")
+    deposit: dict[str, Any] = await wait_until(one, f"funding shows a deposit for {transfer_id}")
     return deposit
 
 
@@ -477,7 +452,7 @@ async def test_auto_link_pays_a_matching_deposit_without_a_person(
         async def paid_out() -> bool:
             return (await client.get(f"/funding/{funding['id']}")).json()["status"] == "paid_out"
 
-        await wait_for(paid_out, "the automatic link")
+        await wait_until(paid_out, "the automatic link")
         assert (await client.get(f"/payable/{payable['id']}")).json()["status"] == "paid"
     assert await wallet_balance(ledger, payee) == 4_321
 
@@ -512,7 +487,7 @@ async def test_a_link_interrupted_by_a_ledger_outage_completes_after_restart(
         async def paid_out() -> bool:
             return (await client.get(f"/funding/{funding['id']}")).json()["status"] == "paid_out"
 
-        await wait_for(paid_out, "recovery to finish the link")
+        await wait_until(paid_out, "recovery to finish the link")
     assert await wallet_balance(ledger, payee) == 9_900
     assert await internal_balance(ledger, f"@FundingClearing-{funding['id']}") == 0
     assert len(await outbox_events(flow_settings, "payable.paid")) == 1
@@ -544,7 +519,7 @@ async def test_a_hold_left_open_by_a_crash_is_committed_by_recovery(
         async def paid() -> bool:
             return (await client.get(f"/payable/{payable['id']}")).json()["status"] == "paid"
 
-        await wait_for(paid, "recovery to commit the hold")
+        await wait_until(paid, "recovery to commit the hold")
     assert await wallet_balance(ledger, payee) == 2_500
     (event,) = await outbox_events(flow_settings, "payable.paid")
     assert event["ledger_transaction_reference"] == f"funding:payable:{payable['id']}:commit:1"

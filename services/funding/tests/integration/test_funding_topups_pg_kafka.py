@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from clearway.devstack.databases import with_database
+from clearway.devstack.testing import wait_until
 from clearway.funding.config import FundingSettings
 from clearway.funding.main import create_app as create_funding_app
 from clearway.funding.main import run_migrations
@@ -46,8 +47,6 @@ FUNDING_KEY = "topup-it-funding-admin"
 CALLBACK_TOKEN = "topup-it-callback-token-0123456789"
 TOPUPS = "/api/v1/payments/top-ups"
 PHONE = "0712 345 678"
-WAIT_TIMEOUT_S = 30
-POLL_INTERVAL_S = 0.05
 
 
 @dataclass
@@ -62,7 +61,15 @@ class TopupStack:
     @contextlib.asynccontextmanager
     async def restarted_funding(self, provider: MobileMoneyProvider) -> AsyncIterator[httpx.AsyncClient]:
         """A second funding process on the same database, as after Ctrl-C and `make run`."""
-        app = funding_app_with(self.funding_database_url, self.kafka_bootstrap_servers, self.ledger_app, provider)
+        # Its own consumer group: these tests are about HTTP, and a second member that leaves the shared
+        # `funding.transfers` group wedges that group on the embedded broker (a Tansu gap).
+        app = funding_app_with(
+            self.funding_database_url,
+            self.kafka_bootstrap_servers,
+            self.ledger_app,
+            provider,
+            consumer_group_prefix=f"restarted-{uuid.uuid4().hex[:8]}.",
+        )
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
@@ -117,14 +124,6 @@ class TopupStack:
         return int(count or 0)
 
 
-async def wait_until(condition: Callable[[], Awaitable[bool]], timeout_s: float = WAIT_TIMEOUT_S) -> None:
-    for _attempt in range(int(timeout_s / POLL_INTERVAL_S)):
-        if await condition():
-            return
-        await asyncio.sleep(POLL_INTERVAL_S)
-    raise AssertionError(f"condition not met within {timeout_s}s")
-
-
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def topup_databases(postgres_server_url: str) -> AsyncIterator[tuple[str, str]]:
     """One ledger and one funding database for the module (`make_database` is per test)."""
@@ -148,12 +147,18 @@ async def topup_databases(postgres_server_url: str) -> AsyncIterator[tuple[str, 
 
 
 def funding_app_with(
-    funding_url: str, kafka_bootstrap_servers: str, ledger_app: Any, provider: MobileMoneyProvider
+    funding_url: str,
+    kafka_bootstrap_servers: str,
+    ledger_app: Any,
+    provider: MobileMoneyProvider,
+    *,
+    consumer_group_prefix: str = "",
 ) -> Any:
     return create_funding_app(
         FundingSettings(
             database_url=funding_url,
             kafka_bootstrap_servers=kafka_bootstrap_servers,
+            kafka_consumer_group_prefix=consumer_group_prefix,
             dev_api_key=FUNDING_KEY,
             log_json=False,
             outbox_poll_interval_ms=100,
@@ -222,7 +227,9 @@ async def test_an_approved_top_up_credits_the_wallet_once(topup_stack: TopupStac
     assert await topup_stack.wallet_minor(owner) == 150_000
     (credit,) = await topup_stack.credits_for(topup["id"])
     assert (credit["source"], credit["status"]) == ("@MobileMoney-sandbox-KES", "APPLIED")
-    await wait_until(lambda: _at_least(topup_stack.published_events("topup.succeeded", topup["id"]), 1))
+    await wait_until(
+        lambda: topup_stack.published_events("topup.succeeded", topup["id"]), "topup.succeeded is published"
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,7 +249,7 @@ async def test_a_declined_or_unanswered_prompt_fails_without_moving_money(
     assert failed["ledger_reference"] is None
     assert await topup_stack.credits_for(topup["id"]) == []
     assert await topup_stack.wallet_minor(owner) == 0  # created before the push, never credited
-    await wait_until(lambda: _at_least(topup_stack.published_events("topup.failed", topup["id"]), 1))
+    await wait_until(lambda: topup_stack.published_events("topup.failed", topup["id"]), "topup.failed is published")
 
 
 async def test_a_lost_callback_is_resolved_by_a_status_query(topup_stack: TopupStack) -> None:
@@ -254,7 +261,7 @@ async def test_a_lost_callback_is_resolved_by_a_status_query(topup_stack: TopupS
     async def settled() -> bool:
         return (await topup_stack.topup(topup["id"]))["status"] != "pending"
 
-    await wait_until(settled)
+    await wait_until(settled, "the resolver settles the top-up")
     resolved = await topup_stack.topup(topup["id"])
     assert (resolved["status"], resolved["resolved_by"]) == ("succeeded", "status_query")
     assert await topup_stack.wallet_minor(owner) == 150_000
@@ -272,7 +279,9 @@ async def test_a_duplicate_callback_does_not_credit_twice(topup_stack: TopupStac
     assert topup_stack.sandbox.request(topup["checkout_request_id"]).last_delivery_error is None
     assert len(await topup_stack.credits_for(topup["id"])) == 1
     assert await topup_stack.wallet_minor(owner) == 70_000
-    await wait_until(lambda: _at_least(topup_stack.published_events("topup.succeeded", topup["id"]), 1))
+    await wait_until(
+        lambda: topup_stack.published_events("topup.succeeded", topup["id"]), "topup.succeeded is published"
+    )
     assert await topup_stack.published_events("topup.succeeded", topup["id"]) == 1
 
 
@@ -286,7 +295,9 @@ async def test_concurrent_duplicate_callbacks_credit_once(topup_stack: TopupStac
     assert (await topup_stack.topup(topup["id"]))["status"] == "succeeded"
     assert len(await topup_stack.credits_for(topup["id"])) == 1
     assert await topup_stack.wallet_minor(owner) == 30_000
-    await wait_until(lambda: _at_least(topup_stack.published_events("topup.succeeded", topup["id"]), 1))
+    await wait_until(
+        lambda: topup_stack.published_events("topup.succeeded", topup["id"]), "topup.succeeded is published"
+    )
     assert await topup_stack.published_events("topup.succeeded", topup["id"]) == 1
     await topup_stack.sandbox.deliver_due()  # its own (now duplicate) callback, so later tests start clean
 
@@ -326,10 +337,6 @@ async def test_without_an_identity_the_workspace_wallet_is_topped_up(topup_stack
     await topup_stack.sandbox.deliver_due()
     assert (await topup_stack.topup(topup["id"]))["status"] == "succeeded"
     assert await topup_stack.wallet_minor(topup["identity_id"]) >= 10_000
-
-
-async def _at_least(found: Awaitable[int], wanted: int) -> bool:
-    return await found >= wanted
 
 
 async def test_topups_after_a_restart_do_not_collide_with_stored_provider_ids(topup_stack: TopupStack) -> None:

@@ -11,6 +11,7 @@ from typing import Self
 
 import pytest
 
+from clearway.devstack.testing import InMemoryInbox
 from clearway.funding.domain.deposits import Deposit
 from clearway.funding.domain.fundings import Funding
 from clearway.funding.domain.workspaces import Workspace
@@ -65,23 +66,12 @@ class FakeWorkspaces:
         return self.rows.get(workspace_id)
 
 
-class FakeInbox:
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-
-    async def record_once(self, consumer: str, event_id: str, topic: str) -> bool:
-        if (consumer, event_id) in self.seen:
-            return False
-        self.seen.add((consumer, event_id))
-        return True
-
-
 class FakeFundingUnitOfWork:
     """Changes made inside the block survive only if `commit()` was called, as with a transaction."""
 
     def __init__(self) -> None:
         self.deposits = FakeDeposits()
-        self.inbox = FakeInbox()
+        self.inbox = InMemoryInbox()
         self.fundings = FakeFundings()
         self.workspaces = FakeWorkspaces()
         self.commits = 0

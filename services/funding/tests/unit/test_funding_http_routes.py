@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -10,12 +9,12 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
+from clearway.devstack.testing import read_only_api_keys_json
 from clearway.funding.config import FundingSettings
 from clearway.funding.domain.deposits import RecordSettledTransfer
 from clearway.funding.entrypoints.dependencies import get_unit_of_work
 from clearway.funding.main import create_app
 from clearway.funding.service.deposits import record_settled_transfer
-from clearway.platform.auth import hash_api_key
 
 ADMIN_KEY = "funding-unit-admin"
 READ_ONLY_KEY = "funding-unit-reader"
@@ -24,10 +23,9 @@ KEYLESS_KEY = "funding-unit-nobody"
 
 @pytest_asyncio.fixture
 async def funding_http(funding_uow: Any) -> AsyncIterator[httpx.AsyncClient]:
-    api_keys = [{"name": "reader", "key_sha256": hash_api_key(READ_ONLY_KEY), "roles": ["read_only"]}]
     settings = FundingSettings(
         dev_api_key=ADMIN_KEY,
-        api_keys_json=json.dumps(api_keys),
+        api_keys_json=read_only_api_keys_json(READ_ONLY_KEY),
         log_json=False,
         database_url="postgresql+asyncpg://postgres@127.0.0.1:1/unused",
     )

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from clearway.devstack.scenarios.seed_charge_card import balance, post, ref
+from clearway.devstack.testing import wait_until
 
 SWEEP_WAIT_S_MAX = 10.0
 
@@ -39,15 +40,6 @@ def spend(source: str, amount: float) -> dict[str, Any]:
         "source": source,
         "destination": "@Shop-USD",
     }
-
-
-async def wait_for(predicate: Any) -> None:
-    deadline = asyncio.get_running_loop().time() + SWEEP_WAIT_S_MAX
-    while asyncio.get_running_loop().time() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the sweeper did not act in time")
 
 
 async def test_bulk_non_atomic_applies_what_it_can(ledger_client: httpx.AsyncClient) -> None:
@@ -87,7 +79,7 @@ async def test_scheduled_transaction_applies_when_due(ledger_client: httpx.Async
     async def applied() -> bool:
         return bool((await balance(ledger_client, wallet))["balance"] == 600)
 
-    await wait_for(applied)
+    await wait_until(applied, "the scheduled transaction is applied", timeout_s=SWEEP_WAIT_S_MAX)
     children = await ledger_client.get("/transactions", params={"parent_transaction": scheduled["transaction_id"]})
     assert [child["status"] for child in children.json()] == ["APPLIED"]
 
@@ -105,7 +97,7 @@ async def test_expired_hold_is_voided_and_cannot_be_committed(ledger_client: htt
     async def released() -> bool:
         return bool((await balance(ledger_client, wallet))["inflight_debit_balance"] == 0)
 
-    await wait_for(released)
+    await wait_until(released, "the expired hold is released", timeout_s=SWEEP_WAIT_S_MAX)
     commit = await ledger_client.put(f"/transactions/inflight/{hold['transaction_id']}", json={"status": "commit"})
     assert commit.status_code == 409, commit.text
     state = await balance(ledger_client, wallet)

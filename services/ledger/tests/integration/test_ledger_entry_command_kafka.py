@@ -4,8 +4,6 @@ resulting `ledger.entry.posted` / `ledger.clearing.cleared` events leave through
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import EventAttributes
 from clearway.contracts.events.commands import LedgerEntryRequested
+from clearway.devstack.testing import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -41,16 +40,6 @@ async def send_command(bootstrap_servers: str, command: LedgerEntryRequested, *,
             )
     finally:
         await producer.stop()
-
-
-async def wait_for(check: Any, what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S_MAX
-    while time.monotonic() < deadline:
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_entry_command_posts_once_and_publishes(
@@ -84,7 +73,7 @@ async def test_entry_command_posts_once_and_publishes(
         response = await client.get(f"/ledgers/{ledger_id}/entries/{ik}")
         return response.json() if response.status_code == 200 else None
 
-    entry = await wait_for(posted, "the commanded entry")
+    entry = await wait_until(posted, "the commanded entry is posted", timeout_s=WAIT_S_MAX, interval_s=0.2)
     assert entry["type"] == "split_bulk_payment" and entry["description"] == "from a command"
     assert entry["currency"] == "EUR"
 
@@ -99,7 +88,7 @@ async def test_entry_command_posts_once_and_publishes(
         topics = sorted(row["topic"] for row in rows)
         return topics if len(topics) == 3 else None
 
-    assert await wait_for(published, "published entry events") == [
+    assert await wait_until(published, "the entry events are published", timeout_s=WAIT_S_MAX, interval_s=0.2) == [
         "ledger.clearing.cleared",
         "ledger.entry.posted",
         "ledger.entry.posted",

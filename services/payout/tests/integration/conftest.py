@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-import httpx
 import pytest
 import pytest_asyncio
 
-from clearway.devstack.testing import running_app
+from clearway.devstack.testing import RunningApp, app_runner, migrated_database
 from clearway.payout.config import PayoutSettings
 from clearway.payout.main import create_app, run_migrations
 
@@ -19,10 +16,7 @@ PAYOUT_TEST_API_KEY = "payout-integration-admin"
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def payout_database_url(make_database: Callable[[str], Awaitable[str]]) -> str:
-    url = await make_database("payout")
-    # The same entrypoint `python -m clearway.payout.main migrate` and the devstack use.
-    await asyncio.to_thread(run_migrations, url)
-    return url
+    return await migrated_database(make_database, "payout", run_migrations)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -36,17 +30,8 @@ async def payout_settings(payout_database_url: str, kafka_bootstrap_servers: str
     )
 
 
-RunningPayout = Callable[[PayoutSettings], contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@contextlib.asynccontextmanager
-async def _running_payout(settings: PayoutSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_app(create_app(settings), api_key=PAYOUT_TEST_API_KEY, base_url="http://payout") as client:
-        yield client
-
-
 @pytest.fixture
-def running_payout() -> RunningPayout:
+def running_payout() -> RunningApp[PayoutSettings]:
     """`async with running_payout(settings) as client`: the app with its lifespan (consumers
     included) running, and a client authenticated as admin. Leaving the block stops it."""
-    return _running_payout
+    return app_runner(create_app, api_key=PAYOUT_TEST_API_KEY, base_url="http://payout")

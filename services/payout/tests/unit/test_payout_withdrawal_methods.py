@@ -3,18 +3,16 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
 
 import httpx
 import pytest
 import pytest_asyncio
 
+from clearway.devstack.testing import ReadOnlyUnitOfWork, app_client, keyset_page, read_only_api_keys_json
 from clearway.payout.config import PayoutSettings
 from clearway.payout.domain.withdrawal_methods import MethodType, WithdrawalMethod, mask_account_number
 from clearway.payout.entrypoints.dependencies import get_unit_of_work
 from clearway.payout.main import create_app
-from clearway.platform.auth import hash_api_key
 
 CREATED = datetime(2024, 5, 1, tzinfo=UTC)
 READER_KEY = "payout-unit-reader"
@@ -44,40 +42,25 @@ class FakeWithdrawalMethods:
         return self.rows.get(method_id)
 
     async def list(self, *, user_id: str | None, starting_after: str | None, limit: int) -> Sequence[WithdrawalMethod]:
-        found = sorted(self.rows.values(), key=lambda item: item.id)
-        found = [item for item in found if starting_after is None or item.id > starting_after]
-        found = [item for item in found if user_id is None or item.user_id == user_id]
-        return found[:limit]
+        return keyset_page(self.rows.values(), starting_after=starting_after, limit=limit, user_id=user_id)
 
 
-class FakePayoutUnitOfWork:
+class FakePayoutUnitOfWork(ReadOnlyUnitOfWork):
     def __init__(self, methods: Sequence[WithdrawalMethod]) -> None:
         self.withdrawal_methods = FakeWithdrawalMethods(methods)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
 
 
 @pytest_asyncio.fixture
 async def payout_http() -> AsyncIterator[httpx.AsyncClient]:
-    api_keys = [{"name": "reader", "key_sha256": hash_api_key(READER_KEY), "roles": ["read_only"]}]
     settings = PayoutSettings(
-        api_keys_json=json.dumps(api_keys), log_json=False, database_url="postgresql+asyncpg://u@127.0.0.1:1/unused"
+        api_keys_json=read_only_api_keys_json(READER_KEY),
+        log_json=False,
+        database_url="postgresql+asyncpg://u@127.0.0.1:1/unused",
     )
     app = create_app(settings)
     uow = FakePayoutUnitOfWork([method(1, is_primary=True), method(2), method(3, "usr_2")])
     app.dependency_overrides[get_unit_of_work] = lambda: uow
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://payout", headers={"X-API-Key": READER_KEY}
-    ) as client:
+    async with app_client(app, api_key=READER_KEY, base_url="http://payout") as client:
         yield client
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-import httpx
 import pytest
 import pytest_asyncio
 
-from clearway.devstack.testing import running_app
+from clearway.devstack.testing import RunningApp, app_runner, migrated_database
 from clearway.reconciliation.config import ReconciliationSettings
 from clearway.reconciliation.main import create_app, run_migrations
 
@@ -19,10 +16,7 @@ RECONCILIATION_TEST_API_KEY = "reconciliation-integration-admin"
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def reconciliation_database_url(make_database: Callable[[str], Awaitable[str]]) -> str:
-    url = await make_database("reconciliation")
-    # The same entrypoint `python -m clearway.reconciliation.main migrate` and the devstack use.
-    await asyncio.to_thread(run_migrations, url)
-    return url
+    return await migrated_database(make_database, "reconciliation", run_migrations)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -38,19 +32,8 @@ async def reconciliation_settings(
     )
 
 
-RunningReconciliation = Callable[[ReconciliationSettings], contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@contextlib.asynccontextmanager
-async def _running_reconciliation(settings: ReconciliationSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_app(
-        create_app(settings), api_key=RECONCILIATION_TEST_API_KEY, base_url="http://reconciliation"
-    ) as client:
-        yield client
-
-
 @pytest.fixture
-def running_reconciliation() -> RunningReconciliation:
+def running_reconciliation() -> RunningApp[ReconciliationSettings]:
     """`async with running_reconciliation(settings) as client`: the app with its lifespan (consumers
     included) running, and a client authenticated as admin. Leaving the block stops it."""
-    return _running_reconciliation
+    return app_runner(create_app, api_key=RECONCILIATION_TEST_API_KEY, base_url="http://reconciliation")

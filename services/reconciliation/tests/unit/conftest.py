@@ -9,6 +9,7 @@ from typing import Self
 
 import pytest
 
+from clearway.devstack.testing import InMemoryInbox, keyset_page
 from clearway.reconciliation.domain.external_transactions import ExternalTransaction, MatchStatus
 
 
@@ -29,23 +30,7 @@ class FakeExternalTransactions:
     async def list(
         self, *, status: MatchStatus | None, starting_after: str | None, limit: int
     ) -> Sequence[ExternalTransaction]:
-        found = sorted(self.rows.values(), key=lambda row: row.id)
-        if starting_after is not None:
-            found = [row for row in found if row.id > starting_after]
-        if status is not None:
-            found = [row for row in found if row.status is status]
-        return found[:limit]
-
-
-class FakeInbox:
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-
-    async def record_once(self, consumer: str, event_id: str, topic: str) -> bool:
-        if (consumer, event_id) in self.seen:
-            return False
-        self.seen.add((consumer, event_id))
-        return True
+        return keyset_page(self.rows.values(), starting_after=starting_after, limit=limit, status=status)
 
 
 class FakeReconciliationUnitOfWork:
@@ -53,7 +38,7 @@ class FakeReconciliationUnitOfWork:
 
     def __init__(self) -> None:
         self.external_transactions = FakeExternalTransactions()
-        self.inbox = FakeInbox()
+        self.inbox = InMemoryInbox()
         self._snapshot: tuple[dict[str, ExternalTransaction], set[tuple[str, str]]] | None = None
 
     async def __aenter__(self) -> Self:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from clearway.contracts.events import TransferCreated
-from clearway.platform.auth import hash_api_key
+from clearway.devstack.testing import app_client, read_only_api_keys_json
 from clearway.platform.consumer import IncomingEvent
 from clearway.reconciliation.config import ReconciliationSettings
 from clearway.reconciliation.domain.external_transactions import MatchStatus, RecordExternalTransaction
@@ -100,17 +99,14 @@ async def test_the_consumer_reads_the_public_contract(reconciliation_uow: Any) -
 
 @pytest_asyncio.fixture
 async def reconciliation_http(reconciliation_uow: Any) -> AsyncIterator[httpx.AsyncClient]:
-    api_keys = [{"name": "reader", "key_sha256": hash_api_key(READ_ONLY_KEY), "roles": ["read_only"]}]
     settings = ReconciliationSettings(
-        api_keys_json=json.dumps(api_keys),
+        api_keys_json=read_only_api_keys_json(READ_ONLY_KEY),
         log_json=False,
         database_url="postgresql+asyncpg://postgres@127.0.0.1:1/unused",
     )
     app = create_app(settings)
     app.dependency_overrides[get_unit_of_work] = lambda: reconciliation_uow
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://reconciliation", headers={"X-API-Key": READ_ONLY_KEY}
-    ) as client:
+    async with app_client(app, api_key=READ_ONLY_KEY, base_url="http://reconciliation") as client:
         yield client
 
 

@@ -4,7 +4,8 @@ Topics evolve additively: a change must let messages written under either schema
 other. Breaking: a property removed (or renamed, which is a removal plus an addition), a property's
 type or format changed, a property newly required, a required property made optional, an enum
 narrowed, a constraint tightened. Allowed: a new optional property, an enum widened, a constraint
-relaxed, any change of title, description, default or examples.
+relaxed, any change of title, description, default or examples, and one tightening: an integer
+amount newly bounded at the platform's money maximum (`amount_bound_added`, see `_is_amount_bound`).
 
 The checker reads the subset of JSON Schema pydantic emits: `$ref` into `$defs`, `anyOf` unions
 (e.g. `X | None`), `const`/`enum`, `properties`/`required`, `items`, `additionalProperties`.
@@ -15,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from clearway.contracts.events.primitives import AMOUNT_MINOR_MAX
 
 ChangeKind = Literal[
     "property_removed",
@@ -28,6 +31,7 @@ ChangeKind = Literal[
     "enum_widened",
     "constraint_tightened",
     "constraint_relaxed",
+    "amount_bound_added",
 ]
 BREAKING_KINDS: frozenset[ChangeKind] = frozenset(
     {
@@ -250,6 +254,8 @@ def _compare_constraints(old: _Node, new: _Node, path: str, changes: list[Change
         detail = f"{name} {before!r} -> {after!r}"
         if after is None:
             kind: ChangeKind = "constraint_relaxed"
+        elif before is None and _is_amount_bound(new, name, after):
+            kind = "amount_bound_added"
         elif before is None or name in _EXACT_CONSTRAINTS:
             kind = "constraint_tightened"
         elif name in _LOWER_BOUNDS:
@@ -257,3 +263,16 @@ def _compare_constraints(old: _Node, new: _Node, path: str, changes: list[Change
         else:
             kind = "constraint_tightened" if after < before else "constraint_relaxed"
         changes.append(Change(path, kind, detail))
+
+
+def _is_amount_bound(node: _Node, name: str, value: Any) -> bool:
+    """An integer newly bounded at +-AMOUNT_MINOR_MAX: a tightening, but not a breaking one.
+
+    It narrows what a producer may send, yet no message either side can really hold falls outside
+    it: 10^17 minor units is a quadrillion dollars in cents, every amount lands in a BIGINT ledger
+    column that refuses more than AMOUNT_MINOR_MAX per movement, and our own producers were
+    already held to it by `clearway.platform.money`. Any other new bound stays breaking.
+    """
+    if "integer" not in node.types or isinstance(value, bool):
+        return False
+    return (name, value) in {("maximum", AMOUNT_MINOR_MAX), ("minimum", -AMOUNT_MINOR_MAX)}

@@ -20,6 +20,7 @@ broker per session, on free ports under a temp dir, stopped at session end). For
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -137,6 +138,9 @@ def running_platform(
         work_dir=tmp_path_factory.mktemp("platform"),
         test_mode=True,
         require_all=True,
+        # Its own consumer groups: an in-process app of an integration test that shares this broker
+        # (and a group name like `funding.transfers`) must never take this platform's partitions.
+        consumer_group_prefix=f"e2e-{secrets.token_hex(4)}.",
     )
     try:
         yield platform

@@ -12,10 +12,14 @@ from functools import lru_cache
 from typing import Annotated
 
 from iso4217 import Currency
-from pydantic import AfterValidator, Field, Strict, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-# The one maximum (see contracts' primitives), re-exported for services that import money from here.
+# The one maximum and the one set of amount types (see contracts' primitives), re-exported for
+# services that import money from here.
 from clearway.contracts.events.primitives import AMOUNT_MINOR_MAX as AMOUNT_MINOR_MAX
+from clearway.contracts.events.primitives import AmountMinor as AmountMinor
+from clearway.contracts.events.primitives import PositiveAmountMinor as PositiveAmountMinor
+from clearway.contracts.events.primitives import SignedAmountMinor as SignedAmountMinor
 from clearway.platform.errors import BadRequest
 
 DECIMAL_STRING_LENGTH_MAX = 40
@@ -100,12 +104,3 @@ CurrencyCode = Annotated[
     Field(description="ISO 4217 alphabetic code, upper case", examples=["USD"]),
 ]
 """A known ISO 4217 code with minor units, exactly three upper-case letters (`"usd"` is refused)."""
-
-# Strict: JSON `12.0` or `"12"` is refused rather than coerced, so a float can never sneak in.
-AmountMinor = Annotated[int, Strict(), Field(ge=0, le=AMOUNT_MINOR_MAX, description="Minor units (cents)")]
-PositiveAmountMinor = Annotated[
-    int, Strict(), Field(gt=0, le=AMOUNT_MINOR_MAX, description="Minor units (cents), more than zero")
-]
-SignedAmountMinor = Annotated[
-    int, Strict(), Field(ge=-AMOUNT_MINOR_MAX, le=AMOUNT_MINOR_MAX, description="Minor units (cents)")
-]

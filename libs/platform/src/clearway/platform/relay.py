@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from clearway.contracts import cloudevents
 from clearway.platform.outbox import OutboxMessage
+from clearway.platform.retry import BackoffPolicy
 from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
 logger = logging.getLogger(__name__)
@@ -75,11 +76,6 @@ def libpq_url(engine: AsyncEngine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def failure_backoff_ms(failures: int, base_ms: int, maximum_ms: int = FAILURE_BACKOFF_MS_MAX) -> int:
-    assert failures >= 1 and base_ms >= 1
-    return min(maximum_ms, base_ms << min(failures - 1, 30))
-
-
 class OutboxRelay:
     def __init__(
         self,
@@ -98,6 +94,18 @@ class OutboxRelay:
         self._poll_interval_ms = poll_interval_ms
         self._batch_size_max = batch_size_max
         self._listen = listen
+        # Both loops retry until stopped, starting at the poll interval and doubling to their cap
+        # (an interval above a cap waits the cap).
+        self.publish_failure_backoff = BackoffPolicy(
+            attempts_max=None,
+            initial_ms=min(poll_interval_ms, FAILURE_BACKOFF_MS_MAX),
+            maximum_ms=FAILURE_BACKOFF_MS_MAX,
+        )
+        self.listen_reconnect_backoff = BackoffPolicy(
+            attempts_max=None,
+            initial_ms=min(poll_interval_ms, LISTEN_RECONNECT_MS_MAX),
+            maximum_ms=LISTEN_RECONNECT_MS_MAX,
+        )
         self._wake = asyncio.Event()
         self.listening = False
 
@@ -143,7 +151,7 @@ class OutboxRelay:
                 except Exception:
                     failures += 1
                     OUTBOX_PUBLISH_FAILURES.labels(self._service_name).inc()
-                    delay_ms = failure_backoff_ms(failures, self._poll_interval_ms)
+                    delay_ms = self.publish_failure_backoff.delay_ms(failures)
                     logger.exception("outbox publish failed; retrying in %d ms", delay_ms)
                     await _wait_for(stop, delay_ms)
                     continue
@@ -192,7 +200,7 @@ class OutboxRelay:
                 connection = await asyncpg.connect(libpq_url(self._engine))
             except Exception:  # any failure to connect: polling covers for us meanwhile
                 failures += 1
-                delay_ms = failure_backoff_ms(failures, self._poll_interval_ms, LISTEN_RECONNECT_MS_MAX)
+                delay_ms = self.listen_reconnect_backoff.delay_ms(failures)
                 logger.warning("outbox listener cannot connect; retrying in %d ms", delay_ms)
                 await _wait_for(stop, delay_ms)
                 continue

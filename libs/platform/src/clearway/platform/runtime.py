@@ -28,11 +28,13 @@ from clearway.platform.migrations import upgrade_database
 from clearway.platform.owner_lease import OwnerLease
 from clearway.platform.publishing import published_topics
 from clearway.platform.relay import OutboxRelay
+from clearway.platform.retry import BackoffPolicy, any_error
 from clearway.platform.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
-TOPIC_CREATION_ATTEMPTS_MAX = 10
+# The broker may still be starting when a service starts: 400 ms doubling to 5 s, ten attempts.
+TOPIC_CREATION_BACKOFF = BackoffPolicy(attempts_max=10, initial_ms=400, maximum_ms=5_000)
 
 
 @dataclass
@@ -162,15 +164,9 @@ class ServiceRuntime:
 
     async def _create_topics(self) -> None:
         """Services create their topics at start (explicit partitions; never auto-create)."""
-        for attempt in range(1, TOPIC_CREATION_ATTEMPTS_MAX + 1):
-            try:
+        async for attempt in TOPIC_CREATION_BACKOFF.retrying(retry_if=any_error, what="topic creation"):
+            with attempt:
                 await ensure_topics(self.settings.kafka_bootstrap_servers, list(self.topics))
-                return
-            except Exception:
-                if attempt == TOPIC_CREATION_ATTEMPTS_MAX:
-                    raise
-                logger.warning("topic creation failed, retrying", exc_info=True, extra={"attempt": attempt})
-                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
 
 
 def runtime_of(app: Any) -> ServiceRuntime:

@@ -25,17 +25,31 @@ CurrencyCode = Annotated[
     Field(description="ISO 4217 alphabetic currency code, three uppercase letters (e.g. USD)."),
 ]
 
-# Strict: money never arrives as "2000" or 2000.0; a processor sending either is refused, not coerced.
+# The one set of amount types, for contracts and every service's HTTP models (`clearway.platform.money`
+# re-exports them). Strict: money never arrives as "2000" or 2000.0; a processor sending either is
+# refused, not coerced. Bounded by AMOUNT_MINOR_MAX, so an accepted amount always fits the ledger.
 AmountMinor = Annotated[
     int,
     Strict(),
-    Field(ge=0, description="Non-negative amount as an integer count of the currency's minor units."),
+    Field(
+        ge=0, le=AMOUNT_MINOR_MAX, description="Non-negative amount as an integer count of the currency's minor units."
+    ),
+]
+
+PositiveAmountMinor = Annotated[
+    int,
+    Strict(),
+    Field(gt=0, le=AMOUNT_MINOR_MAX, description="Positive amount as an integer count of the currency's minor units."),
 ]
 
 SignedAmountMinor = Annotated[
     int,
     Strict(),
-    Field(description="Signed amount as an integer count of the currency's minor units."),
+    Field(
+        ge=-AMOUNT_MINOR_MAX,
+        le=AMOUNT_MINOR_MAX,
+        description="Signed amount as an integer count of the currency's minor units.",
+    ),
 ]
 
 # An RFC 3339 timestamp with an explicit offset; naive datetimes are refused.

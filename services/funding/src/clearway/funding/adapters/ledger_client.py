@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from clearway.funding.domain.postings import Posting, wallet_indicator
 from clearway.funding.service.ports import (
@@ -23,6 +22,7 @@ from clearway.funding.service.ports import (
     LedgerTransaction,
     LedgerUnavailableError,
 )
+from clearway.platform.retry import BackoffPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,16 @@ BULK_POSTINGS_MAX = 100
 
 class _TransientError(Exception):
     pass
+
+
+def _is_transient(error: BaseException) -> bool:
+    return isinstance(error, _TransientError)
+
+
+def ledger_request_backoff(attempts_max: int) -> BackoffPolicy:
+    """50 ms doubling to 2 s, plus up to 1 s of jitter: many workers retrying after one ledger
+    hiccup spread out instead of arriving together."""
+    return BackoffPolicy(attempts_max=attempts_max, initial_ms=50, maximum_ms=2_000, jitter_ms=1_000)
 
 
 def _balance(document: dict[str, Any]) -> LedgerBalance:
@@ -108,20 +118,14 @@ class HttpLedgerClient:
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_ms / 1000, transport=transport
         )
-        self._attempts_max = attempts_max
+        self._request_backoff = ledger_request_backoff(attempts_max)
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts_max),
-            wait=wait_exponential_jitter(initial=0.05, max=2.0),
-            retry=retry_if_exception_type(_TransientError),
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
+            async for attempt in self._request_backoff.retrying(retry_if=_is_transient):
                 with attempt:
                     try:
                         response = await self._client.request(method, path, **kwargs)

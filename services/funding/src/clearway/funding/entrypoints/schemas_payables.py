@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from clearway.funding.domain.payables import Payable, PayableStatus
+from clearway.platform.money import PositiveAmountMinor as PositiveAmountMinor  # schemas_fundings reads it here
 from clearway.platform.money import is_known_currency
 from clearway.platform.pagination import PageParams
 
@@ -22,8 +23,6 @@ def _known_currency(code: str) -> str:
 
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_known_currency)]
-# Money never arrives as "2000" or 2000.0.
-PositiveAmountMinor = Annotated[int, Strict(), Field(gt=0, le=2**63 - 1)]
 Metadata = Annotated[dict[str, Any], Field(max_length=METADATA_KEYS_MAX)]
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
 

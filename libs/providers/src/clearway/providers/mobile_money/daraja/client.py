@@ -19,9 +19,9 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from clearway.platform.logging import get_logger
+from clearway.platform.retry import BackoffPolicy
 from clearway.providers.clock import Clock, utc_now
 from clearway.providers.mobile_money.callbacks import verify_callback_token
 from clearway.providers.mobile_money.contract import (
@@ -82,6 +82,12 @@ class DarajaClient:
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
+        # Idempotent calls only (token, status query). A base above the cap waits the cap.
+        self._idempotent_call_backoff = BackoffPolicy(
+            attempts_max=settings.retry_attempts_max,
+            initial_ms=min(settings.retry_backoff_ms, settings.retry_backoff_max_ms),
+            maximum_ms=settings.retry_backoff_max_ms,
+        )
         timeout = httpx.Timeout(
             settings.read_timeout_ms / 1000,
             connect=settings.connect_timeout_ms / 1000,
@@ -107,16 +113,7 @@ class DarajaClient:
         await self._http.aclose()
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._settings.retry_attempts_max),
-            wait=wait_exponential(
-                multiplier=self._settings.retry_backoff_ms / 1000, max=self._settings.retry_backoff_max_ms / 1000
-            ),
-            retry=retry_if_exception(_is_retryable),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in self._idempotent_call_backoff.retrying(retry_if=_is_retryable, sleep=self._sleep):
             with attempt:
                 return await call()
         raise AssertionError("tenacity either returns or re-raises")  # pragma: no cover
