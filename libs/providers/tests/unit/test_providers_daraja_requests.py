@@ -13,6 +13,7 @@ from clearway.providers.mobile_money import (
     DarajaClient,
     DarajaSettings,
     InvalidStkPushRequest,
+    ProviderRejected,
     StkPushAccepted,
     StkPushRequest,
 )
@@ -150,3 +151,12 @@ def test_settings_hide_secrets_and_insist_on_a_callback_token(settings: DarajaSe
         DarajaSettings(**values | {"callback_token": "short"})
     with pytest.raises(ValidationError, match="URL"):
         DarajaSettings(**values | {"callback_token": "has/slash/in/the/token"})
+
+
+@pytest.mark.parametrize("checkout_request_id", ["", "x" * 129])
+async def test_status_query_refuses_an_unqueryable_checkout_request_id(
+    daraja: DarajaClient, fake_daraja: FakeDarajaServer, checkout_request_id: str
+) -> None:
+    with pytest.raises(ProviderRejected, match="checkout_request_id"):
+        await daraja.query_stk_status(checkout_request_id)
+    assert fake_daraja.requests_to(STK_QUERY_PATH) == []

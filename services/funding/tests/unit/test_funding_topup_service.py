@@ -200,6 +200,7 @@ class FakeLedger:
         self.post_calls = 0
         self.identities_created = 0
         self.unavailable = False
+        self.wallet_currency: str | None = None  # set to answer every wallet in this currency
 
     def _answer(self) -> None:
         if self.unavailable:
@@ -217,7 +218,7 @@ class FakeLedger:
         if identity_id not in self.identities:
             raise LedgerRefusedError(404, "NOT_FOUND", f"identity {identity_id} not found")
         balance_id = self.wallets.setdefault((identity_id, currency), f"bln_{len(self.wallets) + 1}")
-        return LedgerBalance(balance_id, self.balance_of(balance_id), 0, currency)
+        return LedgerBalance(balance_id, self.balance_of(balance_id), 0, self.wallet_currency or currency)
 
     async def post(self, posting: Posting) -> LedgerTransaction:
         self.post_calls += 1
@@ -401,6 +402,19 @@ async def test_requests_the_rail_cannot_take_are_refused_before_anything_happens
         await harness.start(identity_id=None)
     assert (no_ledger.value.http_status, no_ledger.value.error_code) == (503, "LEDGER_UNAVAILABLE")
     assert harness.store.rows == {} and harness.sandbox.requests() == []
+
+
+async def test_a_wallet_in_another_currency_from_the_ledger_is_refused_not_asserted(harness: Harness) -> None:
+    harness.ledger.wallet_currency = "USD"  # the ledger breaks its contract
+    with pytest.raises(TopupLedgerUnavailableError) as wrong_wallet:
+        await harness.start()
+    assert (wrong_wallet.value.http_status, wrong_wallet.value.error_code) == (503, "LEDGER_UNAVAILABLE")
+    assert harness.store.rows == {} and harness.sandbox.requests() == []
+
+
+def test_settings_refuse_a_default_currency_the_rail_does_not_collect() -> None:
+    with pytest.raises(ValueError, match="topup_currency_default"):
+        FundingSettings(topup_currency_default="USD", topup_currencies=["KES"])
 
 
 async def test_the_workspace_wallet_is_the_default_owner(harness: Harness) -> None:

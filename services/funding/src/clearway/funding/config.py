@@ -79,6 +79,16 @@ class FundingSettings(ServiceSettings):
     topup_sandbox_poll_interval_ms: int = Field(default=100, ge=10, le=60_000)
 
     @model_validator(mode="after")
+    def _topup_default_currency_is_collected(self) -> FundingSettings:
+        # Environment input: refuse it as a settings error, not as an assert in TopupPolicy.
+        if self.topup_currency_default not in self.topup_currencies:
+            raise ValueError(
+                f"topup_currency_default {self.topup_currency_default} is not in topup_currencies "
+                f"{sorted(self.topup_currencies)}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _ledger_key_defaults_to_dev_key(self) -> FundingSettings:
         # Locally every service shares the dev admin key; production configures a service key.
         if self.ledger_api_key is None:

@@ -17,6 +17,7 @@ import httpx
 from clearway.funding.domain.postings import Posting, wallet_indicator
 from clearway.funding.service.ports import (
     REFUSED,
+    LedgerAnswerInvalidError,
     LedgerBalance,
     LedgerRefusedError,
     LedgerTransaction,
@@ -87,12 +88,14 @@ def _bulk_results(postings: Sequence[Posting], document: dict[str, Any]) -> list
     """One result per posting from a non-atomic bulk answer: the transaction the ledger recorded
     (a replay answers with the original one), or REFUSED with the failure's code and detail."""
     documents = document["transactions"]
-    assert len(documents) == len(postings), "the ledger answers one slot per bulk transaction"
+    if len(documents) != len(postings):
+        raise LedgerAnswerInvalidError(f"bulk answer has {len(documents)} slots for {len(postings)} postings")
     failures = {int(failure["index"]): failure for failure in document.get("failures", [])}
     results: list[LedgerTransaction] = []
     for index, (posting, transaction) in enumerate(zip(postings, documents, strict=True)):
         if transaction is not None:
-            assert transaction["reference"] == posting.reference, "bulk answers keep the request's order"
+            if transaction["reference"] != posting.reference:
+                raise LedgerAnswerInvalidError(f"bulk answer slot {index} is not {posting.reference}")
             results.append(_transaction_of(transaction))
             continue
         failure = failures.get(index, {})

@@ -19,7 +19,7 @@ from clearway.funding.domain.payables import Payable, PayableStatus
 from clearway.funding.domain.postings import commit_reference, hold_posting
 from clearway.funding.service import event_builders
 from clearway.funding.service.context import FundingContext
-from clearway.funding.service.ports import LedgerRefusedError
+from clearway.funding.service.ports import LedgerAnswerInvalidError, LedgerRefusedError
 from clearway.funding.service.workspaces import existing_workspace_wallet
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ async def finish_paying(context: FundingContext, payable: Payable) -> Payable:
     if hold.status == HOLD_REJECTED:
         logger.info("payable %s waits for funds: %s", payable.id, hold.rejection_reason)
         return await _stop_paying(context, payable)
-    assert hold.status == HOLD_OPEN, f"unexpected hold status {hold.status} for {payable.id}"
+    if hold.status != HOLD_OPEN:
+        raise LedgerAnswerInvalidError(f"unexpected hold status {hold.status[:32]} for {payable.id}")
     await _record_hold(context, payable, hold.transaction_id)
     reference = commit_reference(payable.id, payable.pay_attempts)
     try:

@@ -107,6 +107,12 @@ class LedgerUnavailableError(Exception):
     """The ledger could not be reached or kept failing (5xx) after bounded retries."""
 
 
+class LedgerAnswerInvalidError(LedgerUnavailableError):
+    """The ledger answered 2xx, but the answer breaks its contract (a missing or misplaced slot, another
+    currency, an unknown status). Nothing in it is trusted: callers treat it as the ledger being
+    unavailable and a later pass asks again."""
+
+
 class LedgerRefusedError(Exception):
     """The ledger answered 4xx: the request is wrong or conflicts with the ledger's state."""
 

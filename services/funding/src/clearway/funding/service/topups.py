@@ -37,7 +37,7 @@ from clearway.funding.domain.topups import (
 )
 from clearway.funding.service import event_builders, workspaces
 from clearway.funding.service.context import FundingContext
-from clearway.funding.service.ports import LedgerRefusedError, LedgerUnavailableError
+from clearway.funding.service.ports import LedgerAnswerInvalidError, LedgerRefusedError, LedgerUnavailableError
 from clearway.funding.service.topup_outcomes import outcome_of_callback
 from clearway.platform.ids import new_id
 from clearway.platform.logging import get_logger
@@ -141,7 +141,8 @@ async def _ensure_wallet(context: FundingContext, identity_id: str, currency: st
             # Without a ledger id the wallet lives in the general ledger, so a 404 names the identity.
             message = f"The ledger has no identity {identity_id}."
             raise TopupRefusedError(message, code="WALLET_OWNER_UNKNOWN") from error
-    assert balance.currency == currency, "the ledger answered another currency's wallet"
+        if balance.currency != currency:
+            raise LedgerAnswerInvalidError(f"asked for a {currency} wallet, the ledger answered {balance.currency[:8]}")
     return balance.balance_id
 
 

@@ -46,6 +46,7 @@ from clearway.providers.mobile_money.daraja.settings import DarajaSettings
 from clearway.providers.mobile_money.daraja.token_cache import AccessTokenCache
 from clearway.providers.mobile_money.errors import (
     AccessTokenUnavailable,
+    ProviderRejected,
     ProviderUnavailable,
     StkPushOutcomeUnknown,
 )
@@ -194,7 +195,9 @@ class DarajaClient:
         return accepted
 
     async def query_stk_status(self, checkout_request_id: str) -> StkStatus:
-        assert 0 < len(checkout_request_id) <= CHECKOUT_REQUEST_ID_LENGTH_MAX, "checkout_request_id out of bounds"
+        # The id is the rail's own answer read back from storage: refuse it, the resolver logs and moves on.
+        if not 0 < len(checkout_request_id) <= CHECKOUT_REQUEST_ID_LENGTH_MAX:
+            raise ProviderRejected(f"checkout_request_id must be 1..{CHECKOUT_REQUEST_ID_LENGTH_MAX} characters")
 
         async def query_once() -> StkStatus:
             timestamp = daraja_timestamp(self._clock())
