@@ -58,7 +58,7 @@ async def test_a_database_outage_answers_503_not_500_and_logs_once(caplog: pytes
     assert recovered.status_code == 200
     lines = [record.getMessage() for record in caplog.records if record.name == "clearway.http.error"]
     assert len(lines) == 2, lines
-    assert lines[0].startswith("database unavailable") and "requests refused meanwhile: 20" in lines[1]
+    assert lines[0].startswith("database unavailable") and "failures meanwhile: 20" in lines[1]
 
 
 async def test_an_unreachable_http_dependency_is_503_and_a_bug_is_still_500() -> None:

@@ -39,7 +39,7 @@ async def test_a_failing_pass_is_logged_and_the_loop_goes_on(caplog: pytest.LogC
         nonlocal calls
         calls += 1
         if calls == 1:
-            raise ConnectionError("database briefly away")
+            raise ValueError("a bug in one pass")  # an outage is logged differently (test below)
 
     task = PeriodicTask("flaky", 10, flaky)
     with caplog.at_level(logging.ERROR, logger="clearway.platform.periodic"):
@@ -117,3 +117,27 @@ async def test_start_twice_and_unbounded_intervals_are_refused() -> None:
         PeriodicTask("zero", 0, nothing)
     with pytest.raises(AssertionError):
         PeriodicTask("", 10, nothing)
+
+
+async def test_a_database_outage_is_logged_once_not_every_pass(caplog: pytest.LogCaptureFixture) -> None:
+    database_up = False
+    passes = 0
+
+    async def needs_the_database() -> None:
+        nonlocal passes
+        passes += 1
+        if not database_up:
+            raise ConnectionRefusedError(111, "Connect call failed")
+
+    caplog.set_level(logging.INFO, logger="clearway.platform.periodic")
+    task = PeriodicTask("resolver", 5, needs_the_database)
+    task.start()
+    await wait_until(lambda: passes >= 10, "ten failing passes", timeout_s=2, interval_s=0.01)
+    database_up = True
+    await wait_until(lambda: task.passes_completed >= 1, "a pass after the outage", timeout_s=2, interval_s=0.01)
+    await task.stop()
+    messages = [record.getMessage() for record in caplog.records if record.name == "clearway.platform.periodic"]
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("database unavailable (ConnectionRefusedError); retrying resolver every 5 ms")
+    assert "back after" in messages[1]
+    assert not any(record.exc_info for record in caplog.records if record.name == "clearway.platform.periodic")

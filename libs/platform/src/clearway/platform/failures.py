@@ -86,10 +86,12 @@ class OutageLog:
         self,
         logger: logging.Logger,
         *,
+        meanwhile: str = "answering 503",
         quiet_period_s: float = OUTAGE_QUIET_PERIOD_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._logger = logger
+        self._meanwhile = meanwhile  # what the caller does until the dependency is back
         self._quiet_period_s = quiet_period_s
         self._clock = clock
         self._outages: dict[str, _Outage] = {}
@@ -102,9 +104,10 @@ class OutageLog:
             self._outages[dependency] = outage
             # The type only: a driver's message can carry a host name or a connection string.
             self._logger.warning(
-                "%s unavailable (%s); answering 503 until it is back",
+                "%s unavailable (%s); %s until it is back",
                 dependency,
                 type(error).__name__,
+                self._meanwhile,
                 extra={"dependency": dependency, "error_type": type(error).__name__},
             )
         outage.refused += 1
@@ -117,7 +120,7 @@ class OutageLog:
         now = self._clock()
         for dependency, outage in self._outages.items():
             self._logger.warning(
-                "%s back after %.1f s; requests refused meanwhile: %d",
+                "%s back after %.1f s; failures meanwhile: %d",
                 dependency,
                 now - outage.started_at,
                 outage.refused,

@@ -1,7 +1,8 @@
 """Background work done one way: run a bounded pass every `interval_ms` until stopped.
 
 A pass that raises is logged and the next one runs on schedule: a database or a dependency that
-is briefly away must not end the loop for the life of the process. The pass itself must be
+is briefly away must not end the loop for the life of the process. An outage is logged once when
+it starts and once when it ends (`OutageLog`), not with a traceback every interval. The pass itself must be
 bounded (a batch size, a timeout); this loop bounds only the wait between passes and `stop()`.
 """
 
@@ -11,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+
+from clearway.platform.failures import OutageLog, failed_dependency, is_infrastructure_failure
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class PeriodicTask:
         self._task: asyncio.Task[None] | None = None
         self.passes_completed = 0
         self.passes_failed = 0
+        self._outages = OutageLog(logger, meanwhile=f"retrying {name} every {interval_ms} ms")
 
     @property
     def running(self) -> bool:
@@ -69,9 +73,13 @@ class PeriodicTask:
             try:
                 await self._run_pass()
                 self.passes_completed += 1
-            except Exception:
+                self._outages.succeeded()
+            except Exception as error:
                 # The next pass tries again; the loop outlives any one failure.
                 self.passes_failed += 1
-                logger.exception("periodic task %s: pass failed", self.name)
+                if is_infrastructure_failure(error):
+                    self._outages.failed(failed_dependency(error), error)
+                else:
+                    logger.exception("periodic task %s: pass failed", self.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self._interval_s)
