@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from clearway.devstack.stack import Platform, start_platform
+from clearway.devstack.testing import wait_until
 
 from .demo import run_demo_flows
 from .topups_scenario import TopupApi, approved_topup
@@ -141,11 +142,12 @@ class Workload:
 
 async def inject_faults(platform: Platform, workload: Workload, faults: list[str]) -> None:
     async def after(acknowledged: int) -> None:
-        for _ in range(int(RETRY_DEADLINE_S / 0.05)):
-            if len(workload.acknowledged) >= acknowledged:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"the workload stalled before {acknowledged} acknowledged transfers")
+        await wait_until(
+            lambda: len(workload.acknowledged) >= acknowledged,
+            f"the workload has {acknowledged} acknowledged transfers",
+            timeout_s=RETRY_DEADLINE_S,
+            interval_s=0.05,
+        )
 
     await after(TRANSFERS // 5)
     await asyncio.to_thread(platform.stop_service, "ledger", graceful=False)
@@ -215,14 +217,17 @@ async def test_killed_services_and_a_postgres_restart_lose_and_double_nothing(
 
 async def expect_balances(ledger_url: str, key: str, expected: Counter[str]) -> None:
     async with httpx.AsyncClient(base_url=ledger_url, headers={"X-Blnk-Key": key}, timeout=30) as ledger:
-        actual: dict[str, int] = {}
-        deadline = time.monotonic() + SETTLE_WAIT_S_MAX
-        while time.monotonic() < deadline:
+
+        async def balances_match() -> bool:
             actual = {balance: (await ledger.get(f"/balances/{balance}")).json()["balance"] for balance in expected}
-            if actual == dict(expected):
-                return
-            await asyncio.sleep(0.5)
-    assert actual == dict(expected)
+            return actual == dict(expected)
+
+        await wait_until(
+            balances_match,
+            "ledger balances equal the acknowledged transfers",
+            timeout_s=SETTLE_WAIT_S_MAX,
+            interval_s=0.5,
+        )
 
 
 async def expect_exactly_once(platform: Platform, run_id: str, transfer_ids: list[str]) -> None:
@@ -237,17 +242,18 @@ async def expect_exactly_once(platform: Platform, run_id: str, transfer_ids: lis
     assert counts["rows"] == counts["refs"] == TRANSFERS
     funding = await asyncpg.connect(platform.database_url("funding").replace("+asyncpg", ""))
     try:
-        deadline = time.monotonic() + SETTLE_WAIT_S_MAX
-        per_transfer: dict[str, int] = {}
-        while time.monotonic() < deadline:
+
+        async def deposits_per_transfer() -> dict[str, int] | None:
             rows = await funding.fetch(
                 "SELECT transfer_id, count(*) AS n FROM deposits WHERE transfer_id = ANY($1) GROUP BY transfer_id",
                 transfer_ids,
             )
-            per_transfer = {row["transfer_id"]: row["n"] for row in rows}
-            if len(per_transfer) == DEPOSITS:
-                break
-            await asyncio.sleep(0.5)
+            found = {row["transfer_id"]: row["n"] for row in rows}
+            return found if len(found) == DEPOSITS else None
+
+        per_transfer = await wait_until(
+            deposits_per_transfer, "funding holds every published deposit", timeout_s=SETTLE_WAIT_S_MAX, interval_s=0.5
+        )
     finally:
         await funding.close()
     assert per_transfer == dict.fromkeys(transfer_ids, 1)
@@ -301,11 +307,15 @@ async def expect_503_while_postgres_is_down(
     assert readiness == [503, 503]
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
         for service in ("ledger", "funding"):
-            for _ in range(int(SETTLE_WAIT_S_MAX / 0.25)):
-                if (await client.get(urls[service] + "/health/ready")).status_code == 200:
-                    break
-                await asyncio.sleep(0.25)
-            else:
-                raise AssertionError(f"{service} not ready again after PostgreSQL came back")
+
+            async def ready(service: str = service) -> bool:
+                return (await client.get(urls[service] + "/health/ready")).status_code == 200
+
+            await wait_until(
+                ready,
+                f"{service} is ready again after PostgreSQL came back",
+                timeout_s=SETTLE_WAIT_S_MAX,
+                interval_s=0.25,
+            )
         applied = await client.post(urls["ledger"] + "/transactions", json=transfer)
         assert applied.status_code == 201, applied.text
