@@ -38,17 +38,23 @@ def require_produced_by(service: str, topic: str) -> None:
         )
 
 
+def service_named_by(source: str) -> str | None:
+    """The service a CloudEvents `source` of `clearway.<service>` names, or None for any other source."""
+    service = source.removeprefix(EVENT_SOURCE_PREFIX)
+    return service if source.startswith(EVENT_SOURCE_PREFIX) and service in SERVICES else None
+
+
 def require_source_produces(source: str, topic: str) -> None:
     """For an event whose source names a service (`clearway.<service>`): that service must produce
     `topic`. Other sources (tools, tests publishing their own topics) are not a service's outbox."""
-    service = source.removeprefix(EVENT_SOURCE_PREFIX)
-    if source.startswith(EVENT_SOURCE_PREFIX) and service in SERVICES:
+    service = service_named_by(source)
+    if service is not None:
         require_produced_by(service, topic)
 
 
 def service_for_source(source: str) -> str:
     """The service whose events carry CloudEvents source `source` (`clearway.<service>`)."""
-    service = source.removeprefix(EVENT_SOURCE_PREFIX)
-    if not source.startswith(EVENT_SOURCE_PREFIX) or service not in SERVICES:
+    service = service_named_by(source)
+    if service is None:
         raise ValueError(f"event source {source!r} names no service; expected {EVENT_SOURCE_PREFIX}<service>")
     return service
