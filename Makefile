@@ -8,7 +8,7 @@ UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),$(CURDIR)/.tools/bin/uv)
 SERVICE ?= ledger
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger asyncapi schemas clean
+.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger asyncapi schemas clean user-token
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ run: install  ## start PostgreSQL, the broker and all five services on the embed
 
 dev: install  ## start only PostgreSQL + broker (prints the env to run one service with `make serve SERVICE=...`)
 	@$(UV) run --frozen python -m clearway.devstack up
+
+user-token: install  ## print a one-hour end-user token for the embedded stack: make user-token IDENTITY=<identity id>
+	@$(UV) run --frozen python -m clearway.devstack user-token --identity "$(IDENTITY)"
 
 serve: install  ## run one service in the foreground against `make dev`'s infrastructure: make serve SERVICE=ledger
 	@$(UV) run --frozen python -m clearway.$(SERVICE).main migrate

@@ -63,13 +63,15 @@ class FundingFlowApi:
         )
         return str(body["identity_id"])
 
-    async def create_payable(self, payee_id: str, amount_minor: int, description: str) -> dict[str, Any]:
+    async def create_payable(
+        self, payee_id: str, amount_minor: int, description: str, currency: str = "USD"
+    ) -> dict[str, Any]:
         response = await self.funding.post(
             "/payable",
             json={
                 "payee_id": payee_id,
                 "amount_minor": amount_minor,
-                "currency": "USD",
+                "currency": currency,
                 "description": description,
                 "external_id": f"e2e-{uuid.uuid4().hex[:12]}",
             },

@@ -39,15 +39,15 @@ HTTP_TIMEOUT_S = 10.0
 Report = Callable[[str], None]
 
 
-def new_transfer(amount_minor: int, *, reference: str | None = None) -> dict[str, Any]:
+def new_transfer(amount_minor: int, *, reference: str | None = None, currency: str = "USD") -> dict[str, Any]:
     """A `transfer.created` body as a processor writes it (every documented field present)."""
     return {
         "transfer_id": f"trf_{uuid.uuid4().hex[:16]}",
         "processor": PROCESSOR,
         "direction": "inbound",
         "amount_minor": amount_minor,
-        "currency": "USD",
-        "account_id": "acct_operating_usd",
+        "currency": currency,
+        "account_id": f"acct_operating_{currency.lower()}",
         "payment_reference": reference,
         "counterparty": {"name": "Globex Finance", "account": "021000021-99887766"},
         "settled_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),

@@ -123,7 +123,8 @@ def test_topics_for_service_is_produced_plus_consumed() -> None:
         assert {spec.name for spec in topics_for_service(service)} == expected
         assert expected, f"{service} uses no topic"
     assert "transfer.created" in {spec.name for spec in topics_for_service("funding")}
-    assert "ledger.transaction.requested" in {spec.name for spec in produced_by("payout")}
+    assert "ledger.transaction.requested" in {spec.name for spec in produced_by("authorization")}
+    assert "payout.succeeded" in {spec.name for spec in produced_by("payout")}
 
 
 def test_message_key_and_topic_lookup_by_event() -> None:

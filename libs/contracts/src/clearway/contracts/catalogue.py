@@ -117,10 +117,11 @@ def _partitions_for(name: str) -> int:
 
 
 # Services that send ledger commands also read the outcome events of the transactions they asked for;
-# none of them does either yet (`planned_*`). Funding is not one of them: it calls the ledger's HTTP
-# API and reads the outcome from the response.
-_LEDGER_TRANSACTION_SENDERS = ("payout", "authorization", "reconciliation")
-_HOLD_USERS = ("authorization", "payout")
+# none of them does either yet (`planned_*`). Funding and payout are not among them: they call the
+# ledger's HTTP API and read the outcome from the response (a hold must be known placed before a
+# withdrawal is accepted).
+_LEDGER_TRANSACTION_SENDERS = ("authorization", "reconciliation")
+_HOLD_USERS = ("authorization",)
 
 CATALOGUE: tuple[TopicSpec, ...] = (
     # Payables and funding (seed 000), produced by funding.
@@ -135,7 +136,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "funding",
         ("payout",),
         "A payable's money reached the payee's wallet; payout pays it out.",
-        planned_consumers=("payout",),
     ),
     _event(
         "funding.created",
@@ -187,6 +187,66 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "funding",
         (),
         "A mobile-money top-up ended without money moving (declined, unreachable, refused).",
+    ),
+    # Withdrawals and payouts (seed 001's money-out path), produced by payout.
+    _event(
+        "withdrawal.requested",
+        "withdrawal_id",
+        ev.WithdrawalRequested,
+        "payout",
+        (),
+        "A withdrawal's money is reserved in the wallet; it awaits approval.",
+    ),
+    _event(
+        "withdrawal.approved",
+        "withdrawal_id",
+        ev.WithdrawalApproved,
+        "payout",
+        (),
+        "A second principal (or the payable auto-approval rule) approved a withdrawal.",
+    ),
+    _event(
+        "withdrawal.rejected",
+        "withdrawal_id",
+        ev.WithdrawalRejected,
+        "payout",
+        (),
+        "A withdrawal was rejected; its reservation is released.",
+    ),
+    _event(
+        "payout.submitted",
+        "withdrawal_id",
+        ev.PayoutSubmitted,
+        "payout",
+        (),
+        "A withdrawal was handed to its rail (mobile-money B2C, or a bank batch).",
+    ),
+    _event(
+        "payout.succeeded",
+        "withdrawal_id",
+        ev.PayoutSucceeded,
+        "payout",
+        ("funding", "reconciliation"),
+        "The rail paid the withdrawal; the reservation is committed to the provider's balance.",
+        planned_consumers=("funding", "reconciliation"),
+    ),
+    _event(
+        "payout.failed",
+        "withdrawal_id",
+        ev.PayoutFailed,
+        "payout",
+        ("funding", "reconciliation"),
+        "The rail did not pay the withdrawal; the reservation is voided.",
+        planned_consumers=("funding", "reconciliation"),
+    ),
+    _event(
+        "payout.reversed",
+        "withdrawal_id",
+        ev.PayoutReversed,
+        "payout",
+        ("funding", "reconciliation"),
+        "The provider reversed a paid withdrawal; the money is back in the wallet.",
+        planned_consumers=("funding", "reconciliation"),
     ),
     # Published by processors, banks and mobile-money providers (public contract).
     _event(
@@ -303,8 +363,8 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         key="reference",
         partitions=PARTITIONS_HIGH_VOLUME,
         schema=ev.LedgerTransactionRequested,
-        producer="payout",
-        also_produced_by=("authorization", "reconciliation"),
+        producer="authorization",
+        also_produced_by=("reconciliation",),
         consumers=("ledger",),
         description="Asks the ledger to post a transaction (or place a hold).",
         kind="command",
@@ -316,11 +376,10 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         partitions=PARTITIONS_DEFAULT,
         schema=ev.LedgerEntryRequested,
         producer="reconciliation",
-        also_produced_by=("payout",),
         consumers=("ledger",),
         description="Asks the ledger to post a named entry type from its schema.",
         kind="command",
-        planned_producers=("reconciliation", "payout"),
+        planned_producers=("reconciliation",),
     ),
 )
 

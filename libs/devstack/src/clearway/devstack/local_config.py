@@ -10,9 +10,13 @@ from pathlib import Path
 
 from clearway.devstack.ports import pick_port
 from clearway.devstack.services import DEFAULT_PORTS, SERVICE_NAMES, env_prefix
+from clearway.platform.settings import DEFAULT_USER_TOKEN_AUDIENCE, DEFAULT_USER_TOKEN_ISSUER
+from clearway.platform.user_tokens import USER_TOKEN_TTL_S, issue_user_token
 
 DEFAULT_POSTGRES_PORT = 5433
 DEFAULT_BROKER_PORT = 9092
+USER_TOKEN_SECRET_FILE = "user-token-secret"
+APPROVER_KEY_FILE = "dev-approver-key"
 _WORKSPACE_MARKER = "[tool.uv.workspace]"
 _SEARCH_DEPTH_MAX = 12
 
@@ -38,19 +42,65 @@ def default_data_dir() -> Path:
 
 def load_or_create_api_key(data_dir: Path) -> str:
     """`CLEARWAY_DEV_API_KEY`, else the key stored in `<data_dir>/dev-api-key` (created once)."""
-    configured = os.environ.get("CLEARWAY_DEV_API_KEY")
+    return _load_or_create_secret("CLEARWAY_DEV_API_KEY", data_dir / "dev-api-key", secrets.token_urlsafe(32))
+
+
+def load_or_create_approver_key(data_dir: Path) -> str:
+    """`CLEARWAY_DEV_APPROVER_API_KEY`, else `<data_dir>/dev-approver-key` (created once): the second
+    principal (`dev-approver`, roles approver and operator) that dual approval needs locally."""
+    return _load_or_create_secret(
+        "CLEARWAY_DEV_APPROVER_API_KEY", data_dir / APPROVER_KEY_FILE, secrets.token_urlsafe(32)
+    )
+
+
+def load_or_create_user_token_secret(data_dir: Path) -> str:
+    """`CLEARWAY_USER_TOKEN_SECRET`, else `<data_dir>/user-token-secret` (created once).
+
+    `make run` passes it to every service and `make user-token` signs with it, whichever runs first.
+    """
+    return _load_or_create_secret(
+        "CLEARWAY_USER_TOKEN_SECRET", data_dir / USER_TOKEN_SECRET_FILE, secrets.token_urlsafe(48)
+    )
+
+
+def embedded_user_token(identity_id: str, *, secret: str, env: Mapping[str, str], ttl_s: int = USER_TOKEN_TTL_S) -> str:
+    """A token the services started with `env` accept: their issuer and audience (defaults when unset)."""
+    return issue_user_token(
+        identity_id,
+        secret=secret,
+        issuer=env.get("CLEARWAY_USER_TOKEN_ISSUER") or DEFAULT_USER_TOKEN_ISSUER,
+        audience=env.get("CLEARWAY_USER_TOKEN_AUDIENCE") or DEFAULT_USER_TOKEN_AUDIENCE,
+        ttl_s=ttl_s,
+    )
+
+
+def _load_or_create_secret(env_var: str, path: Path, new_value: str) -> str:
+    configured = os.environ.get(env_var)
     if configured:
         return configured
-    key_path = data_dir / "dev-api-key"
-    if key_path.exists():
-        stored = key_path.read_text(encoding="utf-8").strip()
-        if stored:
-            return stored
-    key = secrets.token_urlsafe(32)
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    key_path.touch(mode=0o600)
-    key_path.write_text(key + "\n", encoding="utf-8")
-    return key
+    stored = _read_secret(path)
+    if stored:
+        return stored
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Exclusive and owner-only: two commands starting at once must end up with one secret.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(path) or _overwrite_secret(path, new_value)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(new_value + "\n")
+    return new_value
+
+
+def _read_secret(path: Path) -> str:
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
+
+
+def _overwrite_secret(path: Path, value: str) -> str:
+    """An empty file (an interrupted write, or made by hand) is replaced, still owner-only."""
+    path.chmod(0o600)
+    path.write_text(value + "\n", encoding="utf-8")
+    return value
 
 
 @dataclass(frozen=True)

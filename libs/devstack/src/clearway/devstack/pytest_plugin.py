@@ -125,6 +125,16 @@ def unique_topic() -> Callable[[str], str]:
     return lambda base: f"{base}.t{uuid.uuid4().hex[:8]}"
 
 
+# Payout asks about a silent payout after 30 s and adopts a crashed request's hold after 10 s;
+# the suite waits 3 s instead (the same code paths, shorter clocks).
+E2E_SERVICE_ENV = {
+    "CLEARWAY_PAYOUT_STATUS_QUERY_AFTER_MS": "3000",
+    "CLEARWAY_PAYOUT_STATUS_QUERY_INTERVAL_MS": "1000",
+    "CLEARWAY_PAYOUT_RESERVATION_GRACE_MS": "3000",
+    "CLEARWAY_PAYOUT_SUBMISSION_GRACE_MS": "3000",
+}
+
+
 @pytest.fixture(scope="session")
 def running_platform(
     _clearway_postgres: Provided,
@@ -141,6 +151,7 @@ def running_platform(
         # Its own consumer groups: an in-process app of an integration test that shares this broker
         # (and a group name like `funding.transfers`) must never take this platform's partitions.
         consumer_group_prefix=f"e2e-{secrets.token_hex(4)}.",
+        extra_env=E2E_SERVICE_ENV,
     )
     try:
         yield platform

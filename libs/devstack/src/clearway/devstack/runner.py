@@ -32,6 +32,8 @@ from clearway.devstack.local_config import (
     DEFAULT_POSTGRES_PORT,
     choose_port,
     load_or_create_api_key,
+    load_or_create_approver_key,
+    load_or_create_user_token_secret,
     service_ports,
 )
 from clearway.devstack.postgres import EmbeddedPostgres, running_postmaster
@@ -141,7 +143,9 @@ def _print_table(
         "",
         f"  {'PostgreSQL':<16}{infra.postgres_server_url}",
         f"  {'Kafka':<16}{infra.kafka_bootstrap_servers}",
-        f"  {'API key':<16}{platform.api_key}",
+        f"  {'API key':<16}{platform.api_key}   (dev-admin)",
+        f"  {'Approver key':<16}{platform.approver_api_key}   (dev-approver: the second person of dual approval)",
+        f"  {'User token':<16}make user-token IDENTITY=<identity id>   (one hour, for that ledger identity)",
         f"  {'logs':<16}{data_dir / 'logs'}",
         "",
     ]
@@ -182,6 +186,8 @@ def run(
                 if stopped:
                     console.say(f"stopped {stopped} process(es) left by an earlier run")
                 api_key = load_or_create_api_key(data_dir)
+                user_token_secret = load_or_create_user_token_secret(data_dir)
+                approver_key = load_or_create_approver_key(data_dir)
                 infra = start_infrastructure(data_dir, console)
                 ports, notes = service_ports()
                 for note in [*infra.notes, *notes]:
@@ -195,6 +201,8 @@ def run(
                     work_dir=data_dir,
                     database_prefix=DATABASE_PREFIX,
                     api_key=api_key,
+                    user_token_secret=user_token_secret,
+                    approver_api_key=approver_key,
                     test_mode=False,
                     require_all=False,
                     console=console,
@@ -226,12 +234,14 @@ def run(
     return 0
 
 
-def _export_lines(infra: Infrastructure, api_key: str) -> list[str]:
+def _export_lines(infra: Infrastructure, api_key: str, user_token_secret: str, approver_key: str) -> list[str]:
     server = infra.postgres_server_url
     exports = {
         "CLEARWAY_DATABASE_URL": server,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
         "CLEARWAY_DEV_API_KEY": api_key,
+        "CLEARWAY_USER_TOKEN_SECRET": user_token_secret,
+        "CLEARWAY_DEV_APPROVER_API_KEY": approver_key,
     }
     ports, _ = service_ports()
     for service in SERVICE_NAMES:
@@ -251,6 +261,8 @@ def up(data_dir: Path, *, console: Console | None = None) -> int:
         with _foreground_signals(), data_dir_lock(data_dir):
             try:
                 api_key = load_or_create_api_key(data_dir)
+                user_token_secret = load_or_create_user_token_secret(data_dir)
+                approver_key = load_or_create_approver_key(data_dir)
                 infra = start_infrastructure(data_dir, console)
                 if infra.broker is not None:
                     record_children(data_dir, [infra.broker.pid or 0])
@@ -260,7 +272,7 @@ def up(data_dir: Path, *, console: Console | None = None) -> int:
                 for note in infra.notes:
                     console.say(f"note: {note}")
                 console.say("\n".join(["", "# infrastructure is up (Ctrl-C to stop); in another shell:"]))
-                console.say("\n".join(_export_lines(infra, api_key)) + "\n")
+                console.say("\n".join(_export_lines(infra, api_key, user_token_secret, approver_key)) + "\n")
                 while True:
                     time.sleep(_WATCH_INTERVAL_S)
             except KeyboardInterrupt:

@@ -60,6 +60,10 @@ class ServiceWiring:
     api_key: str
     extra_env: Mapping[str, str]
     consumer_group_prefix: str = ""
+    # The embedded stack's HS256 key for end-user tokens; every service verifies with it.
+    user_token_secret: str | None = None
+    # The second local principal (approver, operator) for dual approval.
+    approver_api_key: str | None = None
 
     def env_for(self, service: str) -> dict[str, str]:
         prefix = env_prefix(service)
@@ -76,6 +80,10 @@ class ServiceWiring:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.user_token_secret:
+            env["CLEARWAY_USER_TOKEN_SECRET"] = self.user_token_secret
+        if self.approver_api_key:
+            env["CLEARWAY_DEV_APPROVER_API_KEY"] = self.approver_api_key
         for peer, peer_port in self.ports.items():
             # Both spellings: a shared `CLEARWAY_LEDGER_URL` and the service-prefixed setting name.
             env[f"CLEARWAY_{peer.upper()}_URL"] = service_url(peer_port)

@@ -3,11 +3,13 @@
 platform = start_platform()            # embedded PostgreSQL + broker, five services on free ports
 platform.url("ledger")                  # "http://127.0.0.1:40123"
 platform.stop_service("payout"); platform.start_service("payout")
+platform.user_token("idt_...")          # a one-hour end-user token every service accepts
 platform.stop()
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -18,6 +20,7 @@ from clearway.devstack.asyncio_bridge import run_sync
 from clearway.devstack.broker import EmbeddedBroker
 from clearway.devstack.console import Console
 from clearway.devstack.databases import drop_database, with_database
+from clearway.devstack.local_config import embedded_user_token
 from clearway.devstack.ports import find_free_port
 from clearway.devstack.postgres import EmbeddedPostgres
 from clearway.devstack.preparation import create_catalogue_topics, create_databases, run_migrations
@@ -31,9 +34,11 @@ from clearway.devstack.services import (
     wait_until_ready,
 )
 from clearway.platform.db import libpq_url
+from clearway.platform.user_tokens import USER_TOKEN_TTL_S
 
 DEFAULT_READY_TIMEOUT_S = 60.0
 DEFAULT_STOP_TIMEOUT_S = 10.0
+USER_TOKEN_SECRET_BYTES = 48
 
 
 class PlatformError(RuntimeError):
@@ -62,6 +67,9 @@ class Platform:
         self.postgres_server_url = postgres_server_url
         self.kafka_bootstrap_servers = kafka_bootstrap_servers
         self.api_key = api_key
+        self.user_token_secret = wiring.user_token_secret
+        # A second principal (`dev-approver`: approver and operator) for dual approval.
+        self.approver_api_key = wiring.approver_api_key
         self.database_prefix = database_prefix
         self.consumer_group_prefix = wiring.consumer_group_prefix
         self.work_dir = work_dir
@@ -104,6 +112,12 @@ class Platform:
     def pids(self) -> list[int]:
         """Process ids of the running services (the orchestrator records them)."""
         return [p.process.pid for p in self._services.values() if p.process is not None]
+
+    def user_token(self, identity_id: str, *, ttl_s: int = USER_TOKEN_TTL_S) -> str:
+        """A token for end user `identity_id` (a ledger identity id), signed as the services expect."""
+        assert self.user_token_secret, "this platform was started without a user token secret"
+        services_env = {**os.environ, **self._wiring.extra_env}  # what the services were started with
+        return embedded_user_token(identity_id, secret=self.user_token_secret, env=services_env, ttl_s=ttl_s)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -196,6 +210,8 @@ def start_platform(
     work_dir: Path | None = None,
     database_prefix: str | None = None,
     api_key: str | None = None,
+    user_token_secret: str | None = None,
+    approver_api_key: str | None = None,
     test_mode: bool = True,
     require_all: bool = True,
     console: Console | None = None,
@@ -258,6 +274,8 @@ def start_platform(
             api_key=api_key or secrets.token_urlsafe(32),
             extra_env=dict(extra_env or {}),
             consumer_group_prefix=consumer_group_prefix,
+            user_token_secret=user_token_secret or secrets.token_urlsafe(USER_TOKEN_SECRET_BYTES),
+            approver_api_key=approver_api_key or secrets.token_urlsafe(32),
         )
         for service in (s for s in services if s not in missing):
             process = ServiceProcess(

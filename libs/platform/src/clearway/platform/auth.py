@@ -1,8 +1,13 @@
-"""API-key authentication: keys map to principals with roles; only key hashes are ever stored.
+"""Who is calling: operator API keys, and end users with bearer tokens.
 
-Configuration (`ServiceSettings.api_keys_json`) holds `sha256(key)` in hex, so a leaked config
-does not leak credentials. A presented key is hashed and compared in constant time against
+API keys: configuration (`ServiceSettings.api_keys_json`) holds `sha256(key)` in hex, so a leaked
+config does not leak credentials. A presented key is hashed and compared in constant time against
 every configured hash. Keys are never logged.
+
+End users: `Authorization: Bearer <JWT>` is verified by `clearway.platform.user_tokens` (when a key
+is configured) and becomes `Principal(name="user:<sub>", roles={"user"}, user_id=<sub>)`. A route
+admits users only when it lists `USER` in `require_roles`, and then scopes what it reads and
+writes to `principal.user_id`. A bearer value shaped like a JWT is never looked up as an API key.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from clearway.platform.errors import Forbidden, Unauthorized
 from clearway.platform.settings import ServiceSettings
+from clearway.platform.user_tokens import (
+    UserClaims,
+    UserTokenKeysUnavailable,
+    UserTokenRefused,
+    UserTokenVerifier,
+    looks_like_jwt,
+)
 
 ADMIN = "admin"
 OPERATOR = "operator"
@@ -26,9 +38,13 @@ APPROVER = "approver"
 PROCESSOR = "processor"
 SERVICE = "service"
 READ_ONLY = "read_only"
-KNOWN_ROLES = frozenset({ADMIN, OPERATOR, APPROVER, PROCESSOR, SERVICE, READ_ONLY})
+# An end user holding a verified token; never granted to an API key.
+USER = "user"
+KNOWN_ROLES = frozenset({ADMIN, OPERATOR, APPROVER, PROCESSOR, SERVICE, READ_ONLY, USER})
+USER_PRINCIPAL_PREFIX = "user:"
 
 DEV_ADMIN_NAME = "dev-admin"
+DEV_APPROVER_NAME = "dev-approver"
 API_KEYS_MAX = 1_000
 API_KEY_LENGTH_MAX = 512
 # Blnk clients send `X-Blnk-Key`; seed 002's calls must work unchanged.
@@ -42,6 +58,12 @@ class Principal:
     name: str
     roles: frozenset[str] = field(default_factory=frozenset)
     workspace_id: str | None = None
+    user_id: str | None = None  # an end user's ledger identity id (the token's `sub`); None for API keys
+
+    @property
+    def is_end_user(self) -> bool:
+        """Branch on this, not on `has_role(USER)`: admin holds every role but is no end user."""
+        return self.user_id is not None
 
     def has_role(self, role: str) -> bool:
         return ADMIN in self.roles or role in self.roles
@@ -66,21 +88,36 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class Authenticator:
-    """Resolves a presented key to a `Principal`, or `None` if it matches no configured key."""
+def user_principal(claims: UserClaims) -> Principal:
+    return Principal(name=f"{USER_PRINCIPAL_PREFIX}{claims.subject}", roles=frozenset({USER}), user_id=claims.subject)
 
-    def __init__(self, entries: Iterable[ApiKeyEntry]) -> None:
+
+def _api_key_roles(entry: ApiKeyEntry) -> frozenset[str]:
+    # ARCHITECTURE.md spells it `read-only`; accept both spellings of every role.
+    roles = frozenset(role.replace("-", "_") for role in entry.roles)
+    unknown = roles - KNOWN_ROLES
+    if unknown:
+        raise ValueError(f"API key {entry.name!r} has unknown roles: {sorted(unknown)}")
+    if USER in roles:
+        # A key would act for every user at once; end users prove who they are with a token.
+        raise ValueError(f"API key {entry.name!r} has role {USER!r}: end users authenticate with tokens, not keys")
+    if entry.name.startswith(USER_PRINCIPAL_PREFIX):
+        # Idempotency keys are scoped by principal name: a key must never share a user's scope.
+        raise ValueError(f"API key names may not start with {USER_PRINCIPAL_PREFIX!r}: {entry.name!r}")
+    return roles
+
+
+class Authenticator:
+    """Resolves presented credentials to a `Principal`: API keys, and user tokens when `user_tokens` is set."""
+
+    def __init__(self, entries: Iterable[ApiKeyEntry], *, user_tokens: UserTokenVerifier | None = None) -> None:
         self._entries: list[tuple[bytes, Principal]] = []
         for entry in entries:
-            # ARCHITECTURE.md spells it `read-only`; accept both spellings of every role.
-            roles = frozenset(role.replace("-", "_") for role in entry.roles)
-            unknown = roles - KNOWN_ROLES
-            if unknown:
-                raise ValueError(f"API key {entry.name!r} has unknown roles: {sorted(unknown)}")
-            principal = Principal(name=entry.name, roles=roles, workspace_id=entry.workspace_id)
+            principal = Principal(name=entry.name, roles=_api_key_roles(entry), workspace_id=entry.workspace_id)
             self._entries.append((entry.key_sha256.encode("ascii"), principal))
         if len(self._entries) > API_KEYS_MAX:
             raise ValueError(f"at most {API_KEYS_MAX} API keys may be configured")
+        self.user_tokens = user_tokens
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Authenticator:
@@ -89,7 +126,15 @@ class Authenticator:
             entries.append(
                 ApiKeyEntry(name=DEV_ADMIN_NAME, key_sha256=hash_api_key(settings.dev_api_key), roles=[ADMIN])
             )
-        return cls(entries)
+        if settings.dev_approver_api_key:
+            entries.append(
+                ApiKeyEntry(
+                    name=DEV_APPROVER_NAME,
+                    key_sha256=hash_api_key(settings.dev_approver_api_key),
+                    roles=[APPROVER, OPERATOR],
+                )
+            )
+        return cls(entries, user_tokens=UserTokenVerifier.from_settings(settings))
 
     def authenticate(self, key: str) -> Principal | None:
         if not key or len(key) > API_KEY_LENGTH_MAX:
@@ -103,17 +148,59 @@ class Authenticator:
         return matched
 
     def authenticate_headers(self, headers: Mapping[str, str]) -> Principal | None:
+        """Synchronous, never raises: for middleware (idempotency) that only needs to know who it is."""
+        token = self.user_token_from_headers(headers)
+        if token is not None:
+            assert self.user_tokens is not None
+            try:
+                return user_principal(self.user_tokens.verify_now(token))
+            except (UserTokenRefused, UserTokenKeysUnavailable):
+                return None
         key = api_key_from_headers(headers)
         return self.authenticate(key) if key else None
 
+    async def principal_for(self, headers: Mapping[str, str]) -> Principal:
+        """The caller, or a 401 problem (`USER_TOKEN_*` for a bad user token, else `UNAUTHENTICATED`)."""
+        token = self.user_token_from_headers(headers)
+        if token is not None:
+            assert self.user_tokens is not None
+            return user_principal(await self.user_tokens.verify(token))
+        key = api_key_from_headers(headers)
+        principal = self.authenticate(key) if key else None
+        if principal is None:
+            raise Unauthorized("A valid API key is required.", headers=_UNAUTHENTICATED_HEADERS)
+        return principal
 
-def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
-    """`Authorization: Bearer <key>` first, then `X-API-Key`, then `X-Blnk-Key`."""
+    async def principal_or_none(self, headers: Mapping[str, str]) -> Principal | None:
+        """`principal_for` for middleware that only needs to know who it is: never raises, and never
+        blocks the event loop (a JWKS key not yet fetched is fetched off the loop)."""
+        try:
+            return await self.principal_for(headers)
+        except (Unauthorized, UserTokenRefused, UserTokenKeysUnavailable):
+            return None
+
+    def user_token_from_headers(self, headers: Mapping[str, str]) -> str | None:
+        """The bearer value when it is a JWT and user tokens are accepted here; else None (API keys)."""
+        if self.user_tokens is None:
+            return None
+        bearer = _bearer_value(headers)
+        return bearer if bearer is not None and looks_like_jwt(bearer) else None
+
+
+def _bearer_value(headers: Mapping[str, str]) -> str | None:
     authorization = headers.get("authorization")
     if authorization and authorization[: len(_BEARER_PREFIX)].lower() == _BEARER_PREFIX:
         token = authorization[len(_BEARER_PREFIX) :].strip()
         if token:
             return token
+    return None
+
+
+def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
+    """`Authorization: Bearer <key>` first, then `X-API-Key`, then `X-Blnk-Key`."""
+    bearer = _bearer_value(headers)
+    if bearer:
+        return bearer
     for header in API_KEY_HEADERS:
         value = headers.get(header)
         if value and value.strip():
@@ -121,10 +208,22 @@ def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-# Declared only so /docs shows the three ways to authenticate; the headers are read directly.
-_bearer_scheme = HTTPBearer(auto_error=False, description="API key as a bearer token")
-_api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
-_blnk_key_scheme = APIKeyHeader(name="X-Blnk-Key", auto_error=False, description="Blnk compatibility")
+# Declared only so /docs shows the ways to authenticate; the headers are read directly. Each has
+# its own name: two schemes of one class would otherwise share one entry in /openapi.json.
+_bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="ApiKeyBearer", description="Operator API key as a bearer token"
+)
+_user_token_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="UserToken",
+    bearerFormat="JWT",
+    description="End-user token (JWT; `sub` is the user's ledger identity id). Only routes that admit "
+    "end users accept it, and they show the user only their own resources.",
+)
+_api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey", description="Operator API key")
+_blnk_key_scheme = APIKeyHeader(
+    name="X-Blnk-Key", auto_error=False, scheme_name="BlnkKey", description="Operator API key (Blnk compatibility)"
+)
 
 
 def get_authenticator(request: Request) -> Authenticator:
@@ -133,15 +232,19 @@ def get_authenticator(request: Request) -> Authenticator:
     return authenticator
 
 
+def get_user_token_verifier(request: Request) -> UserTokenVerifier | None:
+    """The verifier `create_http_app` built from settings (None: user tokens are not accepted)."""
+    return get_authenticator(request).user_tokens
+
+
 async def current_principal(
     request: Request,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None,
+    _user_token: Annotated[HTTPAuthorizationCredentials | None, Depends(_user_token_scheme)] = None,
     _api_key: Annotated[str | None, Depends(_api_key_scheme)] = None,
     _blnk_key: Annotated[str | None, Depends(_blnk_key_scheme)] = None,
 ) -> Principal:
-    principal = get_authenticator(request).authenticate_headers(request.headers)
-    if principal is None:
-        raise Unauthorized("A valid API key is required.", headers=_UNAUTHENTICATED_HEADERS)
+    principal = await get_authenticator(request).principal_for(request.headers)
     request.state.principal = principal
     return principal
 

@@ -158,6 +158,8 @@ def create_http_app(
     )
     app.state.settings = settings
     app.state.authenticator = Authenticator.from_settings(settings)
+    # The same verifier the authenticator uses (None: this service accepts no user tokens).
+    app.state.user_token_verifier = app.state.authenticator.user_tokens
     app.state.readiness_checks = dict(readiness_checks or {})
     install_error_handlers(app)
     app.include_router(health_router())

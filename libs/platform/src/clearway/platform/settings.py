@@ -4,8 +4,11 @@ Shared infrastructure (`KAFKA_BOOTSTRAP_SERVERS`) is read without the service pr
 one variable points every service at the same broker, as ARCHITECTURE.md documents.
 """
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_USER_TOKEN_ISSUER = "clearway"
+DEFAULT_USER_TOKEN_AUDIENCE = "clearway-wallet"
 
 
 class ServiceSettings(BaseSettings):
@@ -44,6 +47,28 @@ class ServiceSettings(BaseSettings):
     )
     # A plain admin key for local development (`make run` generates one); hashed at start-up.
     dev_api_key: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_DEV_API_KEY"))
+    # A second local principal (approver and operator), so dual approval works on the embedded stack.
+    dev_approver_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("CLEARWAY_DEV_APPROVER_API_KEY")
+    )
+    # End-user tokens (clearway.platform.user_tokens): at most one key source; none = not accepted.
+    # Production: the identity provider's JWKS URL or one PEM public key (RS256/ES256).
+    user_token_jwks_url: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_USER_TOKEN_JWKS_URL"))
+    user_token_public_key_pem: str | None = Field(
+        default=None, validation_alias=AliasChoices("CLEARWAY_USER_TOKEN_PUBLIC_KEY")
+    )
+    # The embedded stack's HS256 secret (`make run` generates one; `make user-token` signs with it).
+    user_token_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CLEARWAY_USER_TOKEN_SECRET")
+    )
+    user_token_issuer: str = Field(
+        default=DEFAULT_USER_TOKEN_ISSUER, min_length=1, validation_alias=AliasChoices("CLEARWAY_USER_TOKEN_ISSUER")
+    )
+    user_token_audience: str = Field(
+        default=DEFAULT_USER_TOKEN_AUDIENCE,
+        min_length=1,
+        validation_alias=AliasChoices("CLEARWAY_USER_TOKEN_AUDIENCE"),
+    )
     outbox_poll_interval_ms: int = Field(default=500, ge=10, le=60_000)
     outbox_batch_size_max: int = Field(default=500, ge=1, le=10_000)
     consumer_retry_attempts_max: int = Field(default=5, ge=1, le=50)

@@ -14,7 +14,6 @@ from clearway.contracts.catalogue import topics_for_service
 from clearway.funding.adapters import mobile_money
 from clearway.funding.adapters.invoice_delivery import EventOnlyDelivery, SmtpConfig, SmtpDelivery
 from clearway.funding.adapters.invoice_pdf import render_invoice_pdf
-from clearway.funding.adapters.ledger_client import HttpLedgerClient
 from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
 from clearway.funding.config import FundingSettings
 from clearway.funding.domain.invoices import InvoiceTerms
@@ -26,6 +25,7 @@ from clearway.funding.service.context import FundingContext
 from clearway.funding.service.ports import InvoiceDelivery
 from clearway.platform.auth import OPERATOR, require_roles
 from clearway.platform.http import create_http_app
+from clearway.platform.ledger import HttpLedgerClient
 from clearway.platform.logging import configure_logging
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.periodic import PeriodicTask

@@ -25,6 +25,16 @@ from .payables import (
     PayablePaid,
     PayableUnapproved,
 )
+from .payouts import (
+    PayoutFailed,
+    PayoutReversed,
+    PayoutSubmitted,
+    PayoutSucceeded,
+    WithdrawalApproved,
+    WithdrawalEvent,
+    WithdrawalRejected,
+    WithdrawalRequested,
+)
 from .primitives import AmountMinor, ContractModel, CurrencyCode, SignedAmountMinor, Timestamp
 from .processor import (
     CardAuthorizationRequested,
@@ -68,6 +78,10 @@ __all__ = [
     "PayableEvent",
     "PayablePaid",
     "PayableUnapproved",
+    "PayoutFailed",
+    "PayoutReversed",
+    "PayoutSubmitted",
+    "PayoutSucceeded",
     "SignedAmountMinor",
     "Timestamp",
     "TopupEvent",
@@ -75,4 +89,8 @@ __all__ = [
     "TopupResolvedBy",
     "TopupSucceeded",
     "TransferCreated",
+    "WithdrawalApproved",
+    "WithdrawalEvent",
+    "WithdrawalRejected",
+    "WithdrawalRequested",
 ]

@@ -106,7 +106,7 @@ class IdempotencyMiddleware:
             return
         state = scope["app"].state
         authenticator = getattr(state, "authenticator", None)
-        principal = authenticator.authenticate_headers(headers) if isinstance(authenticator, Authenticator) else None
+        principal = await authenticator.principal_or_none(headers) if isinstance(authenticator, Authenticator) else None
         if principal is None:
             await self.app(scope, receive, send)
             return

@@ -1,8 +1,20 @@
-"""Mobile money (M-Pesa STK push C2B): the provider contract, the Daraja client and a sandbox.
+"""Mobile money (M-Pesa STK push C2B and B2C payouts): the contracts, the Daraja clients and a sandbox.
 
 Everything a service needs is importable from here; see libs/providers/README.md.
 """
 
+from clearway.providers.mobile_money.b2c import (
+    B2cAccepted,
+    B2cFailed,
+    B2cPaymentRequest,
+    B2cPending,
+    B2cResult,
+    B2cResultKind,
+    B2cReversed,
+    B2cStatus,
+    B2cSucceeded,
+    MobileMoneyPayoutProvider,
+)
 from clearway.providers.mobile_money.callbacks import (
     CallbackDelivery,
     callback_dedupe_key,
@@ -23,12 +35,16 @@ from clearway.providers.mobile_money.contract import (
 from clearway.providers.mobile_money.daraja import DARAJA_CALLBACK_ACK, DarajaClient, DarajaSettings
 from clearway.providers.mobile_money.errors import (
     AccessTokenUnavailable,
+    B2cDuplicatePayment,
+    B2cPaymentOutcomeUnknown,
     CallbackInvalid,
     CallbackRejected,
+    InvalidB2cPaymentRequest,
     InvalidPhoneNumber,
     InvalidStkPushRequest,
     ProviderAuthenticationFailed,
     ProviderError,
+    ProviderOutcomeUnknown,
     ProviderRejected,
     ProviderUnavailable,
     StkPushOutcomeUnknown,
@@ -36,6 +52,7 @@ from clearway.providers.mobile_money.errors import (
 from clearway.providers.mobile_money.phone import DEFAULT_REGION, is_e164, mask_phone, normalise_phone
 from clearway.providers.mobile_money.result_codes import ResultCode, ResultKind
 from clearway.providers.mobile_money.sandbox import (
+    RequestKind,
     SandboxOutcome,
     SandboxProvider,
     SandboxRequest,
@@ -47,18 +64,33 @@ __all__ = [
     "DARAJA_CALLBACK_ACK",
     "DEFAULT_REGION",
     "AccessTokenUnavailable",
+    "B2cAccepted",
+    "B2cDuplicatePayment",
+    "B2cFailed",
+    "B2cPaymentOutcomeUnknown",
+    "B2cPaymentRequest",
+    "B2cPending",
+    "B2cResult",
+    "B2cResultKind",
+    "B2cReversed",
+    "B2cStatus",
+    "B2cSucceeded",
     "CallbackDelivery",
     "CallbackInvalid",
     "CallbackRejected",
     "DarajaClient",
     "DarajaSettings",
+    "InvalidB2cPaymentRequest",
     "InvalidPhoneNumber",
     "InvalidStkPushRequest",
+    "MobileMoneyPayoutProvider",
     "MobileMoneyProvider",
     "ProviderAuthenticationFailed",
     "ProviderError",
+    "ProviderOutcomeUnknown",
     "ProviderRejected",
     "ProviderUnavailable",
+    "RequestKind",
     "ResultCode",
     "ResultKind",
     "SandboxOutcome",

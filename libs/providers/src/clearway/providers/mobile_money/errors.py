@@ -2,23 +2,13 @@
 
 `retryable` tells a caller whether sending the same call again is safe and may help. An STK push
 whose outcome is unknown is deliberately not retryable: a second push is a second prompt on the
-customer's phone, and two approvals would take the money twice.
+customer's phone, and two approvals would take the money twice. The same holds for a B2C payment
+whose answer was lost: only its result callback or a status query may settle it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-
-class ProviderError(Exception):
-    code: ClassVar[str] = "PROVIDER_ERROR"
-    retryable: ClassVar[bool] = False
-
-    def __init__(self, message: str, *, provider_code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        # The rail's own error code (Daraja `errorCode`, e.g. "400.002.02"), for logs and support.
-        self.provider_code = provider_code
+from clearway.providers.errors import ProviderError as ProviderError
 
 
 class InvalidPhoneNumber(ProviderError, ValueError):
@@ -29,6 +19,12 @@ class InvalidStkPushRequest(ProviderError, ValueError):
     """The request breaks a rule of the rail (cents on M-Pesa, a too-long reference, ...); nothing was sent."""
 
     code = "INVALID_STK_PUSH_REQUEST"
+
+
+class InvalidB2cPaymentRequest(ProviderError, ValueError):
+    """A payout the rail cannot take (cents on M-Pesa, a non-Kenyan phone, a too-long id, ...); nothing was sent."""
+
+    code = "INVALID_B2C_PAYMENT_REQUEST"
 
 
 class ProviderUnavailable(ProviderError):
@@ -44,14 +40,36 @@ class AccessTokenUnavailable(ProviderUnavailable):
     code = "PROVIDER_TOKEN_UNAVAILABLE"
 
 
-class StkPushOutcomeUnknown(ProviderError):
+class ProviderOutcomeUnknown(ProviderError):
+    """A money-moving call was sent but its answer was lost: it may or may not have taken effect."""
+
+    code = "PROVIDER_OUTCOME_UNKNOWN"
+
+
+class StkPushOutcomeUnknown(ProviderOutcomeUnknown):
     """The push was sent but no answer came back: it may or may not have reached the customer.
 
     Do not send it again. Keep the payment pending; a callback with an unknown CheckoutRequestID,
     or reconciliation against the provider's statement, settles it.
     """
 
-    code = "PROVIDER_OUTCOME_UNKNOWN"
+
+class B2cPaymentOutcomeUnknown(ProviderOutcomeUnknown):
+    """The B2C payment was sent but no readable answer came back: the money may have moved.
+
+    Never void the payout on this. Keep it processing; its result callback or a status query
+    (`query_payment_status`) settles it. Re-sending with the same OriginatorConversationID is safe
+    (the rail refuses a duplicate), a new id is not.
+    """
+
+
+class B2cDuplicatePayment(B2cPaymentOutcomeUnknown):
+    """The rail already holds a payment with this OriginatorConversationID (Daraja answers
+    "Duplicate OriginatorConversationID" to a re-send): the first attempt got through, so settle
+    by its result callback or a status query. The sandbox instead answers a re-send with the
+    first `B2cAccepted`."""
+
+    code = "PROVIDER_DUPLICATE_REQUEST"
 
 
 class ProviderRejected(ProviderError):

@@ -1,5 +1,8 @@
 """Test kit: an in-memory Daraja server for `httpx.MockTransport` (unit tests here and in services).
 
+It answers the token, STK push/query, B2C payment and TransactionStatus paths. Like Daraja, it
+refuses a B2C payment whose OriginatorConversationID it has seen ("Duplicate OriginatorConversationID").
+
     fake = FakeDarajaServer()
     client = DarajaClient(settings, transport=httpx.MockTransport(fake.handler))
     fake.queue(STK_QUERY_PATH, daraja_json(503, {...}), httpx.ReadTimeout("slow"))
@@ -15,7 +18,13 @@ from collections import defaultdict
 
 import httpx
 
-from clearway.providers.mobile_money.daraja.client import STK_PUSH_PATH, STK_QUERY_PATH, TOKEN_PATH
+from clearway.providers.mobile_money.daraja.client import (
+    B2C_PAYMENT_PATH,
+    STK_PUSH_PATH,
+    STK_QUERY_PATH,
+    TOKEN_PATH,
+    TRANSACTION_STATUS_PATH,
+)
 
 ANSWERS_QUEUED_MAX = 1_000
 
@@ -41,6 +50,7 @@ class FakeDarajaServer:
         self.queued: dict[str, list[httpx.Response | Exception]] = defaultdict(list)
         self.tokens_issued = 0
         self.pushes_accepted = 0
+        self.b2c_payments: dict[str, str] = {}  # OriginatorConversationID -> ConversationID
         self.expires_in_s = expires_in_s
 
     def queue(self, path: str, *answers: httpx.Response | Exception) -> None:
@@ -82,4 +92,39 @@ class FakeDarajaServer:
             return daraja_json(
                 200, daraja_query_answer("0", "The service request is processed successfully.", checkout_request_id)
             )
+        if request.url.path == B2C_PAYMENT_PATH:
+            return self._b2c_payment(request)
+        if request.url.path == TRANSACTION_STATUS_PATH:
+            return daraja_json(
+                200,
+                {
+                    "OriginatorConversationID": f"{len(self.requests)}-status-1",
+                    "ConversationID": f"AG_20250101_STATUS{len(self.requests):08d}",
+                    "ResponseCode": "0",
+                    "ResponseDescription": "Accept the service request successfully.",
+                },
+            )
         return daraja_json(404, {"requestId": "", "errorCode": "404.001.01", "errorMessage": "Resource not found"})
+
+    def _b2c_payment(self, request: httpx.Request) -> httpx.Response:
+        originator_conversation_id = str(json.loads(request.content).get("OriginatorConversationID", ""))
+        if originator_conversation_id in self.b2c_payments:
+            return daraja_json(
+                500,
+                {
+                    "requestId": "dup-1",
+                    "errorCode": "500.002.1001",
+                    "errorMessage": "Duplicate OriginatorConversationID.",
+                },
+            )
+        conversation_id = f"AG_20250101_FAKE{len(self.b2c_payments) + 1:08d}"
+        self.b2c_payments[originator_conversation_id] = conversation_id
+        return daraja_json(
+            200,
+            {
+                "ConversationID": conversation_id,
+                "OriginatorConversationID": originator_conversation_id,
+                "ResponseCode": "0",
+                "ResponseDescription": "Accept the service request successfully.",
+            },
+        )

@@ -12,35 +12,14 @@ replay: money moves once in effect however often a step runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from clearway.funding.domain.fundings import Funding
 from clearway.funding.domain.payables import Payable
 from clearway.funding.domain.topups import Topup
+from clearway.platform.ledger.values import Posting
 
 CASH_PREFIX = "@Cash-"
 CLEARING_PREFIX = "@FundingClearing-"
 COLLECTION_PREFIX = "@MobileMoney-"
-WALLET_PREFIX = "wallet:"
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    reference: str
-    source: str
-    destination: str
-    amount_minor: int
-    currency: str
-    allow_overdraft: bool
-    description: str
-    meta_data: dict[str, Any] = field(default_factory=dict)
-    inflight: bool = False
-
-    def __post_init__(self) -> None:
-        assert self.amount_minor > 0, "the ledger moves positive amounts"
-        assert self.source != self.destination, "a posting moves money between two balances"
-        assert not (self.allow_overdraft and self.source.startswith(WALLET_PREFIX)), "wallets never overdraw"
 
 
 def cash_balance(account_id: str) -> str:
@@ -54,10 +33,6 @@ def clearing_balance(funding_id: str) -> str:
 def collection_balance(provider: str, currency: str) -> str:
     """The internal balance money collected through a mobile-money `provider` comes from (it goes negative)."""
     return f"{COLLECTION_PREFIX}{provider}-{currency}"
-
-
-def wallet_indicator(identity_id: str) -> str:
-    return f"{WALLET_PREFIX}{identity_id}"
 
 
 def deposit_reference(funding_id: str, transfer_id: str) -> str:

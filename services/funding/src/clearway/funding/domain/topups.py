@@ -64,6 +64,12 @@ class IdempotencyKeyReusedError(RuleViolationError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
+class IdentityMismatchError(RuleViolationError):
+    """An end user named a wallet owner other than themselves: users top up only their own wallet."""
+
+    code = "IDENTITY_MISMATCH"
+
+
 class TopupNotFoundError(NotFoundError):
     code = "TOPUP_NOT_FOUND"
 
@@ -235,6 +241,24 @@ class Topup:
     def ledger_reference_for_credit(self) -> str:
         """Deterministic, so a retried or replayed credit is one ledger transaction."""
         return f"{LEDGER_REFERENCE_PREFIX}{self.id}"
+
+
+def wallet_owner_for_user(user_id: str, requested_identity_id: str | None) -> str:
+    """An end user's top-up goes to their own wallet; naming another identity is refused, not ignored."""
+    if requested_identity_id is not None and requested_identity_id != user_id:
+        raise IdentityMismatchError("identity_id must be the signed-in user's own identity (or be omitted).")
+    return user_id
+
+
+def scoped_idempotency_key(user_id: str | None, key: str) -> str:
+    """End users share their workspace, so each user's keys are kept apart: one user's key can neither
+    replay nor block another's top-up. API-key callers keep their keys as sent."""
+    return key if user_id is None else f"user:{user_id}:{key}"
+
+
+def owned_by(topup: Topup, user_id: str | None) -> bool:
+    """Whether the caller may see `topup`: an end user only their own wallet's, others any in the workspace."""
+    return user_id is None or topup.identity_id == user_id
 
 
 def account_reference_for(topup_id: str) -> str:

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
 from clearway.funding.domain.workspaces import workspace_of
 from clearway.funding.service.context import FundingContext
-from clearway.platform.auth import Principal, require_roles
+from clearway.platform.auth import USER, Principal, require_roles
 from clearway.platform.idempotency import require_idempotency_key
 
 # Every role may look; changing things needs more.
@@ -18,8 +18,11 @@ WRITERS = ("operator", "approver", "service")
 # Approving (and withdrawing an approval) is a separate duty: only approvers (and admins).
 APPROVERS = ("approver",)
 WORKSPACE_ADMINS = ("operator",)
-# Who may start a top-up for a wallet: the wallet app's backend, an operator.
-TOPUP_STARTERS = ("operator", "service")
+# Who may start a top-up for a wallet: the wallet app's backend, an operator, or the wallet's owner
+# with an end-user token (routes then scope everything to `principal.user_id`).
+TOPUP_STARTERS = ("operator", "service", USER)
+# Every reader, and end users (who see only their own top-ups).
+TOPUP_READERS = (*READERS, USER)
 
 
 def get_unit_of_work(request: Request) -> SqlFundingUnitOfWork:
@@ -39,6 +42,7 @@ Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
 Approver = Annotated[Principal, Depends(require_roles(*APPROVERS))]
 WorkspaceAdmin = Annotated[Principal, Depends(require_roles(*WORKSPACE_ADMINS))]
 TopupStarter = Annotated[Principal, Depends(require_roles(*TOPUP_STARTERS))]
+TopupReader = Annotated[Principal, Depends(require_roles(*TOPUP_READERS))]
 IdempotencyKey = Annotated[str, Depends(require_idempotency_key)]
 
 

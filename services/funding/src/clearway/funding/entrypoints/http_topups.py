@@ -1,7 +1,8 @@
 """Top-up routes (seed 001's C2B flow): start a top-up, read it, and the provider's callback.
 
 `POST /api/v1/payments/top-ups` needs an `Idempotency-Key`; the platform middleware replays the
-first answer to retries. The callback route is called by the provider, not by a client: it has
+first answer to retries. End users (bearer user tokens) top up their own wallet only: the owner is
+their token's `sub`, and another user's top-up reads as 404. The callback route is called by the provider, not by a client: it has
 no API key and proves itself with the secret token in its path instead, which is why that path
 segment is redacted from every log line (see `CallbackTokenRedactor`).
 """
@@ -15,7 +16,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from clearway.funding.entrypoints.dependencies import ContextDep, IdempotencyKey, Reader, TopupStarter, workspace_id
+from clearway.funding.entrypoints.dependencies import (
+    ContextDep,
+    IdempotencyKey,
+    TopupReader,
+    TopupStarter,
+    workspace_id,
+)
 from clearway.funding.entrypoints.schemas_topups import TopupCreate, TopupOut
 from clearway.funding.service import topups
 from clearway.platform.errors import BadRequest, NotFound
@@ -45,6 +52,7 @@ async def start_topup(
         currency=body.currency,
         phone_number=body.phone_number,
         idempotency_key=key,
+        user_id=principal.user_id,
     )
     result = await topups.start_topup(context, request)
     if not result.created:
@@ -53,8 +61,9 @@ async def start_topup(
 
 
 @router.get("/{topup_id}")
-async def get_topup(topup_id: str, principal: Reader, context: ContextDep) -> TopupOut:
-    return TopupOut.from_domain(await topups.get_topup(context, topup_id, workspace_id=workspace_id(principal)))
+async def get_topup(topup_id: str, principal: TopupReader, context: ContextDep) -> TopupOut:
+    topup = await topups.get_topup(context, topup_id, workspace_id=workspace_id(principal), user_id=principal.user_id)
+    return TopupOut.from_domain(topup)
 
 
 @router.post(CALLBACK_PATH, include_in_schema=False)

@@ -23,7 +23,10 @@ class TopupCreate(BaseModel):
         default=None,
         min_length=1,
         max_length=200,
-        description="The wallet owner (a ledger identity); the caller's workspace when omitted.",
+        description=(
+            "The wallet owner (a ledger identity); the caller's workspace when omitted. End users may omit it"
+            " (their own identity) and may not name another (422 IDENTITY_MISMATCH)."
+        ),
     )
 
 

@@ -11,8 +11,16 @@ from typing import Protocol, Self
 
 from clearway.funding.domain.deposits import Deposit
 from clearway.funding.domain.fundings import Funding
-from clearway.funding.domain.postings import Posting
 from clearway.funding.domain.workspaces import Workspace
+
+# The ledger's values and errors are the platform's, re-exported for funding's use cases and entrypoints.
+from clearway.platform.ledger import REFUSED as REFUSED
+from clearway.platform.ledger import LedgerAnswerInvalidError as LedgerAnswerInvalidError
+from clearway.platform.ledger import LedgerBalance as LedgerBalance
+from clearway.platform.ledger import LedgerRefusedError as LedgerRefusedError
+from clearway.platform.ledger import LedgerTransaction as LedgerTransaction
+from clearway.platform.ledger import LedgerUnavailableError as LedgerUnavailableError
+from clearway.platform.ledger import Posting as Posting
 
 
 class DepositRepository(Protocol):
@@ -75,52 +83,6 @@ class FundingUnitOfWork(Protocol):
 # The other workflows (payables, fundings, linking) use the full SQL unit of work and are tested
 # against PostgreSQL; the ledger and the invoice delivery are ports because tests swap them
 # (an in-process ledger; an SMTP server or none).
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerBalance:
-    balance_id: str
-    balance_minor: int
-    inflight_debit_minor: int
-    currency: str
-
-    @property
-    def available_minor(self) -> int:
-        return self.balance_minor - self.inflight_debit_minor
-
-
-# The status of a posting a bulk request refused without recording a transaction for it (an
-# unknown balance, a reference reused with another payload): `rejection_reason` says why.
-REFUSED = "REFUSED"
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerTransaction:
-    transaction_id: str  # empty when the status is REFUSED: nothing was recorded
-    reference: str
-    status: str  # APPLIED, INFLIGHT, REJECTED, VOID, REFUSED
-    rejection_reason: str | None = None
-    replayed: bool = False
-
-
-class LedgerUnavailableError(Exception):
-    """The ledger could not be reached or kept failing (5xx) after bounded retries."""
-
-
-class LedgerAnswerInvalidError(LedgerUnavailableError):
-    """The ledger answered 2xx, but the answer breaks its contract (a missing or misplaced slot, another
-    currency, an unknown status). Nothing in it is trusted: callers treat it as the ledger being
-    unavailable and a later pass asks again."""
-
-
-class LedgerRefusedError(Exception):
-    """The ledger answered 4xx: the request is wrong or conflicts with the ledger's state."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(f"ledger refused ({status} {code}): {detail}")
-        self.status = status
-        self.code = code
-        self.detail = detail
 
 
 class Ledger(Protocol):

@@ -75,6 +75,7 @@ class TopupRequest:
     currency: str | None
     phone_number: str
     idempotency_key: str
+    user_id: str | None = None  # the end user starting it (their token's `sub`); None for API keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,8 @@ def _ledger_failures() -> Iterator[None]:
 
 
 async def _wallet_owner(context: FundingContext, request: TopupRequest) -> str:
+    if request.user_id is not None:
+        return domain.wallet_owner_for_user(request.user_id, request.identity_id)
     if request.identity_id is not None:
         return request.identity_id
     with _ledger_failures():
@@ -165,7 +168,7 @@ def _validated(policy: TopupPolicy, request: TopupRequest, identity_id: str) -> 
         amount_minor=request.amount_minor,
         currency=currency,
         phone=phone,
-        idempotency_key=request.idempotency_key,
+        idempotency_key=domain.scoped_idempotency_key(request.user_id, request.idempotency_key),
     )
 
 
@@ -241,11 +244,12 @@ async def _refuse_push(context: FundingContext, topup: Topup, error: ProviderErr
     return failed
 
 
-async def get_topup(context: FundingContext, topup_id: str, *, workspace_id: str) -> Topup:
+async def get_topup(context: FundingContext, topup_id: str, *, workspace_id: str, user_id: str | None = None) -> Topup:
+    """`user_id`: an end user reading, who sees only top-ups of their own wallet."""
     async with context.unit_of_work() as uow:
         topup = await uow.topups.get(topup_id)
-    # Another workspace's top-up is answered like a missing one: ids reveal nothing.
-    if topup is None or topup.workspace_id != workspace_id:
+    # Another workspace's (or user's) top-up is answered like a missing one: ids reveal nothing.
+    if topup is None or topup.workspace_id != workspace_id or not domain.owned_by(topup, user_id):
         raise TopupNotFoundError(f"No top-up {topup_id}.")
     return topup
 

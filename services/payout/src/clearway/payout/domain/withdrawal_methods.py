@@ -1,22 +1,23 @@
 """Withdrawal methods: the mobile-money wallets and bank accounts a user may be paid out to.
 
-The full account number is needed to pay out and never needed to display: everything that
-leaves the service shows it masked (seed 001, "mask phone number for safe display").
+The full account number is needed to pay out and never to display: everything that leaves the
+service shows it masked (seed 001, "mask phone number for safe display"). Seed 001's primary
+rules: marking a method primary demotes the previous one, a user's first method becomes primary
+by itself, otherwise the existing primary stays.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 WITHDRAWAL_METHOD_ID_PREFIX = "wdm"
-# Characters left visible at each end of a masked account number; shorter numbers are fully masked.
-MASK_VISIBLE_HEAD = 4
-MASK_VISIBLE_TAIL = 3
-MASK_CHARACTER = "*"
+MOBILE_MONEY_PROVIDERS = {"mpesa": "KES"}  # provider -> the currency it pays out
+BANK_PROVIDER = "sepa"
+BANK_CURRENCY = "EUR"
+LABEL_LENGTH_MAX = 100
+ACCOUNT_HOLDER_LENGTH_MAX = 140  # SEPA's Nm field
 
 
 class MethodType(StrEnum):
@@ -24,15 +25,20 @@ class MethodType(StrEnum):
     BANK_ACCOUNT = "bank_account"
 
 
-def mask_account_number(account_number: str) -> str:
-    """`254712345678` -> `2547*****678`: enough to recognise, too little to reuse."""
-    visible = MASK_VISIBLE_HEAD + MASK_VISIBLE_TAIL
-    if len(account_number) <= visible:
-        return MASK_CHARACTER * len(account_number)
-    hidden = len(account_number) - visible
-    masked = account_number[:MASK_VISIBLE_HEAD] + MASK_CHARACTER * hidden + account_number[-MASK_VISIBLE_TAIL:]
-    assert len(masked) == len(account_number)
-    return masked
+@dataclass(frozen=True, slots=True)
+class NewWithdrawalMethod:
+    """A validated request: the phone already E.164, the IBAN already in electronic format."""
+
+    user_id: str
+    method_type: MethodType
+    provider: str
+    account_number: str  # E.164 phone for mobile money, IBAN for a bank account
+    account_number_masked: str
+    currency: str
+    account_holder_name: str | None = None
+    bic: str | None = None
+    label: str | None = None
+    is_primary: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +47,45 @@ class WithdrawalMethod:
     user_id: str
     method_type: MethodType
     provider: str
-    account_name: str | None
     account_number: str
+    account_number_masked: str
     currency: str
+    account_holder_name: str | None
+    bic: str | None
+    label: str | None
     is_primary: bool
     verified: bool
+    active: bool
     created_at: datetime
     updated_at: datetime
 
     def __post_init__(self) -> None:
         assert self.id.startswith(f"{WITHDRAWAL_METHOD_ID_PREFIX}_"), f"not a withdrawal method id: {self.id!r}"
-        assert self.user_id and self.account_number, "a method belongs to a user and names an account"
-        assert CURRENCY_PATTERN.match(self.currency), f"not an ISO 4217 code: {self.currency!r}"
-        assert self.updated_at >= self.created_at, "a method cannot change before it exists"
+        assert not (self.is_primary and not self.active), "a deactivated method is never primary"
 
-    @property
-    def masked_account_number(self) -> str:
-        return mask_account_number(self.account_number)
+    def deactivated(self, now: datetime) -> WithdrawalMethod:
+        return replace(self, active=False, is_primary=False, updated_at=max(now, self.created_at))
+
+    def marked_verified(self, now: datetime) -> WithdrawalMethod:
+        return replace(self, verified=True, updated_at=max(now, self.created_at))
+
+
+def new_method(request: NewWithdrawalMethod, *, method_id: str, has_primary: bool, now: datetime) -> WithdrawalMethod:
+    """Seed 001's rule: asked-for primary, or the user's first method, becomes primary."""
+    return WithdrawalMethod(
+        id=method_id,
+        user_id=request.user_id,
+        method_type=request.method_type,
+        provider=request.provider,
+        account_number=request.account_number,
+        account_number_masked=request.account_number_masked,
+        currency=request.currency,
+        account_holder_name=request.account_holder_name,
+        bic=request.bic,
+        label=request.label,
+        is_primary=request.is_primary or not has_primary,
+        verified=False,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )

@@ -1,19 +1,42 @@
-"""Kafka subscribers: thin adapters from events to payout use cases.
-
-None yet. The catalogue names what this service will consume (`payable.paid`, the ledger's
-transaction and hold outcomes); each gets a handler here that validates the contract model and
-calls one use case in a unit of work, recording the event in the inbox in the same transaction.
-"""
+"""Kafka subscribers: thin adapters from events to payout use cases."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from clearway.contracts.catalogue import topic
+from clearway.contracts.events import PayablePaid
+from clearway.payout.service import payables
+from clearway.payout.service.context import PayoutContext
+from clearway.platform.consumer import Handler, IncomingEvent
 
-from clearway.payout.service.ports import PayoutUnitOfWork
-from clearway.platform.consumer import Handler
+PAYABLE_PAID = topic("payable.paid").name
+# The group id doubles as the inbox's consumer name: one inbox namespace per subscription.
+PAYABLES_GROUP_ID = "payout.payables"
 
-UnitOfWorkFactory = Callable[[], PayoutUnitOfWork]
+
+def inbox_event_id(event: IncomingEvent) -> str:
+    """CloudEvents ids are unique per source only."""
+    return f"{event.source}#{event.id}" if event.source else event.id
 
 
-def subscriptions(unit_of_work: UnitOfWorkFactory) -> list[tuple[str, str, Handler]]:
-    return []
+def payable_paid_handler(context: PayoutContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        # A body that fails validation raises: bounded retries, then `payable.paid.dlq`.
+        paid = PayablePaid.model_validate(event.payload)
+        await payables.pay_out_payable(
+            context,
+            payables.PaidPayable(
+                payable_id=paid.payable_id,
+                payee_id=paid.payee_id,
+                amount_minor=paid.amount_minor,
+                currency=paid.currency,
+            ),
+            consumer=PAYABLES_GROUP_ID,
+            event_id=inbox_event_id(event),
+            topic=event.topic,
+        )
+
+    return handle
+
+
+def subscriptions(context: PayoutContext) -> list[tuple[str, str, Handler]]:
+    return [(PAYABLE_PAID, PAYABLES_GROUP_ID, payable_paid_handler(context))]

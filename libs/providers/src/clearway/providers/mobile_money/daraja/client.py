@@ -1,9 +1,13 @@
-"""`DarajaClient`: Safaricom M-Pesa Daraja (Lipa na M-Pesa Online / STK push) over httpx.
+"""`DarajaClient`: Safaricom M-Pesa Daraja over httpx: STK push (C2B) and B2C payouts.
 
-Retries: only idempotent calls (OAuth token, status query) are retried, a bounded number of
+Retries: only idempotent calls (OAuth token, status queries) are retried, a bounded number of
 times with exponential backoff, on network errors and 5xx. An STK push is sent once: resending
-it would put a second prompt on the customer's phone. A 401 on any call means the gateway
+it would put a second prompt on the customer's phone. A B2C payment is sent once too; a lost
+answer raises `B2cPaymentOutcomeUnknown`, and a re-send with the same OriginatorConversationID
+is refused by Daraja as a duplicate (`B2cDuplicatePayment`). A 401 on any call means the gateway
 refused our token before doing anything, so it is re-sent once with a fresh token.
+The B2C TransactionStatus query is asynchronous: it answers `B2cPending`, and Daraja posts the
+real answer to the status-result URL, where `parse_result_callback` reads it.
 
 Secrets (consumer secret, passkey, password, token, callback URL) are never logged; logs carry
 ids, masked phone numbers, amounts and HTTP statuses.
@@ -23,6 +27,14 @@ import httpx
 from clearway.platform.logging import get_logger
 from clearway.platform.retry import BackoffPolicy
 from clearway.providers.clock import Clock, utc_now
+from clearway.providers.mobile_money.b2c import (
+    B2cAccepted,
+    B2cPaymentRequest,
+    B2cPending,
+    B2cResult,
+    B2cStatus,
+    is_originator_conversation_id,
+)
 from clearway.providers.mobile_money.callbacks import verify_callback_token
 from clearway.providers.mobile_money.contract import (
     CHECKOUT_REQUEST_ID_LENGTH_MAX,
@@ -30,6 +42,13 @@ from clearway.providers.mobile_money.contract import (
     StkPushAccepted,
     StkPushRequest,
     StkStatus,
+)
+from clearway.providers.mobile_money.daraja.b2c_callbacks import parse_daraja_b2c_result, parse_daraja_b2c_timeout
+from clearway.providers.mobile_money.daraja.b2c_payloads import (
+    build_b2c_payment_payload,
+    build_transaction_status_payload,
+    interpret_b2c_payment_response,
+    interpret_transaction_status_response,
 )
 from clearway.providers.mobile_money.daraja.callback_parser import parse_daraja_stk_callback
 from clearway.providers.mobile_money.daraja.payloads import (
@@ -46,6 +65,8 @@ from clearway.providers.mobile_money.daraja.settings import DarajaSettings
 from clearway.providers.mobile_money.daraja.token_cache import AccessTokenCache
 from clearway.providers.mobile_money.errors import (
     AccessTokenUnavailable,
+    B2cPaymentOutcomeUnknown,
+    ProviderOutcomeUnknown,
     ProviderRejected,
     ProviderUnavailable,
     StkPushOutcomeUnknown,
@@ -55,6 +76,9 @@ from clearway.providers.mobile_money.phone import mask_phone
 TOKEN_PATH = "/oauth/v1/generate"
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
+B2C_PAYMENT_PATH = "/mpesa/b2c/v3/paymentrequest"
+TRANSACTION_STATUS_PATH = "/mpesa/transactionstatus/v1/query"
+STATUS_QUERY_SENT = "Status query sent to Daraja; its answer comes to the status-result URL."
 # Errors raised before a request left this process: nothing reached Daraja, whatever the call.
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -70,7 +94,10 @@ def _is_retryable(error: BaseException) -> bool:
 
 
 class DarajaClient:
-    """Implements `MobileMoneyProvider`. Use as `async with DarajaClient(settings) as client:`."""
+    """Implements `MobileMoneyProvider` and `MobileMoneyPayoutProvider`.
+
+    Use as `async with DarajaClient(settings) as client:`. Payouts need the `b2c_*` settings.
+    """
 
     def __init__(
         self,
@@ -119,7 +146,10 @@ class DarajaClient:
                 return await call()
         raise AssertionError("tenacity either returns or re-raises")  # pragma: no cover
 
-    async def _send(self, request: httpx.Request, *, idempotent: bool) -> httpx.Response:
+    async def _send(
+        self, request: httpx.Request, *, idempotent: bool, unknown: type[ProviderOutcomeUnknown] = StkPushOutcomeUnknown
+    ) -> httpx.Response:
+        """`unknown` is raised when a non-idempotent call was sent and its answer was lost."""
         started = time.perf_counter()
         try:
             response = await self._http.send(request)
@@ -128,7 +158,7 @@ class DarajaClient:
         except httpx.TransportError as error:
             if idempotent:
                 raise ProviderUnavailable(f"Daraja did not answer: {type(error).__name__}") from error
-            raise StkPushOutcomeUnknown(f"Daraja did not answer the STK push: {type(error).__name__}") from error
+            raise unknown(f"Daraja did not answer {request.url.path}: {type(error).__name__}") from error
         logger.debug(
             "daraja call",
             path=request.url.path,
@@ -164,15 +194,25 @@ class DarajaClient:
         """The cached OAuth token, fetched when missing or about to expire."""
         return await self._tokens.get()
 
-    async def _authorised_post(self, path: str, payload: Mapping[str, object], *, idempotent: bool) -> httpx.Response:
+    async def _authorised_post(
+        self,
+        path: str,
+        payload: Mapping[str, object],
+        *,
+        idempotent: bool,
+        unknown: type[ProviderOutcomeUnknown] = StkPushOutcomeUnknown,
+    ) -> httpx.Response:
         token = await self._tokens.get()
-        response = await self._send(self._post_request(path, payload, token), idempotent=idempotent)
+        request = self._post_request(path, payload, token)
+        response = await self._send(request, idempotent=idempotent, unknown=unknown)
         if response.status_code == 401:
             # Refused at the gateway before any processing, so re-sending even a push is safe.
             logger.info("daraja refused the access token; refreshing once", path=path)
             self._tokens.invalidate(token)
             token = await self._tokens.get()
-            response = await self._send(self._post_request(path, payload, token), idempotent=idempotent)
+            response = await self._send(
+                self._post_request(path, payload, token), idempotent=idempotent, unknown=unknown
+            )
         return response
 
     def _post_request(self, path: str, payload: Mapping[str, object], token: str) -> httpx.Request:
@@ -222,3 +262,72 @@ class DarajaClient:
             result_code=int(callback.result_code),
         )
         return callback
+
+    def _require_b2c(self) -> None:
+        if not self._settings.b2c_configured():
+            raise ProviderRejected(
+                "Daraja B2C is not configured (CLEARWAY_DARAJA_B2C_INITIATOR_NAME, _B2C_SECURITY_CREDENTIAL, "
+                "_B2C_RESULT_URL, _B2C_TIMEOUT_URL)",
+                provider_code="B2C_NOT_CONFIGURED",
+            )
+
+    async def pay(self, request: B2cPaymentRequest) -> B2cAccepted:
+        self._require_b2c()
+        payload = build_b2c_payment_payload(self._settings, request)
+        log = logger.bind(
+            originator_conversation_id=request.originator_conversation_id,
+            phone=mask_phone(request.phone),
+            amount_minor=request.amount_minor,
+            currency=request.currency,
+        )
+        try:
+            response = await self._authorised_post(
+                B2C_PAYMENT_PATH, payload, idempotent=False, unknown=B2cPaymentOutcomeUnknown
+            )
+            accepted = interpret_b2c_payment_response(
+                request.originator_conversation_id, response.status_code, response.content
+            )
+        except Exception as error:
+            log.warning("daraja b2c payment failed", error_type=type(error).__name__, error=str(error))
+            raise
+        log.info("daraja b2c payment accepted", conversation_id=accepted.conversation_id)
+        return accepted
+
+    async def query_payment_status(self, originator_conversation_id: str, conversation_id: str | None) -> B2cStatus:
+        """Sends a TransactionStatus query and answers `B2cPending`; the answer comes by callback."""
+        self._require_b2c()
+        # The id is our own, read back from storage: refuse a malformed one, the caller logs and moves on.
+        if not is_originator_conversation_id(originator_conversation_id):
+            raise ProviderRejected("originator_conversation_id is not a valid payment id")
+
+        async def query_once() -> str:
+            payload = build_transaction_status_payload(self._settings, originator_conversation_id)
+            response = await self._authorised_post(TRANSACTION_STATUS_PATH, payload, idempotent=True)
+            return interpret_transaction_status_response(response.status_code, response.content)
+
+        answer = await self._retrying(query_once)
+        logger.info(
+            "daraja b2c status query sent",
+            originator_conversation_id=originator_conversation_id,
+            conversation_id=conversation_id,
+            answer=answer,
+        )
+        return B2cPending(originator_conversation_id, STATUS_QUERY_SENT)
+
+    def parse_result_callback(self, body: bytes, headers: Mapping[str, str]) -> B2cResult:
+        """A B2C result, a TransactionStatus answer or a reversal result (see `B2cResult.kind`)."""
+        del headers
+        result = parse_daraja_b2c_result(body)
+        logger.info(
+            "daraja b2c result parsed",
+            originator_conversation_id=result.originator_conversation_id,
+            kind=result.kind.value,
+            result_code=result.result_code.value,
+        )
+        return result
+
+    def parse_timeout_callback(self, body: bytes, headers: Mapping[str, str]) -> str:
+        del headers
+        originator_conversation_id = parse_daraja_b2c_timeout(body)
+        logger.info("daraja b2c queue timeout", originator_conversation_id=originator_conversation_id)
+        return originator_conversation_id

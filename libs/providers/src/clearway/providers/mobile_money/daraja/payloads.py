@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from clearway.platform.money import currency_exponent
 from clearway.providers.mobile_money.contract import StkPushRequest
 from clearway.providers.mobile_money.daraja.settings import DarajaSettings
-from clearway.providers.mobile_money.errors import InvalidStkPushRequest
+from clearway.providers.mobile_money.errors import InvalidStkPushRequest, ProviderError
 from clearway.providers.mobile_money.phone import phone_country_code
 
 EAT = timezone(timedelta(hours=3), "EAT")
@@ -34,23 +34,30 @@ def stk_password(business_short_code: str, passkey: str, timestamp: str) -> str:
     return base64.b64encode(f"{business_short_code}{passkey}{timestamp}".encode()).decode("ascii")
 
 
-def whole_shillings(amount_minor: int, currency: str, *, amount_major_max: int) -> int:
+def whole_shillings(
+    amount_minor: int,
+    currency: str,
+    *,
+    amount_major_max: int,
+    error: type[ProviderError] = InvalidStkPushRequest,
+    what: str = "STK push",
+) -> int:
     """`whole_shillings(10_000, "KES", ...) == 100`; refuses cents, other currencies and out-of-range amounts."""
     if currency != MPESA_CURRENCY:
-        raise InvalidStkPushRequest(f"M-Pesa collects {MPESA_CURRENCY} only, not {currency[:8]}")
+        raise error(f"M-Pesa takes {MPESA_CURRENCY} only, not {currency[:8]}")
     minor_per_major: int = 10 ** currency_exponent(currency)
     if amount_minor % minor_per_major != 0:
-        raise InvalidStkPushRequest("M-Pesa STK push takes whole shillings; the amount has cents")
+        raise error(f"M-Pesa {what} takes whole shillings; the amount has cents")
     amount_major = amount_minor // minor_per_major
     if not 1 <= amount_major <= amount_major_max:
-        raise InvalidStkPushRequest(f"M-Pesa STK push amount must be 1..{amount_major_max} {MPESA_CURRENCY}")
+        raise error(f"M-Pesa {what} amount must be 1..{amount_major_max} {MPESA_CURRENCY}")
     return amount_major
 
 
-def kenyan_msisdn(e164: str) -> str:
+def kenyan_msisdn(e164: str, *, error: type[ProviderError] = InvalidStkPushRequest, what: str = "STK push") -> str:
     """`"+254712345678"` -> `"254712345678"`; M-Pesa serves Kenyan numbers only."""
     if phone_country_code(e164) != KENYA_COUNTRY_CODE:
-        raise InvalidStkPushRequest("M-Pesa STK push needs a Kenyan (+254) phone number")
+        raise error(f"M-Pesa {what} needs a Kenyan (+254) phone number")
     return e164.removeprefix("+")
 
 

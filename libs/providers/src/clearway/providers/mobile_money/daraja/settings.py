@@ -42,6 +42,21 @@ class DarajaSettings(BaseSettings):
     amount_major_max: int = Field(default=250_000, ge=1)
     phone_default_region: str = Field(default="KE", pattern=r"^[A-Z]{2}$")
 
+    # B2C payouts (`DarajaClient.pay`); all optional so a C2B-only service need not set them.
+    # The B2C shortcode (PartyA) that pays out; defaults to business_short_code.
+    b2c_short_code: str | None = Field(default=None, pattern=r"^\d{5,7}$")
+    b2c_initiator_name: str | None = Field(default=None, min_length=1, max_length=64)
+    # The initiator password encrypted with Safaricom's public certificate, base64 (the portal makes it).
+    b2c_security_credential: SecretStr | None = None
+    b2c_command_id: Literal["BusinessPayment", "SalaryPayment", "PromotionPayment"] = "BusinessPayment"
+    # Each must contain "{callback_token}" like callback_url. The status-result URL receives the
+    # TransactionStatus answers (default: b2c_result_url; parse_result_callback reads both).
+    b2c_result_url: str | None = None
+    b2c_timeout_url: str | None = None
+    b2c_status_result_url: str | None = None
+    # M-Pesa's B2C per-transaction ceiling, in whole shillings.
+    b2c_amount_major_max: int = Field(default=250_000, ge=1)
+
     @field_validator("base_url")
     @classmethod
     def _base_url_is_http(cls, value: str) -> str:
@@ -49,13 +64,15 @@ class DarajaSettings(BaseSettings):
             raise ValueError("base_url must be an http(s) URL")
         return value.rstrip("/")
 
-    @field_validator("callback_url")
+    @field_validator("callback_url", "b2c_result_url", "b2c_timeout_url", "b2c_status_result_url")
     @classmethod
-    def _callback_url_has_token_slot(cls, value: str) -> str:
+    def _callback_url_has_token_slot(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("https://", "http://")):
-            raise ValueError("callback_url must be an http(s) URL")
+            raise ValueError("callback URLs must be http(s) URLs")
         if value.count(CALLBACK_TOKEN_PLACEHOLDER) != 1:
-            raise ValueError(f"callback_url must contain {CALLBACK_TOKEN_PLACEHOLDER} exactly once")
+            raise ValueError(f"callback URLs must contain {CALLBACK_TOKEN_PLACEHOLDER} exactly once")
         return value
 
     @model_validator(mode="after")
@@ -67,7 +84,32 @@ class DarajaSettings(BaseSettings):
 
     def callback_url_with_token(self) -> str:
         """The CallBackURL sent to Daraja. It holds a secret: never log it."""
-        return self.callback_url.replace(CALLBACK_TOKEN_PLACEHOLDER, self.callback_token.get_secret_value())
+        return self._with_token(self.callback_url)
 
     def party_b_or_short_code(self) -> str:
         return self.party_b or self.business_short_code
+
+    def _with_token(self, url: str) -> str:
+        return url.replace(CALLBACK_TOKEN_PLACEHOLDER, self.callback_token.get_secret_value())
+
+    def b2c_configured(self) -> bool:
+        return bool(
+            self.b2c_initiator_name and self.b2c_security_credential and self.b2c_result_url and self.b2c_timeout_url
+        )
+
+    def b2c_party_a(self) -> str:
+        return self.b2c_short_code or self.business_short_code
+
+    def b2c_result_url_with_token(self) -> str:
+        """The B2C ResultURL sent to Daraja. It holds a secret: never log it."""
+        assert self.b2c_result_url, "b2c_result_url is not configured"
+        return self._with_token(self.b2c_result_url)
+
+    def b2c_timeout_url_with_token(self) -> str:
+        """The B2C QueueTimeOutURL sent to Daraja. It holds a secret: never log it."""
+        assert self.b2c_timeout_url, "b2c_timeout_url is not configured"
+        return self._with_token(self.b2c_timeout_url)
+
+    def b2c_status_result_url_with_token(self) -> str:
+        """The TransactionStatus ResultURL sent to Daraja. It holds a secret: never log it."""
+        return self._with_token(self.b2c_status_result_url or self.b2c_result_url or "")

@@ -26,6 +26,11 @@ class SandboxOutcome(StrEnum):
         return _RESULT_CODES[self]
 
     @property
+    def b2c_result_code(self) -> ResultCode:
+        """For a payout: `timeout` expires queued (a timeout notice, then status "expired")."""
+        return _B2C_RESULT_CODES[self]
+
+    @property
     def sends_callback(self) -> bool:
         return self is not SandboxOutcome.LOST_CALLBACK
 
@@ -34,6 +39,14 @@ _RESULT_CODES = {
     SandboxOutcome.APPROVE: ResultCode.SUCCESS,
     SandboxOutcome.DECLINE: ResultCode.CANCELLED_BY_USER,
     SandboxOutcome.TIMEOUT: ResultCode.UNREACHABLE,
+    SandboxOutcome.INSUFFICIENT_FUNDS: ResultCode.INSUFFICIENT_BALANCE,
+    SandboxOutcome.LOST_CALLBACK: ResultCode.SUCCESS,
+}
+
+_B2C_RESULT_CODES = {
+    SandboxOutcome.APPROVE: ResultCode.SUCCESS,
+    SandboxOutcome.DECLINE: ResultCode.RECIPIENT_NOT_REGISTERED,
+    SandboxOutcome.TIMEOUT: ResultCode.EXPIRED,
     SandboxOutcome.INSUFFICIENT_FUNDS: ResultCode.INSUFFICIENT_BALANCE,
     SandboxOutcome.LOST_CALLBACK: ResultCode.SUCCESS,
 }

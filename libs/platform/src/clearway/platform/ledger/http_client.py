@@ -1,0 +1,312 @@
+"""The ledger over HTTP, with a service credential: the one client every service uses.
+
+Retries only what is safe to retry: network errors, 5xx answers and a concurrent duplicate of our
+own request. Every write carries a deterministic reference (or an Idempotency-Key), so a retried
+request that did reach the ledger is answered as a replay and never moves money twice.
+
+Holds: `post` of an inflight posting answers the hold (INFLIGHT). Committing or voiding it writes
+a child transaction (APPLIED or VOID, `parent_transaction_id` = the hold) under the reference we
+give; the hold itself stays INFLIGHT. After a crash, `find_transaction(hold_reference)` finds the
+hold, and committing or voiding again with the same reference is a replay of the first answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from clearway.platform.ledger.values import (
+    REFUSED,
+    TRANSACTION_STATUSES,
+    LedgerAnswerInvalidError,
+    LedgerBalance,
+    LedgerRefusedError,
+    LedgerTransaction,
+    LedgerUnavailableError,
+    Posting,
+    wallet_indicator,
+)
+from clearway.platform.retry import BackoffPolicy
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Postings per bulk request. The ledger accepts more, but names at most 100 failures per answer:
+# with this bound every refused posting comes back with its reason.
+BULK_POSTINGS_MAX = 100
+# The code of a request refused before it was sent: a value in its path holds a `/`.
+UNADDRESSABLE = "UNADDRESSABLE"
+
+
+class _TransientError(Exception):
+    pass
+
+
+def _is_transient(error: BaseException) -> bool:
+    return isinstance(error, _TransientError)
+
+
+def ledger_request_backoff(attempts_max: int) -> BackoffPolicy:
+    """50 ms doubling to 2 s, plus up to 1 s of jitter: many workers retrying after one ledger
+    hiccup spread out instead of arriving together."""
+    return BackoffPolicy(attempts_max=attempts_max, initial_ms=50, maximum_ms=2_000, jitter_ms=1_000)
+
+
+def _segment(value: str) -> str:
+    """One path segment. The ledger routes on the decoded path, so a value holding `/` would name
+    another resource (or none): such a request is refused before it is sent."""
+    if "/" in value:
+        raise LedgerRefusedError(400, UNADDRESSABLE, f"{value[:64]!r} cannot be looked up by path")
+    return quote(value, safe="")
+
+
+def _document(response: httpx.Response) -> dict[str, Any]:
+    try:
+        document = response.json()
+    except ValueError as error:
+        raise LedgerAnswerInvalidError(f"{response.status_code} answer is not JSON") from error
+    if not isinstance(document, dict):
+        raise LedgerAnswerInvalidError(f"{response.status_code} answer is not a JSON object")
+    return document
+
+
+def _balance(document: dict[str, Any]) -> LedgerBalance:
+    try:
+        return LedgerBalance(
+            balance_id=str(document["balance_id"]),
+            balance_minor=int(document["balance"]),
+            inflight_debit_minor=int(document["inflight_debit_balance"]),
+            currency=str(document["currency"]),
+            inflight_credit_minor=int(document.get("inflight_credit_balance") or 0),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise LedgerAnswerInvalidError(f"unreadable balance: {error!r}") from error
+
+
+def _transaction(response: httpx.Response) -> LedgerTransaction:
+    return _transaction_of(_document(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
+
+
+def _transaction_of(document: Any, *, replayed: bool = False) -> LedgerTransaction:
+    try:
+        if not isinstance(document, dict):
+            raise TypeError(f"{type(document).__name__}, not a JSON object")
+        amount = document.get("precise_amount")
+        transaction = LedgerTransaction(
+            transaction_id=str(document["transaction_id"]),
+            reference=str(document["reference"]),
+            status=str(document["status"]),
+            rejection_reason=document.get("rejection_reason") or None,
+            replayed=replayed,
+            parent_transaction_id=str(document.get("parent_transaction") or "") or None,
+            amount_minor=None if amount is None else int(amount),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise LedgerAnswerInvalidError(f"unreadable transaction: {error!r}") from error
+    if transaction.status not in TRANSACTION_STATUSES:
+        raise LedgerAnswerInvalidError(f"unknown transaction status {transaction.status[:32]!r}")
+    return transaction
+
+
+def _posting_body(posting: Posting) -> dict[str, Any]:
+    return {
+        "precise_amount": posting.amount_minor,
+        "currency": posting.currency,
+        "reference": posting.reference,
+        "source": posting.source,
+        "destination": posting.destination,
+        "allow_overdraft": posting.allow_overdraft,
+        "inflight": posting.inflight,
+        "description": posting.description,
+        "meta_data": posting.meta_data,
+    }
+
+
+def _bulk_results(postings: Sequence[Posting], document: dict[str, Any]) -> list[LedgerTransaction]:
+    """One result per posting from a non-atomic bulk answer: the transaction the ledger recorded
+    (a replay answers with the original one), or REFUSED with the failure's code and detail."""
+    documents = document.get("transactions")
+    if not isinstance(documents, list) or len(documents) != len(postings):
+        raise LedgerAnswerInvalidError(f"bulk answer has no slot for each of the {len(postings)} postings")
+    try:
+        failures = {int(failure["index"]): failure for failure in document.get("failures") or []}
+    except (KeyError, TypeError, ValueError) as error:
+        raise LedgerAnswerInvalidError(f"unreadable bulk failures: {error!r}") from error
+    results: list[LedgerTransaction] = []
+    for index, (posting, transaction) in enumerate(zip(postings, documents, strict=True)):
+        if transaction is not None:
+            result = _transaction_of(transaction)
+            if result.reference != posting.reference:
+                raise LedgerAnswerInvalidError(f"bulk answer slot {index} is not {posting.reference}")
+            results.append(result)
+            continue
+        failure = failures.get(index, {})
+        reason = f"{failure.get('code', 'UNKNOWN')}: {failure.get('detail')}"
+        results.append(
+            LedgerTransaction(transaction_id="", reference=posting.reference, status=REFUSED, rejection_reason=reason)
+        )
+    return results
+
+
+class HttpLedgerClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout_ms: int,
+        attempts_max: int,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        assert attempts_max >= 1 and timeout_ms > 0
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_ms / 1000, transport=transport
+        )
+        self._request_backoff = ledger_request_backoff(attempts_max)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            async for attempt in self._request_backoff.retrying(retry_if=_is_transient):
+                with attempt:
+                    try:
+                        response = await self._client.request(method, path, **kwargs)
+                    except httpx.TransportError as error:
+                        raise _TransientError(repr(error)) from error
+                    if response.status_code >= 500 or _in_progress_elsewhere(response):
+                        raise _TransientError(f"{response.status_code}: {response.text[:200]}")
+                    return response
+        except _TransientError as error:
+            raise LedgerUnavailableError(f"{method} {path}: {error}") from error
+        raise AssertionError("unreachable: tenacity either returned or raised")
+
+    async def _answer(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A 200/201 answer; any other is the ledger's refusal."""
+        response = await self._request(method, path, **kwargs)
+        if response.status_code not in (200, 201):
+            raise _refused(response)
+        return response
+
+    async def _found(self, path: str) -> dict[str, Any] | None:
+        """The JSON object at `path`, or None when the ledger has no such thing (404)."""
+        response = await self._request("GET", path)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _refused(response)
+        return _document(response)
+
+    async def identity_exists(self, identity_id: str) -> bool:
+        return await self._found(f"/identities/{_segment(identity_id)}") is not None
+
+    async def create_identity(self, *, idempotency_key: str, name: str, meta_data: dict[str, str]) -> str:
+        response = await self._answer(
+            "POST",
+            "/identities",
+            json={"identity_type": "organization", "organization_name": name, "meta_data": meta_data},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        identity_id = _document(response).get("identity_id")
+        if not isinstance(identity_id, str) or not identity_id:
+            raise LedgerAnswerInvalidError("identity answer has no identity_id")
+        return identity_id
+
+    async def ensure_balance(self, indicator: str, currency: str, identity_id: str | None = None) -> LedgerBalance:
+        """Get-or-create the balance `indicator` in `currency` (owned by `identity_id`, if given)."""
+        body = {"indicator": indicator, "currency": currency}
+        if identity_id is not None:
+            body["identity_id"] = identity_id
+        return _balance(_document(await self._answer("POST", "/balances", json=body)))
+
+    async def find_balance(self, indicator: str, currency: str) -> LedgerBalance | None:
+        document = await self._found(f"/balances/indicator/{_segment(indicator)}/currency/{_segment(currency)}")
+        return None if document is None else _balance(document)
+
+    async def get_balance(self, balance_id: str) -> LedgerBalance | None:
+        document = await self._found(f"/balances/{_segment(balance_id)}")
+        return None if document is None else _balance(document)
+
+    async def ensure_wallet(self, identity_id: str, currency: str) -> LedgerBalance:
+        """Get-or-create the `wallet:<identity_id>` balance in `currency`."""
+        return await self.ensure_balance(wallet_indicator(identity_id), currency, identity_id)
+
+    async def find_wallet(self, identity_id: str, currency: str) -> LedgerBalance | None:
+        return await self.find_balance(wallet_indicator(identity_id), currency)
+
+    async def post(self, posting: Posting) -> LedgerTransaction:
+        """Post once per reference; the same posting again is a replay (`replayed`)."""
+        return _transaction(await self._answer("POST", "/transactions", json=_posting_body(posting)))
+
+    async def post_many(self, postings: Sequence[Posting]) -> list[LedgerTransaction]:
+        """Each posting once per reference, in as few requests as the ledger's bulk bound allows.
+
+        One result per posting, in order; a posting already applied comes back APPLIED (a replay).
+        A posting refused on its own comes back REJECTED or REFUSED; only a request refused as a
+        whole raises `LedgerRefusedError`.
+        """
+        assert len({posting.reference for posting in postings}) == len(postings), "references are unique"
+        results: list[LedgerTransaction] = []
+        for start in range(0, len(postings), BULK_POSTINGS_MAX):
+            chunk = postings[start : start + BULK_POSTINGS_MAX]
+            # Not atomic: each posting stands alone, and a retry replays the ones already applied.
+            body = {"transactions": [_posting_body(posting) for posting in chunk], "atomic": False}
+            response = await self._answer("POST", "/transactions/bulk", json=body)
+            results.extend(_bulk_results(chunk, _document(response)))
+        assert len(results) == len(postings)
+        return results
+
+    async def find_transaction(self, reference: str) -> LedgerTransaction | None:
+        """The transaction recorded under `reference` (a hold, a posting, a commit or a void)."""
+        document = await self._found(f"/transactions/reference/{_segment(reference)}")
+        return None if document is None else _transaction_of(document)
+
+    async def get_transaction(self, transaction_id: str) -> LedgerTransaction | None:
+        document = await self._found(f"/transactions/{_segment(transaction_id)}")
+        return None if document is None else _transaction_of(document)
+
+    async def commit_hold(
+        self, transaction_id: str, *, reference: str, amount_minor: int | None = None
+    ) -> LedgerTransaction:
+        """Commit a hold, in full or `amount_minor` of what it still holds; the answer is the commit
+        (APPLIED, child of the hold). Raises `LedgerRefusedError` (409) when the hold is no longer open."""
+        assert amount_minor is None or amount_minor > 0
+        body: dict[str, Any] = {"status": "commit", "reference": reference}
+        if amount_minor is not None:
+            body["precise_amount"] = amount_minor
+        return await self._update_hold(transaction_id, body)
+
+    async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction:
+        """Release what a hold still holds; the answer is the void (VOID, child of the hold)."""
+        return await self._update_hold(transaction_id, {"status": "void", "reference": reference})
+
+    async def _update_hold(self, transaction_id: str, body: dict[str, Any]) -> LedgerTransaction:
+        path = f"/transactions/inflight/{_segment(transaction_id)}"
+        return _transaction(await self._answer("PUT", path, json=body))
+
+
+def _refused(response: httpx.Response) -> LedgerRefusedError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    code = str(body.get("code") or response.status_code)
+    detail = str(body.get("detail") or response.text[:200])
+    return LedgerRefusedError(response.status_code, code, detail)
+
+
+def _in_progress_elsewhere(response: httpx.Response) -> bool:
+    """Another request with the same Idempotency-Key is running (two of our own workers raced,
+    e.g. a link and the recovery loop creating one workspace identity): wait, then get its answer."""
+    if response.status_code != 409:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("code") == "IDEMPOTENCY_REQUEST_IN_PROGRESS"
