@@ -22,7 +22,13 @@ from collections.abc import Callable
 import httpx
 from aiokafka.errors import KafkaError
 
-from clearway.devstack.local_config import DEFAULT_BROKER_PORT, default_data_dir
+from clearway.devstack.local_config import (
+    APPROVER_KEY_FILE,
+    DEFAULT_BROKER_PORT,
+    USER_TOKEN_SECRET_FILE,
+    default_data_dir,
+    embedded_user_token,
+)
 from clearway.devstack.scenarios.seed_charge_card import run_seed_002
 from clearway.devstack.services import DEFAULT_PORTS, service_url
 
@@ -36,6 +42,7 @@ from .walking_skeleton import (
     publish_and_observe,
     republish_and_expect_no_change,
 )
+from .withdrawals_scenario import WithdrawalApi, withdrawal_paid_out
 
 API_KEY_FILE = "dev-api-key"
 
@@ -51,17 +58,32 @@ def service_urls() -> dict[str, str]:
     }
 
 
-def api_key() -> str:
-    """The key `make run` uses; read only, so the demo never invents a key the services do not know."""
-    configured = os.environ.get("CLEARWAY_DEV_API_KEY")
+def _stored(env_var: str, file_name: str, what: str) -> str:
+    """A credential `make run` made; read only, so the demo never invents one the services do not know."""
+    configured = os.environ.get(env_var)
     if configured:
         return configured
-    key_path = default_data_dir() / API_KEY_FILE
-    if key_path.is_file():
-        stored = key_path.read_text(encoding="utf-8").strip()
+    path = default_data_dir() / file_name
+    if path.is_file():
+        stored = path.read_text(encoding="utf-8").strip()
         if stored:
             return stored
-    raise DemoSetupError(f"no API key: set CLEARWAY_DEV_API_KEY or start the platform with `make run` ({key_path})")
+    raise DemoSetupError(f"no {what}: set {env_var} or start the platform with `make run` ({path})")
+
+
+def api_key() -> str:
+    return _stored("CLEARWAY_DEV_API_KEY", API_KEY_FILE, "API key")
+
+
+def approver_key() -> str:
+    """The second principal `make run` configures (`dev-approver`), for dual approval."""
+    return _stored("CLEARWAY_DEV_APPROVER_API_KEY", APPROVER_KEY_FILE, "approver key")
+
+
+def user_token(identity_id: str) -> str:
+    """An end-user token signed with `make run`'s secret, as `make user-token` prints it."""
+    secret = _stored("CLEARWAY_USER_TOKEN_SECRET", USER_TOKEN_SECRET_FILE, "user token secret")
+    return embedded_user_token(identity_id, secret=secret, env=os.environ)
 
 
 def say(message: str) -> None:
@@ -73,13 +95,26 @@ async def run_demo() -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{DEFAULT_BROKER_PORT}"
     print(f"Clearway demo: broker {bootstrap}; " + ", ".join(f"{name} {url}" for name, url in urls.items()))
     await run_demo_flows(
-        urls, bootstrap, api_key(), say, group_prefix=os.environ.get("KAFKA_CONSUMER_GROUP_PREFIX", "")
+        urls,
+        bootstrap,
+        api_key(),
+        say,
+        approver=approver_key(),
+        mint_token=user_token,
+        group_prefix=os.environ.get("KAFKA_CONSUMER_GROUP_PREFIX", ""),
     )
     print(f"done: one deposit and one external transaction; see {urls['funding']}/deposits?linked=false")
 
 
 async def run_demo_flows(
-    urls: dict[str, str], bootstrap: str, key: str, report: Callable[[str], None], *, group_prefix: str = ""
+    urls: dict[str, str],
+    bootstrap: str,
+    key: str,
+    report: Callable[[str], None],
+    *,
+    approver: str,
+    mint_token: Callable[[str], str],
+    group_prefix: str = "",
 ) -> None:
     """Every demo step against the platform at `urls`; the e2e suite runs it before and after a restart."""
     async with PlatformApi(urls, key) as api, Processor(bootstrap) as processor:
@@ -97,7 +132,10 @@ async def run_demo_flows(
     print("5. topups: approved, a duplicate callback, declined, and a lost callback (status query)")
     async with TopupApi(urls["funding"], urls["ledger"], key) as topups:
         await run_topup_flows(topups, report)
-    print("6. a charge card on the ledger (seed 002): holds, over-limit rejection, fees, clearing, repayment")
+    print("6. money out (seed 001): top up, withdraw, a second principal approves, the sandbox M-Pesa pays")
+    async with WithdrawalApi(urls, key, approver, mint_token) as withdrawals:
+        await withdrawal_paid_out(withdrawals, report)
+    print("7. a charge card on the ledger (seed 002): holds, over-limit rejection, fees, clearing, repayment")
     async with httpx.AsyncClient(base_url=urls["ledger"], headers={"X-Blnk-Key": key}, timeout=30) as ledger:
         balances = await run_seed_002(ledger)
         report(f"card ledger balances settled as the seed describes: {', '.join(sorted(balances))}")

@@ -79,8 +79,15 @@ async def test_the_demo_passes_again_after_the_platform_restarts_on_the_same_dat
             platform_on, prefix, key, postgres_server_url, kafka_bootstrap_servers, tmp_path / run.replace(" ", "-")
         )
         try:
+            assert platform.approver_api_key is not None
             await run_demo_flows(
-                urls_of(platform), kafka_bootstrap_servers, key, say, group_prefix=platform.consumer_group_prefix
+                urls_of(platform),
+                kafka_bootstrap_servers,
+                key,
+                say,
+                approver=platform.approver_api_key,
+                mint_token=platform.user_token,
+                group_prefix=platform.consumer_group_prefix,
             )
         finally:
             await asyncio.to_thread(platform.stop)

@@ -7,7 +7,7 @@ import pytest
 
 from clearway.contracts.events import TransferCreated
 from clearway.funding.domain.deposits import DepositStatus, RecordSettledTransfer, new_deposit
-from clearway.funding.entrypoints.consumers import TRANSFERS_GROUP_ID, inbox_event_id, transfer_created_handler
+from clearway.funding.entrypoints.consumers import TRANSFERS_GROUP_ID, transfer_created_handler
 from clearway.funding.service.deposits import RecordOutcome, list_deposits, record_settled_transfer
 from clearway.platform.consumer import IncomingEvent
 
@@ -140,4 +140,4 @@ async def test_the_consumer_refuses_a_body_outside_the_contract(funding_uow: Any
 
 
 def test_inbox_ids_fall_back_to_the_event_id_without_a_source() -> None:
-    assert inbox_event_id(incoming({}, event_id="transfer.created-0-7", source="")) == "transfer.created-0-7"
+    assert incoming({}, event_id="transfer.created-0-7", source="").inbox_id == "transfer.created-0-7"

@@ -38,7 +38,7 @@ from clearway.funding.domain.topups import (
 )
 from clearway.funding.domain.workspaces import Workspace
 from clearway.funding.entrypoints.dependencies import get_context
-from clearway.funding.entrypoints.http_topups import CallbackTokenRedactor, redact_callback_tokens
+from clearway.funding.entrypoints.http_topups import install_callback_log_redaction
 from clearway.funding.main import create_app
 from clearway.funding.service import topup_resolution, topups
 from clearway.funding.service.context import FundingContext, MobileMoneyNotConfiguredError
@@ -47,6 +47,7 @@ from clearway.funding.service.topup_outcomes import outcome_of_status
 from clearway.funding.service.topup_resolution import ResolverReport
 from clearway.funding.service.topups import CALLBACK_REJECTED_DETAIL, StartResult, TopupRequest
 from clearway.platform.auth import hash_api_key
+from clearway.platform.callback_redaction import CallbackTokenRedactor, redact_callback_tokens
 from clearway.providers.clock import ManualClock
 from clearway.providers.mobile_money import (
     DarajaClient,
@@ -582,6 +583,7 @@ async def test_the_callback_route_answers_each_case(topup_http: httpx.AsyncClien
 
 
 def test_callback_tokens_never_reach_the_logs() -> None:
+    install_callback_log_redaction()
     path = f"{CALLBACKS}/sandbox/{TOKEN}"
     assert redact_callback_tokens(path) == f"{CALLBACKS}/sandbox/[REDACTED]"
     record = logging.LogRecord("clearway.http.access", logging.INFO, __file__, 1, "POST %s", (path,), None)
@@ -591,6 +593,7 @@ def test_callback_tokens_never_reach_the_logs() -> None:
 
 
 def test_urls_logged_by_httpx_are_redacted_too() -> None:
+    install_callback_log_redaction()
     url = httpx.URL(f"http://funding.internal{CALLBACKS}/sandbox/{TOKEN}")
     record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: %s %s", ("POST", url), None)
     CallbackTokenRedactor().filter(record)

@@ -35,6 +35,12 @@ class IncomingEvent:
     payload: dict[str, Any]
     attributes: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def inbox_id(self) -> str:
+        """The id an inbox records: CloudEvents ids are unique per source only (two processors may
+        both send `ce_id: 1`), so the source is part of it."""
+        return f"{self.source}#{self.id}" if self.source else self.id
+
 
 Handler = Callable[[IncomingEvent], Awaitable[None]]
 # Handles every record of one poll at once (one database transaction for many messages). It must be

@@ -38,11 +38,6 @@ def settled_transfer_command(transfer: TransferCreated) -> RecordSettledTransfer
     )
 
 
-def inbox_event_id(event: IncomingEvent) -> str:
-    """CloudEvents ids are unique per source only: two processors may both send `ce_id: 1`."""
-    return f"{event.source}#{event.id}" if event.source else event.id
-
-
 def transfer_created_handler(unit_of_work: UnitOfWorkFactory, after_auto_link: AfterAutoLink | None = None) -> Handler:
     async def handle(event: IncomingEvent) -> None:
         # A body that fails validation raises: bounded retries, then `transfer.created.dlq`.
@@ -51,7 +46,7 @@ def transfer_created_handler(unit_of_work: UnitOfWorkFactory, after_auto_link: A
             unit_of_work(),
             settled_transfer_command(transfer),
             consumer=TRANSFERS_GROUP_ID,
-            event_id=inbox_event_id(event),
+            event_id=event.inbox_id,
             topic=event.topic,
         )
         if result.auto_linked_funding_id is not None and after_auto_link is not None:

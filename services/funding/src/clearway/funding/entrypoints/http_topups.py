@@ -9,8 +9,6 @@ segment is redacted from every log line (see `CallbackTokenRedactor`).
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
@@ -25,6 +23,7 @@ from clearway.funding.entrypoints.dependencies import (
 )
 from clearway.funding.entrypoints.schemas_topups import TopupCreate, TopupOut
 from clearway.funding.service import topups
+from clearway.platform import callback_redaction
 from clearway.platform.errors import BadRequest, NotFound
 from clearway.providers.mobile_money import DARAJA_CALLBACK_ACK
 
@@ -81,49 +80,6 @@ async def provider_callback(provider: str, callback_token: str, request: Request
     return JSONResponse(DARAJA_CALLBACK_ACK)
 
 
-# The callback token is a credential in a URL path; these loggers write request paths.
-_REDACTED_LOGGERS = (
-    "clearway.http.access",
-    "clearway.http.error",
-    "clearway.platform.errors",
-    "uvicorn.access",
-    "httpx",  # logs each request's URL: the sandbox POSTs its callbacks through httpx
-)
-_CALLBACK_TOKEN_IN_PATH = re.compile(rf"({re.escape(ROUTE_PREFIX)}/callbacks/[^/\s?]+/)[^/\s?\"']+")
-REDACTED = "[REDACTED]"
-
-
-def redact_callback_tokens(text: str) -> str:
-    return _CALLBACK_TOKEN_IN_PATH.sub(rf"\g<1>{REDACTED}", text)
-
-
-class CallbackTokenRedactor(logging.Filter):
-    """Replaces the callback token in any logged path or message by `[REDACTED]`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        for attribute in ("path", "url", "instance"):
-            value = getattr(record, attribute, None)
-            if isinstance(value, str):
-                setattr(record, attribute, redact_callback_tokens(value))
-        if isinstance(record.msg, str):
-            record.msg = redact_callback_tokens(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redacted_arg(arg) for arg in record.args)
-        return True
-
-
-def _redacted_arg(arg: object) -> object:
-    """Strings and URL objects (httpx logs `httpx.URL`) are redacted; other values pass unchanged."""
-    if isinstance(arg, str | bytes | int | float | bool) or arg is None:
-        return redact_callback_tokens(arg) if isinstance(arg, str) else arg
-    text = str(arg)
-    redacted = redact_callback_tokens(text)
-    return redacted if redacted != text else arg
-
-
 def install_callback_log_redaction() -> None:
-    """Idempotent: safe to call for every app built in one process (main.create_app calls it)."""
-    for name in _REDACTED_LOGGERS:
-        target = logging.getLogger(name)
-        if not any(isinstance(existing, CallbackTokenRedactor) for existing in target.filters):
-            target.addFilter(CallbackTokenRedactor())
+    """The callback token is a credential in a URL path: kept out of every log line (idempotent)."""
+    callback_redaction.install_callback_log_redaction(ROUTE_PREFIX)

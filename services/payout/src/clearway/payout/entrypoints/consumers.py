@@ -13,11 +13,6 @@ PAYABLE_PAID = topic("payable.paid").name
 PAYABLES_GROUP_ID = "payout.payables"
 
 
-def inbox_event_id(event: IncomingEvent) -> str:
-    """CloudEvents ids are unique per source only."""
-    return f"{event.source}#{event.id}" if event.source else event.id
-
-
 def payable_paid_handler(context: PayoutContext) -> Handler:
     async def handle(event: IncomingEvent) -> None:
         # A body that fails validation raises: bounded retries, then `payable.paid.dlq`.
@@ -31,7 +26,7 @@ def payable_paid_handler(context: PayoutContext) -> Handler:
                 currency=paid.currency,
             ),
             consumer=PAYABLES_GROUP_ID,
-            event_id=inbox_event_id(event),
+            event_id=event.inbox_id,
             topic=event.topic,
         )
 

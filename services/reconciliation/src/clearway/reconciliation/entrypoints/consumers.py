@@ -33,11 +33,6 @@ def external_transaction_command(transfer: TransferCreated) -> RecordExternalTra
     )
 
 
-def inbox_event_id(event: IncomingEvent) -> str:
-    """CloudEvents ids are unique per source only: two processors may both send `ce_id: 1`."""
-    return f"{event.source}#{event.id}" if event.source else event.id
-
-
 def transfer_created_handler(unit_of_work: UnitOfWorkFactory) -> Handler:
     async def handle(event: IncomingEvent) -> None:
         # A body that fails validation raises: bounded retries, then `transfer.created.dlq`.
@@ -46,7 +41,7 @@ def transfer_created_handler(unit_of_work: UnitOfWorkFactory) -> Handler:
             unit_of_work(),
             external_transaction_command(transfer),
             consumer=TRANSFERS_GROUP_ID,
-            event_id=inbox_event_id(event),
+            event_id=event.inbox_id,
             topic=event.topic,
         )
 
