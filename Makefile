@@ -8,7 +8,7 @@ UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),$(CURDIR)/.tools/bin/uv)
 SERVICE ?= ledger
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger asyncapi schemas clean user-token
+.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger bench-reconciliation asyncapi schemas clean user-token
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ verify-ledger: install  ## recompute every ledger balance from its entries; exit
 
 bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-results/ledger.json): make bench-ledger ARGS="--scale 0.1"
 	@$(UV) run --frozen python -m bench.ledger $(ARGS)
+
+bench-reconciliation: install  ## matching benchmark: 100,000 external transactions against 100,000 expectations (writes bench-results/reconciliation.json)
+	@$(UV) run --frozen python -m bench.reconciliation $(ARGS)
 
 asyncapi: install  ## write each service's AsyncAPI document to docs/asyncapi/
 	@mkdir -p docs/asyncapi

@@ -14,6 +14,7 @@ import pytest
 from clearway.devstack.testing import InMemoryInbox
 from clearway.funding.domain.deposits import Deposit
 from clearway.funding.domain.fundings import Funding
+from clearway.funding.domain.payables import Payable
 from clearway.funding.domain.workspaces import Workspace
 
 
@@ -58,12 +59,38 @@ class FakeFundings:
         self.rows[funding.id] = funding
 
 
+class FakePayables:
+    """Payables as recording a payout outcome sees them: read (locked) and their payout columns written."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Payable] = {}
+
+    async def get(self, payable_id: str, *, for_update: bool = False) -> Payable | None:
+        return self.rows.get(payable_id)
+
+    async def save_payout_outcome(self, payable: Payable) -> None:
+        stored = self.rows[payable.id]
+        # Only the payout columns and `updated_at` (never before creation), as the SQL writes them.
+        self.rows[payable.id] = replace(
+            stored,
+            payout_status=payable.payout_status,
+            payout_withdrawal_id=payable.payout_withdrawal_id,
+            payout_receipt=payable.payout_receipt,
+            payout_failure_code=payable.payout_failure_code,
+            payout_updated_at=payable.payout_updated_at,
+            updated_at=max(stored.created_at, payable.updated_at),
+        )
+
+
 class FakeWorkspaces:
     def __init__(self) -> None:
         self.rows: dict[str, Workspace] = {}
 
     async def get(self, workspace_id: str) -> Workspace | None:
         return self.rows.get(workspace_id)
+
+
+Snapshot = tuple[dict[str, Deposit], set[tuple[str, str]], dict[str, Funding], dict[str, Payable]]
 
 
 class FakeFundingUnitOfWork:
@@ -73,12 +100,18 @@ class FakeFundingUnitOfWork:
         self.deposits = FakeDeposits()
         self.inbox = InMemoryInbox()
         self.fundings = FakeFundings()
+        self.payables = FakePayables()
         self.workspaces = FakeWorkspaces()
         self.commits = 0
-        self._snapshot: tuple[dict[str, Deposit], set[tuple[str, str]], dict[str, Funding]] | None = None
+        self._snapshot: Snapshot | None = None
 
-    def _take_snapshot(self) -> tuple[dict[str, Deposit], set[tuple[str, str]], dict[str, Funding]]:
-        return (dict(self.deposits.rows), copy.copy(self.inbox.seen), dict(self.fundings.rows))
+    def _take_snapshot(self) -> Snapshot:
+        return (
+            dict(self.deposits.rows),
+            copy.copy(self.inbox.seen),
+            dict(self.fundings.rows),
+            dict(self.payables.rows),
+        )
 
     async def __aenter__(self) -> Self:
         self._snapshot = self._take_snapshot()
@@ -88,7 +121,7 @@ class FakeFundingUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         assert self._snapshot is not None
-        self.deposits.rows, self.inbox.seen, self.fundings.rows = self._snapshot
+        self.deposits.rows, self.inbox.seen, self.fundings.rows, self.payables.rows = self._snapshot
         self._snapshot = None
 
     async def commit(self) -> None:

@@ -37,6 +37,18 @@ EXPECTED_ENTRY_TYPES = {
         "card_network_settled",
     },
     "funding": {"funding_deposit_received", "funding_paid_to_payee"},
+    "reconciliation": {
+        "reconcile_payment",
+        "received_bulk_payment",
+        "split_bulk_payment",
+        "initiate_payment",
+        "settle_payment",
+        "prepare_batch",
+        "settle_batch",
+        "received_card_settlement",
+        "split_card_settlement",
+        "split_card_clearing",
+    },
 }
 
 
@@ -171,3 +183,57 @@ def test_random_positive_parameters_always_balance(
     assert debit_side == credit_side
     reversal = reverse_entry(entry).totals_by_currency()
     assert reversal == totals
+
+
+def test_reconciliation_schema_unifies_the_per_flow_schemas() -> None:
+    """Seed 003's flows in one schema: each per-flow file's entry types keep their lines there."""
+    unified = SCHEMAS["reconciliation"]
+    renamed = {"withdrawal_id": "payment_id"}  # initiate_settle's template key
+    for key in ("payment_receipt", "bulk_split", "initiate_settle"):
+        for spec in SCHEMAS[key].entry_types:
+            parameters = sample_parameters(spec)
+            expected = build_entry(SCHEMAS[key], spec.type, parameters, "USD")
+            mapped = {renamed.get(name, name): value for name, value in parameters.items()}
+            actual = build_entry(unified, spec.type, mapped, "USD")
+            assert [line.amount_minor for line in actual.lines] == [line.amount_minor for line in expected.lines]
+            assert [line.account_type for line in actual.lines] == [line.account_type for line in expected.lines]
+    clearing = {spec.path for spec in unified.accounts if spec.flags.clearing}
+    assert clearing == {
+        "liabilities/bulk_receivables",
+        "liabilities/pending_withdrawals:{{payment_id}}",
+        "liabilities/pending_batches:{{batch_id}}",
+        "liabilities/pending_settlements:{{settlement_id}}",
+        "liabilities/pending_clearings:{{clearing_id}}",
+    }
+
+
+def test_a_negative_amount_posts_the_opposite_of_a_settlement() -> None:
+    """The bank's reversal of a settlement is reconciled with the same type and a negated amount."""
+    schema = SCHEMAS["reconciliation"]
+    balances = {"liabilities/user_balances:u1": 500}
+    balances = post(schema, balances, "initiate_payment", amount="200", user_id="u1", payment_id="p1")
+    settled = post(schema, balances, "settle_payment", amount="200", payment_id="p1")
+    assert pending(settled, "liabilities/pending_withdrawals:*") == []
+    reversed_ = post(schema, settled, "settle_payment", amount="-200", payment_id="p1")
+    assert {path: value for path, value in reversed_.items() if value} == balances
+    assert pending(reversed_, "liabilities/pending_withdrawals:*") == ["liabilities/pending_withdrawals:p1"]
+
+
+def test_card_settlement_clears_at_every_level() -> None:
+    schema = SCHEMAS["reconciliation"]
+    balances = post(schema, {}, "received_card_settlement", amount="1000", settlement_id="s1")
+    balances = post(schema, balances, "split_card_settlement", amount="600", settlement_id="s1", clearing_id="c1")
+    balances = post(schema, balances, "split_card_settlement", amount="400", settlement_id="s1", clearing_id="c2")
+    assert pending(balances, "liabilities/pending_settlements:*") == []
+    assert pending(balances, "liabilities/pending_clearings:*") == [
+        "liabilities/pending_clearings:c1",
+        "liabilities/pending_clearings:c2",
+    ]
+    for clearing_id, user_id, amount in (("c1", "u1", "250"), ("c1", "u2", "350"), ("c2", "u1", "400")):
+        balances = post(
+            schema, balances, "split_card_clearing", amount=amount, clearing_id=clearing_id, user_id=user_id
+        )
+    assert pending(balances, "liabilities/pending_*") == []
+    assert balances["liabilities/user_balances:u1"] == 650
+    over = build_entry(schema, "split_card_clearing", {"amount": "1", "clearing_id": "c1", "user_id": "u3"}, "USD")
+    assert check_conditions(over, balances, apply(balances, over)) != []

@@ -59,7 +59,7 @@ def transfer_body(transfer_id: str, direction: str = "outbound") -> dict[str, An
 
 
 async def transactions_for(client: httpx.AsyncClient, transfer_id: str) -> list[dict[str, Any]]:
-    return await collect_pages(client, "/external-transactions", keep=lambda item: item["transfer_id"] == transfer_id)
+    return await collect_pages(client, "/external-transactions", keep=lambda item: item["external_id"] == transfer_id)
 
 
 async def events_handled(database_url: str, wanted: set[str]) -> bool:
@@ -80,7 +80,7 @@ async def test_reconciliation_is_not_ready_when_its_database_is_unreachable(
         await expect_live_but_not_ready_without_database(client)
 
 
-async def test_a_reported_transfer_is_one_unmatched_transaction(
+async def test_a_reported_transfer_is_one_unreconciled_transaction_and_an_unknown_account_is_a_break(
     reconciliation_settings: ReconciliationSettings, processor: AIOKafkaProducer, running_reconciliation: Any
 ) -> None:
     transfer_id = f"trf_{uuid.uuid4().hex[:12]}"
@@ -93,10 +93,13 @@ async def test_a_reported_transfer_is_one_unmatched_transaction(
             "reconciliation has handled the delivery and the retry",
         )
         (transaction,) = await transactions_for(client, transfer_id)
-        assert (transaction["status"], transaction["direction"]) == ("unmatched", "outbound")
+        assert (transaction["status"], transaction["direction"]) == ("unreconciled", "outbound")
+        assert transaction["link_id"] is None  # no link names acct_mpesa_b2c
         assert (transaction["amount_minor"], transaction["currency"]) == (4_200, "KES")
-        assert transaction["settled_at"] in ("2024-05-02T11:03:00Z", "2024-05-02T11:03:00+00:00")
+        assert transaction["booked_at"] in ("2024-05-02T11:03:00Z", "2024-05-02T11:03:00+00:00")
         assert (await client.get(f"/external-transactions/{transaction['id']}")).json() == transaction
+        unknown = (await client.get("/breaks", params={"kind": "unknown_account", "limit": 100})).json()["data"]
+        assert any(found["subject"] == "acme-bank:acct_mpesa_b2c" for found in unknown)
 
 
 async def test_reconciliation_orm_mirrors_the_migrated_schema(reconciliation_database_url: str) -> None:

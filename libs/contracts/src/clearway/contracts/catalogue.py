@@ -144,7 +144,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "funding",
         ("reconciliation",),
         "A funding invoice was created; reconciliation expects its deposit.",
-        planned_consumers=("reconciliation",),
     ),
     _event(
         "funding.deposit_linked",
@@ -153,7 +152,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "funding",
         ("reconciliation",),
         "A settled transfer was linked to a funding as its deposit.",
-        planned_consumers=("reconciliation",),
     ),
     _event(
         "funding.invoice_sent",
@@ -218,7 +216,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "withdrawal_id",
         ev.PayoutSubmitted,
         "payout",
-        (),
+        ("reconciliation",),
         "A withdrawal was handed to its rail (mobile-money B2C, or a bank batch).",
     ),
     _event(
@@ -228,7 +226,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "payout",
         ("funding", "reconciliation"),
         "The rail paid the withdrawal; the reservation is committed to the provider's balance.",
-        planned_consumers=("funding", "reconciliation"),
     ),
     _event(
         "payout.failed",
@@ -237,7 +234,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "payout",
         ("funding", "reconciliation"),
         "The rail did not pay the withdrawal; the reservation is voided.",
-        planned_consumers=("funding", "reconciliation"),
     ),
     _event(
         "payout.reversed",
@@ -246,7 +242,23 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "payout",
         ("funding", "reconciliation"),
         "The provider reversed a paid withdrawal; the money is back in the wallet.",
-        planned_consumers=("funding", "reconciliation"),
+    ),
+    # Reconciliation (seed 003), produced by reconciliation.
+    _event(
+        "transfer.reconciled",
+        "external_transaction_id",
+        ev.TransferReconciled,
+        "reconciliation",
+        (),
+        "An external transaction was matched and its ledger entries posted.",
+    ),
+    _event(
+        "reconciliation.break_detected",
+        "break_id",
+        ev.BreakDetected,
+        "reconciliation",
+        (),
+        "Something stayed unreconciled or disagrees (a clearing account, a balance, a cross-service check).",
     ),
     # Published by processors, banks and mobile-money providers (public contract).
     _event(

@@ -155,7 +155,9 @@ def create_app(
     async def complete_auto_link(funding_id: str) -> object:
         return await linking.advance_funding(context, funding_id)
 
-    for topic, group_id, handler in consumers.subscriptions(context.unit_of_work, complete_auto_link):
+    for topic, group_id, handler in consumers.subscriptions(
+        context.unit_of_work, complete_auto_link, clock=context.clock
+    ):
         runtime.subscribe(topic, group_id, handler)
     tasks = periodic_tasks(settings, context, sandbox)
 

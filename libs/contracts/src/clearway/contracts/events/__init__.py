@@ -43,10 +43,12 @@ from .processor import (
     Counterparty,
     TransferCreated,
 )
+from .reconciliation import BreakDetected, TransferReconciled
 from .topups import TopupEvent, TopupFailed, TopupResolvedBy, TopupSucceeded
 
 __all__ = [
     "AmountMinor",
+    "BreakDetected",
     "CardAuthorizationRequested",
     "CardAuthorizationReversed",
     "CardClearingReceived",
@@ -89,6 +91,7 @@ __all__ = [
     "TopupResolvedBy",
     "TopupSucceeded",
     "TransferCreated",
+    "TransferReconciled",
     "WithdrawalApproved",
     "WithdrawalEvent",
     "WithdrawalRejected",

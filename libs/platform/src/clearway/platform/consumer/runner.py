@@ -135,9 +135,12 @@ class ConsumerRunner:
             sleep_ms=self._sleep_unless_stopping,
         )
         await self._dead_letters.start()
-        for group in self._groups.values():
-            consumer = self._new_consumer(group)
-            await consumer.start()
+        groups = list(self._groups.values())
+        consumers = [self._new_consumer(group) for group in groups]
+        # Together, not one after another: each start waits on the broker, and a service with
+        # several groups (reconciliation has seven) would otherwise start that many times slower.
+        await asyncio.gather(*(consumer.start() for consumer in consumers))
+        for group, consumer in zip(groups, consumers, strict=True):
             loop = self._group_loop(group, consumer, self._dead_letters)
             group.task = asyncio.create_task(loop.run(), name=f"consume-{group.group_id}")
 

@@ -1,5 +1,6 @@
 """The ledger as every service sees it: `Posting`s in, `LedgerBalance`s and `LedgerTransaction`s
-out (`values`), over one HTTP client (`http_client.HttpLedgerClient`).
+out, and FRAGMENT-style `LedgerRef`s, `SchemaEntry`s and `LedgerAccount`s (`values`), over one
+HTTP client (`http_client.HttpLedgerClient`).
 
 The values are pure, so a domain layer may import them from here: the client (and httpx with it)
 is imported only when `HttpLedgerClient` or `BULK_POSTINGS_MAX` is first asked for, by wiring.
@@ -12,6 +13,12 @@ from typing import TYPE_CHECKING
 
 from clearway.platform.ledger.values import (
     APPLIED,
+    CLEARING_CLEARED,
+    CLEARING_PENDING,
+    CLEARING_STATUSES,
+    ENTRY_POSTED,
+    ENTRY_REVERSED,
+    ENTRY_STATUSES,
     INFLIGHT,
     REFUSED,
     REJECTED,
@@ -19,12 +26,15 @@ from clearway.platform.ledger.values import (
     TRANSACTION_STATUSES,
     VOID,
     WALLET_PREFIX,
+    LedgerAccount,
     LedgerAnswerInvalidError,
     LedgerBalance,
+    LedgerRef,
     LedgerRefusedError,
     LedgerTransaction,
     LedgerUnavailableError,
     Posting,
+    SchemaEntry,
     wallet_indicator,
 )
 
@@ -43,6 +53,12 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "APPLIED",
     "BULK_POSTINGS_MAX",
+    "CLEARING_CLEARED",
+    "CLEARING_PENDING",
+    "CLEARING_STATUSES",
+    "ENTRY_POSTED",
+    "ENTRY_REVERSED",
+    "ENTRY_STATUSES",
     "INFLIGHT",
     "REFUSED",
     "REJECTED",
@@ -51,11 +67,14 @@ __all__ = [
     "VOID",
     "WALLET_PREFIX",
     "HttpLedgerClient",
+    "LedgerAccount",
     "LedgerAnswerInvalidError",
     "LedgerBalance",
+    "LedgerRef",
     "LedgerRefusedError",
     "LedgerTransaction",
     "LedgerUnavailableError",
     "Posting",
+    "SchemaEntry",
     "wallet_indicator",
 ]

@@ -8,25 +8,35 @@ Holds: `post` of an inflight posting answers the hold (INFLIGHT). Committing or 
 a child transaction (APPLIED or VOID, `parent_transaction_id` = the hold) under the reference we
 give; the hold itself stays INFLIGHT. After a crash, `find_transaction(hold_reference)` finds the
 hold, and committing or voiding again with the same reference is a replay of the first answer.
+
+Schema entries (FRAGMENT style, seed 003): ledgers created once per `ik`, shipped schemas installed
+idempotently, entries posted, reconciled and reversed once per ik, and the schema accounts listed
+with their clearing status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from clearway.platform.ledger.schema_answers import entry_body, ledger_account, ledger_ref, schema_entry
 from clearway.platform.ledger.values import (
+    CLEARING_STATUSES,
     REFUSED,
     TRANSACTION_STATUSES,
+    LedgerAccount,
     LedgerAnswerInvalidError,
     LedgerBalance,
+    LedgerRef,
     LedgerRefusedError,
     LedgerTransaction,
     LedgerUnavailableError,
     Posting,
+    SchemaEntry,
     wallet_indicator,
 )
 from clearway.platform.retry import BackoffPolicy
@@ -37,6 +47,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 BULK_POSTINGS_MAX = 100
 # The code of a request refused before it was sent: a value in its path holds a `/`.
 UNADDRESSABLE = "UNADDRESSABLE"
+# The ledger's refusal of a second reconciliation of one external transaction.
+ALREADY_RECONCILED = "EXTERNAL_TRANSACTION_ALREADY_RECONCILED"
+# `list_accounts` pages: the ledger answers at most this many accounts per request.
+ACCOUNTS_PAGE_MAX = 100
 
 
 class _TransientError(Exception):
@@ -107,6 +121,10 @@ def _transaction_of(document: Any, *, replayed: bool = False) -> LedgerTransacti
     if transaction.status not in TRANSACTION_STATUSES:
         raise LedgerAnswerInvalidError(f"unknown transaction status {transaction.status[:32]!r}")
     return transaction
+
+
+def _entry_answer(response: httpx.Response) -> SchemaEntry:
+    return schema_entry(_document(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
 
 
 def _posting_body(posting: Posting) -> dict[str, Any]:
@@ -286,6 +304,127 @@ class HttpLedgerClient:
     async def _update_hold(self, transaction_id: str, body: dict[str, Any]) -> LedgerTransaction:
         path = f"/transactions/inflight/{_segment(transaction_id)}"
         return _transaction(await self._answer("PUT", path, json=body))
+
+    # ---- ledgers, schemas and schema entries (FRAGMENT style) --------------------------------
+
+    async def create_ledger(
+        self, name: str, *, ik: str | None = None, meta_data: dict[str, Any] | None = None
+    ) -> LedgerRef:
+        """Create a ledger; with an `ik`, once: a known ik answers the ledger it created."""
+        body: dict[str, Any] = {"name": name, "meta_data": meta_data or {}}
+        if ik is not None:
+            body["ik"] = ik
+        return ledger_ref(_document(await self._answer("POST", "/ledgers", json=body)))
+
+    async def find_ledger_by_ik(self, ik: str) -> LedgerRef | None:
+        response = await self._answer("GET", "/ledgers", params={"ik": ik})
+        try:
+            documents = response.json()
+        except ValueError as error:
+            raise LedgerAnswerInvalidError("ledger list is not JSON") from error
+        if not isinstance(documents, list) or len(documents) > 1:
+            raise LedgerAnswerInvalidError("a ledger ik names at most one ledger")
+        if not documents:
+            return None
+        ledger = ledger_ref(documents[0])
+        if ledger.ik != ik:
+            raise LedgerAnswerInvalidError(f"asked for ledger ik {ik[:64]!r}, got {str(ledger.ik)[:64]!r}")
+        return ledger
+
+    async def get_ledger(self, ledger_id: str) -> LedgerRef | None:
+        document = await self._found(f"/ledgers/{_segment(ledger_id)}")
+        return None if document is None else ledger_ref(document)
+
+    async def install_shipped_schema(self, ledger_id: str, key: str) -> None:
+        """Install a schema file shipped with the ledger (its latest version); idempotent."""
+        await self._answer("POST", f"/ledgers/{_segment(ledger_id)}/schema/shipped/{_segment(key)}")
+
+    async def post_entry(
+        self,
+        ledger_id: str,
+        *,
+        type: str,
+        ik: str,
+        parameters: Mapping[str, str | int],
+        currency: str | None = None,
+        description: str = "",
+    ) -> SchemaEntry:
+        """Post an entry type once per ik (FRAGMENT `addLedgerEntry`); the same again is a replay."""
+        body = entry_body(type=type, ik=ik, parameters=parameters, currency=currency, description=description)
+        return _entry_answer(await self._answer("POST", f"/ledgers/{_segment(ledger_id)}/entries", json=body))
+
+    async def reconcile(
+        self,
+        ledger_id: str,
+        *,
+        type: str,
+        ik: str,
+        parameters: Mapping[str, str | int],
+        external_transaction: Mapping[str, Any],
+        currency: str | None = None,
+        description: str = "",
+    ) -> SchemaEntry:
+        """Post an entry that reconciles `external_transaction` (`{id, amount_minor, currency, ...}`,
+        signed: money into the linked account is positive), once (FRAGMENT `reconcileTx`).
+
+        A replay by the same ik answers the entry it posted (`replayed`), also when the ledger
+        answers that the external transaction is already reconciled (two of our requests raced):
+        it is ours if the entry with our ik reconciled it. Any other refusal raises `LedgerRefusedError`.
+        """
+        body = entry_body(type=type, ik=ik, parameters=parameters, currency=currency, description=description)
+        body["external_transaction"] = dict(external_transaction)
+        path = f"/ledgers/{_segment(ledger_id)}/reconcile"
+        response = await self._request("POST", path, json=body)
+        if response.status_code in (200, 201):
+            return _entry_answer(response)
+        refusal = _refused(response)
+        if refusal.code == ALREADY_RECONCILED:
+            existing = await self.get_entry(ledger_id, ik)
+            if existing is not None and existing.external_transaction_id == str(external_transaction.get("id")):
+                return dataclasses.replace(existing, replayed=True)
+        raise refusal
+
+    async def reverse_entry(self, ledger_id: str, ik: str) -> SchemaEntry:
+        """Post the entry's lines with opposite amounts, once; the answer is the entry (status
+        reversed), `replayed` when an earlier call reversed it. Entries that moved a linked account
+        are refused (422): reconcile the bank's reversal with opposite amounts instead."""
+        path = f"/ledgers/{_segment(ledger_id)}/entries/{_segment(ik)}/reverse"
+        return _entry_answer(await self._answer("POST", path))
+
+    async def get_entry(self, ledger_id: str, ik: str) -> SchemaEntry | None:
+        document = await self._found(f"/ledgers/{_segment(ledger_id)}/entries/{_segment(ik)}")
+        return None if document is None else schema_entry(document)
+
+    async def list_accounts(
+        self,
+        ledger_id: str,
+        *,
+        clearing_status: str | None = None,
+        path: str | None = None,
+        currency: str | None = None,
+        limit: int = ACCOUNTS_PAGE_MAX,
+        starting_after: str | None = None,
+    ) -> tuple[list[LedgerAccount], bool]:
+        """One page of the ledger's schema accounts and whether more follow. `path` matches FRAGMENT
+        style (`liabilities/pending_withdrawals:*`); `clearing_status` keeps clearing accounts that
+        are pending or cleared. The next page starts after the last account's `account_id`."""
+        assert 1 <= limit <= ACCOUNTS_PAGE_MAX, f"page limit out of range: {limit}"
+        assert clearing_status is None or clearing_status in CLEARING_STATUSES, clearing_status
+        params: dict[str, str | int] = {"limit": limit}
+        for name, value in (
+            ("clearing_status", clearing_status),
+            ("path", path),
+            ("currency", currency),
+            ("starting_after", starting_after),
+        ):
+            if value is not None:
+                params[name] = value
+        response = await self._answer("GET", f"/ledgers/{_segment(ledger_id)}/accounts", params=params)
+        document = _document(response)
+        data, has_more = document.get("data"), document.get("has_more")
+        if not isinstance(data, list) or not isinstance(has_more, bool) or len(data) > limit:
+            raise LedgerAnswerInvalidError("accounts answer has no data list and has_more flag")
+        return [ledger_account(item) for item in data], has_more
 
 
 def _refused(response: httpx.Response) -> LedgerRefusedError:

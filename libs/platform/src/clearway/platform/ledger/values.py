@@ -77,6 +77,68 @@ class LedgerTransaction:
     amount_minor: int | None = None  # None when the status is REFUSED
 
 
+# A schema entry's `status` (`entry_json`): posted, or undone by `reverse_entry`.
+ENTRY_POSTED = "posted"
+ENTRY_REVERSED = "reversed"
+ENTRY_STATUSES = frozenset({ENTRY_POSTED, ENTRY_REVERSED})
+# A clearing account's `clearing_status`: pending while its balance is non-zero, cleared at zero.
+CLEARING_PENDING = "pending"
+CLEARING_CLEARED = "cleared"
+CLEARING_STATUSES = frozenset({CLEARING_PENDING, CLEARING_CLEARED})
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRef:
+    """A ledger (FRAGMENT style: schemas and entries post to it); `ik` is the key it was created with."""
+
+    ledger_id: str
+    name: str
+    ik: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaEntry:
+    """A posted schema entry (FRAGMENT `addLedgerEntry` / `reconcileTx`), as the ledger answers it.
+
+    `lines` are `{"account_path", "balance_id", "amount_minor", "currency"}`, amounts signed in the
+    account's natural sign. `replayed` is True when the answer is the entry an earlier request with
+    the same ik posted (or, for `reverse_entry`, the reversal an earlier call posted).
+    """
+
+    ik: str
+    type: str
+    status: str  # ENTRY_POSTED or ENTRY_REVERSED
+    transaction_id: str | None
+    lines: tuple[dict[str, Any], ...]
+    replayed: bool = False
+    entry_id: str | None = None
+    amount_minor: int | None = None  # what the entry moved: its debits (= its credits)
+    currency: str | None = None
+    reversed_by: str | None = None  # the reversal's transaction id
+    external_transaction_id: str | None = None  # what a reconciling entry reconciled
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerAccount:
+    """A schema account (`GET /ledgers/{id}/accounts`): one per path and currency.
+
+    `own_balance_minor` is in the account's natural sign (assets debit-normal, liabilities
+    credit-normal); `clearing_status` is set only for clearing accounts. `account_id` (the balance
+    id) is the cursor: pass the last one of a page as `starting_after` for the next.
+    """
+
+    path: str
+    type: str  # asset, liability, income, expense, equity
+    currency: str | None
+    own_balance_minor: int
+    clearing_status: str | None  # CLEARING_PENDING, CLEARING_CLEARED, or None (not a clearing account)
+    linked: bool
+    clearing: bool
+    template: bool
+    account_id: str | None = None
+    ledger_id: str | None = None
+
+
 class LedgerUnavailableError(Exception):
     """The ledger could not be reached or kept failing (5xx) after bounded retries."""
 

@@ -71,6 +71,11 @@ class PayableRow(FundingBase):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payout_status: Mapped[str | None] = mapped_column(Text)
+    payout_withdrawal_id: Mapped[str | None] = mapped_column(Text)
+    payout_receipt: Mapped[str | None] = mapped_column(Text)
+    payout_failure_code: Mapped[str | None] = mapped_column(Text)
+    payout_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class FundingRow(FundingBase):

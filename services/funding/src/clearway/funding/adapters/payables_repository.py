@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.funding.adapters.orm import PayableRow, WorkspaceRow
-from clearway.funding.domain.payables import Payable, PayableFilters, PayableStatus
-from clearway.platform.timestamps import repaired_updated_at
+from clearway.funding.domain.payables import Payable, PayableFilters, PayableStatus, PayoutStatus
+from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
 
 
 def _payable(row: PayableRow) -> Payable:
@@ -39,10 +39,26 @@ def _payable(row: PayableRow) -> Payable:
         hold_transaction_id=row.hold_transaction_id,
         ledger_reference=row.ledger_reference,
         paid_at=row.paid_at,
+        payout_status=PayoutStatus(row.payout_status) if row.payout_status is not None else None,
+        payout_withdrawal_id=row.payout_withdrawal_id,
+        payout_receipt=row.payout_receipt,
+        payout_failure_code=row.payout_failure_code,
+        payout_updated_at=row.payout_updated_at,
     )
 
 
+def _payout_columns(payable: Payable) -> dict[str, Any]:
+    return {
+        "payout_status": payable.payout_status.value if payable.payout_status is not None else None,
+        "payout_withdrawal_id": payable.payout_withdrawal_id,
+        "payout_receipt": payable.payout_receipt,
+        "payout_failure_code": payable.payout_failure_code,
+        "payout_updated_at": payable.payout_updated_at,
+    }
+
+
 def _columns(payable: Payable) -> dict[str, Any]:
+    """Every column but the payout outcome, which only `save_payout_outcome` writes (a new payable has none)."""
     return {
         "workspace_id": payable.workspace_id,
         "payee_id": payable.payee_id,
@@ -101,6 +117,18 @@ class SqlPayableRepository:
     async def save(self, payable: Payable) -> None:
         result = await self._session.execute(
             update(PayableRow).where(PayableRow.id == payable.id).values(**_columns(payable))
+        )
+        assert result.rowcount == 1, f"payable {payable.id} vanished"  # type: ignore[attr-defined]
+
+    async def save_payout_outcome(self, payable: Payable) -> None:
+        """Write only the payout outcome (and `updated_at`): the rest of the row is not this writer's."""
+        result = await self._session.execute(
+            update(PayableRow)
+            .where(PayableRow.id == payable.id)
+            .values(
+                **_payout_columns(payable),
+                updated_at=updated_at_not_before_creation(PayableRow.created_at, payable.updated_at),
+            )
         )
         assert result.rowcount == 1, f"payable {payable.id} vanished"  # type: ignore[attr-defined]
 

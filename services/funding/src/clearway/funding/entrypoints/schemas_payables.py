@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from clearway.funding.domain.payables import Payable, PayableStatus
+from clearway.funding.domain.payables import Payable, PayableStatus, PayoutStatus
 from clearway.platform.money import PositiveAmountMinor as PositiveAmountMinor  # schemas_fundings reads it here
 from clearway.platform.money import is_known_currency
 from clearway.platform.pagination import PageParams
@@ -55,6 +55,29 @@ class PayableUpdate(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set if getattr(self, name) is not None}
 
 
+class PayoutOut(BaseModel):
+    """What payout reported of the withdrawal paying the payable out; the payable's own status stays `paid`."""
+
+    status: PayoutStatus
+    withdrawal_id: str
+    receipt: str | None = Field(description="The rail's receipt, once paid out.")
+    failure_code: str | None = Field(description="Why the payout failed.")
+    updated_at: datetime = Field(description="When payout says the outcome happened.")
+
+    @classmethod
+    def from_domain(cls, payable: Payable) -> PayoutOut | None:
+        if payable.payout_status is None:
+            return None
+        assert payable.payout_withdrawal_id is not None and payable.payout_updated_at is not None
+        return cls(
+            status=payable.payout_status,
+            withdrawal_id=payable.payout_withdrawal_id,
+            receipt=payable.payout_receipt,
+            failure_code=payable.payout_failure_code,
+            updated_at=payable.payout_updated_at,
+        )
+
+
 class PayableOut(BaseModel):
     id: str
     status: PayableStatus
@@ -75,6 +98,7 @@ class PayableOut(BaseModel):
     funding_id: str | None
     ledger_reference: str | None = Field(description="The ledger transaction reference that paid it.")
     paid_at: datetime | None
+    payout: PayoutOut | None = Field(description="Null until payout reports on the paid payable's payout.")
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -101,6 +125,7 @@ class PayableOut(BaseModel):
             funding_id=payable.funding_id,
             ledger_reference=payable.ledger_reference,
             paid_at=payable.paid_at,
+            payout=PayoutOut.from_domain(payable),
             created_by=payable.created_by,
             created_at=payable.created_at,
             updated_at=payable.updated_at,

@@ -1,4 +1,4 @@
-"""Payable use cases: create, read, edit, approve, unapprove, cancel.
+"""Payable use cases: create, read, edit, approve, unapprove, cancel, and record the payout outcome.
 
 Approving in a workspace whose balance covers the payable pays it at once (pre-funding); the
 ledger calls for that run after the approval has committed, never inside its transaction.
@@ -10,13 +10,21 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from clearway.funding.domain.errors import ConflictError, NotFoundError, RuleViolationError
-from clearway.funding.domain.payables import PAYABLE_ID_PREFIX, Payable, PayableFilters, PayableStatus
+from clearway.funding.domain.payables import (
+    PAYABLE_ID_PREFIX,
+    Payable,
+    PayableFilters,
+    PayableStatus,
+    PayoutDecision,
+    RecordPayoutOutcome,
+)
 from clearway.funding.service import balance_payments, event_builders
-from clearway.funding.service.context import FundingContext
-from clearway.funding.service.ports import LedgerUnavailableError
+from clearway.funding.service.context import Clock, FundingContext, utc_now
+from clearway.funding.service.ports import FundingUnitOfWork, LedgerUnavailableError
 from clearway.platform.ids import new_id
 
 logger = logging.getLogger(__name__)
@@ -155,3 +163,72 @@ async def cancel_payable(context: FundingContext, workspace_id: str, payable_id:
         await uow.events.add(event_builders.payable_cancelled(cancelled, now))
         await uow.commit()
     return cancelled
+
+
+class PayoutRecording(StrEnum):
+    """What recording a payout outcome did: the domain's decision, or why none was asked for."""
+
+    APPLIED = PayoutDecision.APPLIED.value
+    ALREADY_RECORDED = PayoutDecision.ALREADY_RECORDED.value
+    OUT_OF_ORDER = PayoutDecision.OUT_OF_ORDER.value
+    OTHER_WITHDRAWAL = PayoutDecision.OTHER_WITHDRAWAL.value
+    NOT_PAID = PayoutDecision.NOT_PAID.value
+    DUPLICATE_EVENT = "duplicate_event"  # the same event delivered again
+    NOT_A_PAYABLE = "not_a_payable"  # a withdrawal the user asked for
+    UNKNOWN_PAYABLE = "unknown_payable"
+
+
+# Outcomes that say payout and funding disagree: worth a person's look, never a retry.
+_DISAGREEMENTS = frozenset(
+    {
+        PayoutRecording.OUT_OF_ORDER,
+        PayoutRecording.OTHER_WITHDRAWAL,
+        PayoutRecording.NOT_PAID,
+        PayoutRecording.UNKNOWN_PAYABLE,
+    }
+)
+
+
+async def record_payout_outcome(
+    uow: FundingUnitOfWork,
+    command: RecordPayoutOutcome,
+    *,
+    consumer: str,
+    event_id: str,
+    topic: str,
+    clock: Clock = utc_now,
+) -> PayoutRecording:
+    """Payout's word on the withdrawal paying a payable out, kept on the payable. The inbox row and
+    the outcome commit together; an outcome the payable cannot take is logged and acknowledged (a
+    retry would not change the answer)."""
+    async with uow:
+        if not await uow.inbox.record_once(consumer, event_id, topic):
+            return PayoutRecording.DUPLICATE_EVENT
+        result = PayoutRecording.NOT_A_PAYABLE
+        payable: Payable | None = None
+        if command.payable_id is not None:
+            payable = await uow.payables.get(command.payable_id, for_update=True)
+            if payable is None:
+                result = PayoutRecording.UNKNOWN_PAYABLE
+            else:
+                decision, recorded = payable.record_payout(command, clock())
+                if decision is PayoutDecision.APPLIED:
+                    await uow.payables.save_payout_outcome(recorded)
+                result = PayoutRecording(decision.value)
+        await uow.commit()
+    logger.log(
+        logging.WARNING if result in _DISAGREEMENTS else logging.INFO,
+        "payout outcome %s of withdrawal %s for payable %s: %s",
+        command.status.value,
+        command.withdrawal_id,
+        command.payable_id,
+        result.value,
+        extra={
+            "event_id": event_id,
+            "topic": topic,
+            # What the payable held before: the outcome it kept when this one was not applied.
+            "recorded_payout_status": payable.payout_status if payable is not None else None,
+            "recorded_withdrawal_id": payable.payout_withdrawal_id if payable is not None else None,
+        },
+    )
+    return result

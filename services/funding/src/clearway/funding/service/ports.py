@@ -11,6 +11,7 @@ from typing import Protocol, Self
 
 from clearway.funding.domain.deposits import Deposit
 from clearway.funding.domain.fundings import Funding
+from clearway.funding.domain.payables import Payable
 from clearway.funding.domain.workspaces import Workspace
 
 # The ledger's values and errors are the platform's, re-exported for funding's use cases and entrypoints.
@@ -51,6 +52,14 @@ class WorkspaceLookup(Protocol):
     async def get(self, workspace_id: str) -> Workspace | None: ...
 
 
+class PayableOutcomes(Protocol):
+    """What recording a payout outcome needs of payables: the row, locked, and its payout columns."""
+
+    async def get(self, payable_id: str, *, for_update: bool = False) -> Payable | None: ...
+
+    async def save_payout_outcome(self, payable: Payable) -> None: ...
+
+
 class Inbox(Protocol):
     async def record_once(self, consumer: str, event_id: str, topic: str) -> bool:
         """True the first time `consumer` sees `event_id`; False on every redelivery."""
@@ -64,6 +73,9 @@ class FundingUnitOfWork(Protocol):
 
     @property
     def inbox(self) -> Inbox: ...
+
+    @property
+    def payables(self) -> PayableOutcomes: ...
 
     @property
     def fundings(self) -> FundingLookup: ...
@@ -80,9 +92,9 @@ class FundingUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-# The other workflows (payables, fundings, linking) use the full SQL unit of work and are tested
-# against PostgreSQL; the ledger and the invoice delivery are ports because tests swap them
-# (an in-process ledger; an SMTP server or none).
+# The other workflows (payables, apart from their payout outcome, fundings, linking) use the full
+# SQL unit of work and are tested against PostgreSQL; the ledger and the invoice delivery are ports
+# because tests swap them (an in-process ledger; an SMTP server or none).
 
 
 class Ledger(Protocol):

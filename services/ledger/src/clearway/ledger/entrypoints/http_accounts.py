@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
 from clearway.ledger.adapters.repository import CatalogRepository
+from clearway.ledger.domain.entry_rules import IK_LENGTH_MAX
 from clearway.ledger.entrypoints.dependencies import Pool, Reader, Writer
 from clearway.ledger.entrypoints.render import balance_json, identity_json, ledger_json
 from clearway.ledger.entrypoints.schemas import BalanceCreate, IdentityCreate, LedgerCreate, MonitorCreate
@@ -19,14 +20,26 @@ Offset = Query(default=0, ge=0, le=1_000_000)
 
 
 @router.post("/ledgers", status_code=status.HTTP_201_CREATED)
-async def create_ledger(body: LedgerCreate, pool: Pool, _: Writer) -> dict[str, Any]:
-    return ledger_json(await catalog.create_ledger(pool, body.name, body.meta_data))
+async def create_ledger(body: LedgerCreate, pool: Pool, _: Writer, response: Response) -> dict[str, Any]:
+    """Create a ledger; with an `ik`, once: a known ik answers 200 with the existing ledger."""
+    row, created = await catalog.create_ledger(pool, body.name, body.meta_data, body.ik)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return ledger_json(row)
 
 
 @router.get("/ledgers")
-async def list_ledgers(pool: Pool, _: Reader, limit: int = Limit, offset: int = Offset) -> list[dict[str, Any]]:
+async def list_ledgers(
+    pool: Pool,
+    _: Reader,
+    limit: int = Limit,
+    offset: int = Offset,
+    ik: Annotated[str | None, Query(min_length=1, max_length=IK_LENGTH_MAX)] = None,
+) -> list[dict[str, Any]]:
+    """Ledgers by creation; `ik` keeps the one ledger created with it (a list of zero or one)."""
     async with pool.acquire() as connection:
-        rows = await CatalogRepository(connection).list_ledgers(limit, offset)
+        rows = await CatalogRepository(connection).list_ledgers(limit, offset, ik)
     return [ledger_json(row) for row in rows]
 
 

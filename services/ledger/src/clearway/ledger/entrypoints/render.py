@@ -38,6 +38,7 @@ def ledger_json(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "ledger_id": row["ledger_id"],
         "name": row["name"],
+        "ik": row["ik"],
         "created_at": _time(row["created_at"]),
         "meta_data": row["meta_data"],
     }

@@ -15,6 +15,8 @@ class _Body(BaseModel):
 class LedgerCreate(_Body):
     name: str = Field(min_length=1, max_length=200)
     meta_data: dict[str, Any] = Field(default_factory=dict)
+    # FRAGMENT's ledger ik: unique per ledger service; a create with a known ik answers that ledger.
+    ik: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class IdentityCreate(_Body):

@@ -10,6 +10,7 @@ import asyncpg
 from clearway.ledger.adapters.balance_repository import GENERAL_LEDGER_ID
 from clearway.ledger.adapters.database import LedgerUnitOfWork
 from clearway.ledger.adapters.repository import CatalogRepository
+from clearway.ledger.domain.entry_rules import check_ik
 from clearway.ledger.domain.errors import InvalidRequest, NotFound, StateConflict
 from clearway.ledger.service.transfers import amount_in_minor, currency_precision
 from clearway.platform.ids import new_id
@@ -27,13 +28,26 @@ MONITOR_FIELDS = frozenset(
 MONITOR_OPERATORS = frozenset({">", "<", ">=", "<=", "==", "!="})
 
 
-async def create_ledger(pool: asyncpg.Pool, name: str, meta_data: dict[str, Any]) -> asyncpg.Record:
+async def create_ledger(
+    pool: asyncpg.Pool, name: str, meta_data: dict[str, Any], ik: str | None = None
+) -> tuple[asyncpg.Record, bool]:
+    """Create a ledger. With an `ik` it is create-once, as FRAGMENT's `createLedger`: a known ik
+    answers the ledger it created (whatever name or meta_data come with it). Returns (row, created).
+    """
     if not name.strip():
         raise InvalidRequest("name is required", field="name")
+    if ik is not None:
+        check_ik(ik)
     async with LedgerUnitOfWork(pool) as uow:
-        row = await CatalogRepository(uow.connection).insert_ledger(new_id("ldg"), name.strip(), meta_data)
+        repository = CatalogRepository(uow.connection)
+        row = await repository.insert_ledger(new_id("ldg"), name.strip(), meta_data, ik)
+        if row is None:
+            assert ik is not None, "only an ik can conflict"
+            existing = await repository.ledger_by_ik(ik)
+            assert existing is not None, "the conflicting ledger is committed before the insert gives way"
+            return existing, False
         await uow.commit()
-    return row
+    return row, True
 
 
 async def get_ledger(pool: asyncpg.Pool, ledger_id: str) -> asyncpg.Record:

@@ -1,17 +1,36 @@
-"""The SQL unit of work: the platform's transaction with reconciliation's repositories on its session."""
+"""The SQL unit of work: the platform's transaction with every reconciliation repository on its session."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.platform.db import UnitOfWork
-from clearway.reconciliation.adapters.repository import SqlExternalTransactionRepository, SqlInbox
+from clearway.reconciliation.adapters.breaks_repository import SqlAuditLog, SqlBreakRepository, SqlStatementRepository
+from clearway.reconciliation.adapters.events import SqlEventOutbox, SqlInbox
+from clearway.reconciliation.adapters.expectations_repository import SqlExpectationRepository
+from clearway.reconciliation.adapters.links_repository import SqlLinkRepository
+from clearway.reconciliation.adapters.matches_repository import SqlMatchRepository
+from clearway.reconciliation.adapters.transactions_repository import SqlExternalTransactionRepository
 
 
 class SqlReconciliationUnitOfWork(UnitOfWork):
+    links: SqlLinkRepository
     external_transactions: SqlExternalTransactionRepository
+    expectations: SqlExpectationRepository
+    matches: SqlMatchRepository
+    breaks: SqlBreakRepository
+    statements: SqlStatementRepository
+    audit: SqlAuditLog
     inbox: SqlInbox
+    events: SqlEventOutbox
 
     def bind(self, session: AsyncSession) -> None:
+        self.links = SqlLinkRepository(session)
         self.external_transactions = SqlExternalTransactionRepository(session)
+        self.expectations = SqlExpectationRepository(session)
+        self.matches = SqlMatchRepository(session)
+        self.breaks = SqlBreakRepository(session)
+        self.statements = SqlStatementRepository(session)
+        self.audit = SqlAuditLog(session)
         self.inbox = SqlInbox(session)
+        self.events = SqlEventOutbox(session)

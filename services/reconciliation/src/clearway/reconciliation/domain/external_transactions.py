@@ -1,90 +1,106 @@
-"""External transactions: money movements a bank or provider reports on the platform's accounts.
+"""External transactions: what really moved on an account outside the platform (a bank statement
+line, a processor's settled transfer, a provider's payout), as seed 003's synced transactions.
 
-Each is identified by `(processor, transfer_id)`, so a processor's retry never makes a second
-one. Every one starts `unmatched`; matching it to what the ledger expected comes later.
+Each is idempotent by `(link, external id)` (and by `(processor, transfer id)` for events, which may
+arrive before their link exists: those stay unlinked and are reported as an `unknown_account` break).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 EXTERNAL_TRANSACTION_ID_PREFIX = "ext"
 
 Direction = Literal["inbound", "outbound"]
 
 
-class MatchStatus(StrEnum):
-    UNMATCHED = "unmatched"
-    MATCHED = "matched"
+class ReconStatus(StrEnum):
+    UNRECONCILED = "unreconciled"
+    RECONCILED = "reconciled"
+
+
+class Source(StrEnum):
+    EVENT = "event"
+    STATEMENT = "statement"
 
 
 @dataclass(frozen=True, slots=True)
 class RecordExternalTransaction:
-    """Command: remember a transfer a processor reports as settled, in either direction."""
+    """Command: remember a movement an outside party reports, in either direction."""
 
     processor: str
-    transfer_id: str
+    transfer_id: str  # the processor's own id: with `processor`, what makes a retry the same one
     direction: Direction
     amount_minor: int
     currency: str
-    account_id: str
-    payment_reference: str | None
-    counterparty_name: str | None
-    counterparty_account: str | None
-    settled_at: datetime
+    account_id: str  # the outside account it moved on: a link's `external_account_id`
+    reference: str | None
+    booked_at: datetime
+    counterparty_name: str | None = None
+    counterparty_account: str | None = None
+    description: str | None = None
+    source: Source = Source.EVENT
 
     def __post_init__(self) -> None:
         assert self.processor and self.transfer_id, "a transfer is identified by processor and transfer_id"
-        assert self.amount_minor >= 0, "amounts are non-negative minor units"
-        assert CURRENCY_PATTERN.match(self.currency), f"not an ISO 4217 code: {self.currency!r}"
-        assert self.settled_at.tzinfo is not None, "settled_at must be timezone-aware"
+        assert self.amount_minor > 0, "amounts are positive minor units; the direction carries the sign"
+        assert self.booked_at.tzinfo is not None, "booked_at must be timezone-aware"
 
 
 @dataclass(frozen=True, slots=True)
 class ExternalTransaction:
     id: str
+    link_id: str | None
+    external_id: str
     processor: str
     transfer_id: str
     direction: Direction
     amount_minor: int
     currency: str
     account_id: str
-    payment_reference: str | None
+    reference: str | None
+    description: str | None
     counterparty_name: str | None
     counterparty_account: str | None
-    settled_at: datetime
-    status: MatchStatus
+    booked_at: datetime
+    source: Source
+    status: ReconStatus
+    match_id: str | None
+    reconciled_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
-    def __post_init__(self) -> None:
-        assert self.id.startswith(f"{EXTERNAL_TRANSACTION_ID_PREFIX}_"), f"not an external transaction id: {self.id!r}"
-        assert self.amount_minor >= 0, "amounts are non-negative minor units"
-        assert CURRENCY_PATTERN.match(self.currency), f"not an ISO 4217 code: {self.currency!r}"
-        assert self.updated_at >= self.created_at, "a transaction cannot change before it exists"
+    @property
+    def signed_amount_minor(self) -> int:
+        """As the linked cash account sees it: money in is positive."""
+        return self.amount_minor if self.direction == "inbound" else -self.amount_minor
 
 
 def new_external_transaction(
-    command: RecordExternalTransaction, *, transaction_id: str, now: datetime
+    command: RecordExternalTransaction, *, transaction_id: str, link_id: str | None, now: datetime
 ) -> ExternalTransaction:
     return ExternalTransaction(
         id=transaction_id,
+        link_id=link_id,
+        external_id=command.transfer_id,
         processor=command.processor,
         transfer_id=command.transfer_id,
         direction=command.direction,
         amount_minor=command.amount_minor,
         currency=command.currency,
         account_id=command.account_id,
-        payment_reference=command.payment_reference,
+        reference=command.reference,
+        description=command.description,
         counterparty_name=command.counterparty_name,
         counterparty_account=command.counterparty_account,
-        settled_at=command.settled_at,
-        status=MatchStatus.UNMATCHED,
+        booked_at=command.booked_at,
+        source=command.source,
+        status=ReconStatus.UNRECONCILED,
+        match_id=None,
+        reconciled_at=None,
         created_at=now,
         updated_at=now,
     )

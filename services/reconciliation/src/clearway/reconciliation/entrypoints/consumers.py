@@ -1,24 +1,43 @@
-"""Kafka subscribers: thin adapters from events to reconciliation use cases."""
+"""Kafka subscribers: thin adapters from other services' events to reconciliation use cases.
+
+transfer.created          -> an external transaction on the link naming its account
+funding.created           -> an inbound expectation: the invoice's total under its payment reference
+funding.deposit_linked    -> cross-service check: the deposit has its ledger posting
+payout.submitted          -> an outbound expectation on the rail's link (`payout:<provider>:<currency>`)
+payout.succeeded          -> the rail's outbound transaction on that link
+payout.failed             -> the expectation is cancelled (its initiation reversed)
+payout.reversed           -> the rail's inbound reversal, and the expectation that pays it back
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import datetime
 
 from clearway.contracts.catalogue import topic
-from clearway.contracts.events import TransferCreated
+from clearway.contracts.events import (
+    FundingCreated,
+    FundingDepositLinked,
+    PayoutFailed,
+    PayoutReversed,
+    PayoutSubmitted,
+    PayoutSucceeded,
+    TransferCreated,
+)
 from clearway.platform.consumer import Handler, IncomingEvent
-from clearway.reconciliation.domain.external_transactions import RecordExternalTransaction
-from clearway.reconciliation.service import external_transactions
-from clearway.reconciliation.service.ports import ReconciliationUnitOfWork
+from clearway.reconciliation.domain.expectations import USER_BALANCE_PREFIX, NewExpectation
+from clearway.reconciliation.domain.external_transactions import Direction, RecordExternalTransaction
+from clearway.reconciliation.service import checks, expectations, reconcile_link, transactions
+from clearway.reconciliation.service.context import ReconciliationContext
+from clearway.reconciliation.service.sources import funding_link, payout_account, payout_link
 
-TRANSFER_CREATED = topic("transfer.created").name
-# The group id doubles as the inbox's consumer name: one inbox namespace per subscription.
+# Group ids double as inbox consumer names: one inbox namespace per subscription.
 TRANSFERS_GROUP_ID = "reconciliation.transfers"
+FUNDINGS_GROUP_ID = "reconciliation.fundings"
+PAYOUTS_GROUP_ID = "reconciliation.payouts"
+ACTOR = "event"
 
-UnitOfWorkFactory = Callable[[], ReconciliationUnitOfWork]
 
-
-def external_transaction_command(transfer: TransferCreated) -> RecordExternalTransaction:
+def transfer_command(transfer: TransferCreated) -> RecordExternalTransaction:
     return RecordExternalTransaction(
         processor=transfer.processor,
         transfer_id=transfer.transfer_id,
@@ -26,27 +45,196 @@ def external_transaction_command(transfer: TransferCreated) -> RecordExternalTra
         amount_minor=transfer.amount_minor,
         currency=transfer.currency,
         account_id=transfer.account_id,
-        payment_reference=transfer.payment_reference,
+        reference=transfer.payment_reference,
+        booked_at=transfer.settled_at,
         counterparty_name=transfer.counterparty.name,
         counterparty_account=transfer.counterparty.account,
-        settled_at=transfer.settled_at,
     )
 
 
-def transfer_created_handler(unit_of_work: UnitOfWorkFactory) -> Handler:
+def _inbox(group_id: str, event: IncomingEvent) -> tuple[str, str, str]:
+    return (group_id, event.inbox_id, event.topic)
+
+
+def transfer_created_handler(context: ReconciliationContext) -> Handler:
     async def handle(event: IncomingEvent) -> None:
         # A body that fails validation raises: bounded retries, then `transfer.created.dlq`.
         transfer = TransferCreated.model_validate(event.payload)
-        await external_transactions.record_external_transaction(
-            unit_of_work(),
-            external_transaction_command(transfer),
-            consumer=TRANSFERS_GROUP_ID,
-            event_id=event.inbox_id,
-            topic=event.topic,
+        recorded = await transactions.record_from_event(
+            context, transfer_command(transfer), consumer=TRANSFERS_GROUP_ID, event_id=event.inbox_id, topic=event.topic
+        )
+        if recorded.transaction is not None:
+            await reconcile_link.after_arrival(context, recorded.transaction.link_id)
+
+    return handle
+
+
+def funding_handler(context: ReconciliationContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        if event.topic == FUNDING_CREATED:
+            created = FundingCreated.model_validate(event.payload)
+            link = await funding_link(context, created.currency)
+            if link is None:
+                return  # no bank link in this currency yet: nothing to expect it on
+            expectation = await expectations.add_expectation(
+                context,
+                NewExpectation(
+                    link_id=link.id,
+                    direction="inbound",
+                    amount_minor=created.total_minor,
+                    currency=created.currency,
+                    reference=created.payment_reference,
+                    source="funding",
+                    source_id=created.funding_id,
+                    expected_on=created.due_date,
+                    account_path=f"{USER_BALANCE_PREFIX}{created.workspace_id}",
+                ),
+                actor=ACTOR,
+                inbox=_inbox(FUNDINGS_GROUP_ID, event),
+            )
+            if expectation is not None:
+                await reconcile_link.after_arrival(context, link.id)
+            return
+        linked = FundingDepositLinked.model_validate(event.payload)
+        await checks.check_deposit_posted(
+            context,
+            funding_id=linked.funding_id,
+            transfer_id=linked.transfer_id,
+            amount_minor=linked.amount_minor,
+            currency=linked.currency,
         )
 
     return handle
 
 
-def subscriptions(unit_of_work: UnitOfWorkFactory) -> list[tuple[str, str, Handler]]:
-    return [(TRANSFER_CREATED, TRANSFERS_GROUP_ID, transfer_created_handler(unit_of_work))]
+def payout_handler(context: ReconciliationContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        if event.topic == PAYOUT_SUBMITTED:
+            submitted = PayoutSubmitted.model_validate(event.payload)
+            link = await payout_link(context, submitted.provider, submitted.currency)
+            if link is None:
+                return
+            created = await expectations.add_expectation(
+                context,
+                NewExpectation(
+                    link_id=link.id,
+                    direction="outbound",
+                    amount_minor=submitted.amount_minor,
+                    currency=submitted.currency,
+                    reference=submitted.withdrawal_id,
+                    source="payout",
+                    source_id=submitted.withdrawal_id,
+                    expected_on=submitted.occurred_at.date(),
+                    account_path=f"{USER_BALANCE_PREFIX}{submitted.user_id}",
+                ),
+                actor=ACTOR,
+                inbox=_inbox(PAYOUTS_GROUP_ID, event),
+            )
+            if created is not None:
+                await reconcile_link.after_arrival(context, link.id)
+        elif event.topic == PAYOUT_SUCCEEDED:
+            paid = PayoutSucceeded.model_validate(event.payload)
+            await _rail_transaction(
+                context,
+                event,
+                paid.provider,
+                paid.currency,
+                paid.withdrawal_id,
+                "outbound",
+                paid.amount_minor,
+                paid.withdrawal_id,
+                paid.occurred_at,
+                paid.receipt,
+            )
+        elif event.topic == PAYOUT_FAILED:
+            failed = PayoutFailed.model_validate(event.payload)
+            await expectations.cancel_by_source(context, "payout", failed.withdrawal_id, reason=failed.failure_code)
+        elif event.topic == PAYOUT_REVERSED:
+            reversed_ = PayoutReversed.model_validate(event.payload)
+            link = await payout_link(context, reversed_.provider, reversed_.currency)
+            if link is None:
+                return
+            reference = f"reversal:{reversed_.withdrawal_id}"
+            await expectations.add_expectation(
+                context,
+                NewExpectation(
+                    link_id=link.id,
+                    direction="inbound",
+                    amount_minor=reversed_.amount_minor,
+                    currency=reversed_.currency,
+                    reference=reference,
+                    source="payout_reversal",
+                    source_id=reversed_.withdrawal_id,
+                    account_path=f"{USER_BALANCE_PREFIX}{reversed_.user_id}",
+                ),
+                actor=ACTOR,
+            )
+            await _rail_transaction(
+                context,
+                event,
+                reversed_.provider,
+                reversed_.currency,
+                reference,
+                "inbound",
+                reversed_.amount_minor,
+                reference,
+                reversed_.occurred_at,
+                None,
+            )
+
+    return handle
+
+
+async def _rail_transaction(
+    context: ReconciliationContext,
+    event: IncomingEvent,
+    provider: str,
+    currency: str,
+    transfer_id: str,
+    direction: Direction,
+    amount_minor: int,
+    reference: str,
+    booked_at: datetime,
+    description: str | None,
+) -> None:
+    recorded = await transactions.record_from_event(
+        context,
+        RecordExternalTransaction(
+            processor=provider,
+            transfer_id=transfer_id,
+            direction=direction,
+            amount_minor=amount_minor,
+            currency=currency,
+            account_id=payout_account(provider, currency),
+            reference=reference,
+            booked_at=booked_at,
+            description=description,
+        ),
+        consumer=PAYOUTS_GROUP_ID,
+        event_id=event.inbox_id,
+        topic=event.topic,
+    )
+    if recorded.transaction is not None:
+        await reconcile_link.after_arrival(context, recorded.transaction.link_id)
+
+
+TRANSFER_CREATED = topic("transfer.created").name
+FUNDING_CREATED = topic("funding.created").name
+FUNDING_DEPOSIT_LINKED = topic("funding.deposit_linked").name
+PAYOUT_SUBMITTED = topic("payout.submitted").name
+PAYOUT_SUCCEEDED = topic("payout.succeeded").name
+PAYOUT_FAILED = topic("payout.failed").name
+PAYOUT_REVERSED = topic("payout.reversed").name
+
+
+def subscriptions(context: ReconciliationContext) -> list[tuple[str, str, Handler]]:
+    fundings, payouts = funding_handler(context), payout_handler(context)
+    return [
+        (TRANSFER_CREATED, TRANSFERS_GROUP_ID, transfer_created_handler(context)),
+        (FUNDING_CREATED, f"{FUNDINGS_GROUP_ID}.created", fundings),
+        (FUNDING_DEPOSIT_LINKED, f"{FUNDINGS_GROUP_ID}.deposits", fundings),
+        (PAYOUT_SUBMITTED, f"{PAYOUTS_GROUP_ID}.submitted", payouts),
+        (PAYOUT_SUCCEEDED, f"{PAYOUTS_GROUP_ID}.succeeded", payouts),
+        (PAYOUT_FAILED, f"{PAYOUTS_GROUP_ID}.failed", payouts),
+        (PAYOUT_REVERSED, f"{PAYOUTS_GROUP_ID}.reversed", payouts),
+    ]

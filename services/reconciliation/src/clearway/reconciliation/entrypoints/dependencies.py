@@ -1,4 +1,4 @@
-"""What routes get from the app: a unit of work, and who may read."""
+"""What routes get from the app: the reconciliation context, and who may do what."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from clearway.platform.auth import Principal, require_roles
-from clearway.reconciliation.adapters.unit_of_work import SqlReconciliationUnitOfWork
+from clearway.platform.auth import APPROVER, OPERATOR, PROCESSOR, READ_ONLY, SERVICE, Principal, require_roles
+from clearway.reconciliation.service.context import ReconciliationContext
 
-# Every role may look at what banks reported; matching and breaks will need more.
-READERS = ("read_only", "operator", "approver", "processor", "service")
-
-
-def get_unit_of_work(request: Request) -> SqlReconciliationUnitOfWork:
-    return SqlReconciliationUnitOfWork(request.app.state.session_factory)
+READERS = (READ_ONLY, OPERATOR, APPROVER, PROCESSOR, SERVICE)
+WRITERS = (OPERATOR, SERVICE)  # links, expectations, statements, matching runs, manual matches, resolutions
 
 
-UnitOfWorkDep = Annotated[SqlReconciliationUnitOfWork, Depends(get_unit_of_work)]
+def get_context(request: Request) -> ReconciliationContext:
+    context = request.app.state.reconciliation_context
+    assert isinstance(context, ReconciliationContext)
+    return context
+
+
+ContextDep = Annotated[ReconciliationContext, Depends(get_context)]
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]

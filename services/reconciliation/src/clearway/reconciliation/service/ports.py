@@ -1,44 +1,55 @@
-"""What the reconciliation use cases need from storage; adapters implement it, unit tests fake it."""
+"""What the reconciliation use cases need from the ledger (the SQL unit of work is the adapters' one,
+as in funding: the use cases are tested against real PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from types import TracebackType
-from typing import Protocol, Self
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from clearway.reconciliation.domain.external_transactions import ExternalTransaction, MatchStatus
-
-
-class ExternalTransactionRepository(Protocol):
-    async def add_if_new(self, transaction: ExternalTransaction) -> bool:
-        """Insert unless `(processor, transfer_id)` exists; True if inserted."""
-
-    async def get(self, transaction_id: str) -> ExternalTransaction | None: ...
-
-    async def list(
-        self, *, status: MatchStatus | None, starting_after: str | None, limit: int
-    ) -> Sequence[ExternalTransaction]:
-        """Up to `limit` transactions with ids after `starting_after`, in id order."""
+from clearway.platform.ledger import LedgerAccount, LedgerRef, LedgerTransaction, SchemaEntry
 
 
-class Inbox(Protocol):
-    async def record_once(self, consumer: str, event_id: str, topic: str) -> bool:
-        """True the first time `consumer` sees `event_id`; False on every redelivery."""
+class Ledger(Protocol):
+    async def get_ledger(self, ledger_id: str) -> LedgerRef | None: ...
 
+    async def install_shipped_schema(self, ledger_id: str, key: str) -> None: ...
 
-class ReconciliationUnitOfWork(Protocol):
-    """One transaction over every repository; leaving it without `commit()` rolls back."""
+    async def post_entry(
+        self,
+        ledger_id: str,
+        *,
+        type: str,
+        ik: str,
+        parameters: Mapping[str, str | int],
+        currency: str | None = None,
+        description: str = "",
+    ) -> SchemaEntry: ...
 
-    @property
-    def external_transactions(self) -> ExternalTransactionRepository: ...
+    async def reconcile(
+        self,
+        ledger_id: str,
+        *,
+        type: str,
+        ik: str,
+        parameters: Mapping[str, str | int],
+        external_transaction: Mapping[str, Any],
+        currency: str | None = None,
+        description: str = "",
+    ) -> SchemaEntry: ...
 
-    @property
-    def inbox(self) -> Inbox: ...
+    async def reverse_entry(self, ledger_id: str, ik: str) -> SchemaEntry: ...
 
-    async def __aenter__(self) -> Self: ...
+    async def get_entry(self, ledger_id: str, ik: str) -> SchemaEntry | None: ...
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None: ...
+    async def list_accounts(
+        self,
+        ledger_id: str,
+        *,
+        clearing_status: str | None = None,
+        path: str | None = None,
+        currency: str | None = None,
+        limit: int = 100,
+        starting_after: str | None = None,
+    ) -> tuple[list[LedgerAccount], bool]: ...
 
-    async def commit(self) -> None: ...
+    async def find_transaction(self, reference: str) -> LedgerTransaction | None: ...

@@ -1,0 +1,217 @@
+"""All of the matches' SQL, including matching itself: set-based candidate queries in PostgreSQL.
+
+Each rule is one statement over a link's unreconciled transactions and open expectations, pairing
+them with window functions (`row_number` over the matching key on both sides), never a Python loop
+over pairs. With the partial indexes on `(link_id, currency, amount_minor)` a run over 100,000 of
+each is bounded by sorting them once per rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
+from clearway.reconciliation.adapters.orm import MatchRow
+from clearway.reconciliation.domain.matches import Match, MatchStatus, Rule, Strategy
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    transaction_ids: tuple[str, ...]
+    expectation_ids: tuple[str, ...]
+    strategy: Strategy
+    rule: Rule
+
+
+# One external transaction <-> one expectation with the same reference, amount, currency and direction.
+# Duplicates on either side pair in arrival order, each at most once (`rn`).
+_BY_REFERENCE = text(
+    """
+    WITH tx AS (
+        SELECT id, reference, amount_minor, currency, direction,
+               row_number() OVER (PARTITION BY reference, amount_minor, currency, direction ORDER BY booked_at, id) rn
+        FROM external_transactions
+        WHERE link_id = :link_id AND status = 'unreconciled' AND reference IS NOT NULL
+    ), ex AS (
+        SELECT id, reference, amount_minor, currency, direction, jsonb_array_length(items) > 0 AS bulk,
+               row_number() OVER (PARTITION BY reference, amount_minor, currency, direction ORDER BY created_at, id) rn
+        FROM expectations
+        WHERE link_id = :link_id AND status = 'open' AND reference IS NOT NULL
+    )
+    SELECT tx.id AS tx_id, ex.id AS ex_id, ex.bulk
+    FROM tx JOIN ex USING (reference, amount_minor, currency, direction, rn)
+    """
+)
+
+# One external transaction <-> several open expectations sharing its reference whose amounts add up
+# to it: a bulk receipt for several workflows (inbound), or a batch settlement of several payouts.
+_BY_REFERENCE_GROUP = text(
+    """
+    WITH groups AS (
+        SELECT reference, currency, direction, sum(amount_minor) AS total, array_agg(id ORDER BY id) AS ids
+        FROM expectations
+        WHERE link_id = :link_id AND status = 'open' AND reference IS NOT NULL AND jsonb_array_length(items) = 0
+        GROUP BY reference, currency, direction
+        HAVING count(*) > 1
+    ), tx AS (
+        SELECT id, reference, amount_minor, currency, direction,
+               count(*) OVER (PARTITION BY reference, currency, direction) AS n
+        FROM external_transactions
+        WHERE link_id = :link_id AND status = 'unreconciled' AND reference IS NOT NULL
+    )
+    SELECT tx.id AS tx_id, groups.ids AS ex_ids, tx.direction
+    FROM tx JOIN groups ON groups.reference = tx.reference AND groups.currency = tx.currency
+        AND groups.direction = tx.direction AND groups.total = tx.amount_minor
+    WHERE tx.n = 1
+    """
+)
+
+# What references could not pair: the same amount, currency and direction within the link's date
+# window, nearest dates first, each side used once.
+_BY_AMOUNT_AND_DATE = text(
+    """
+    WITH tx AS (
+        SELECT id, amount_minor, currency, direction, booked_at::date AS on_day,
+               row_number() OVER (PARTITION BY amount_minor, currency, direction ORDER BY booked_at, id) rn
+        FROM external_transactions
+        WHERE link_id = :link_id AND status = 'unreconciled'
+    ), ex AS (
+        SELECT id, amount_minor, currency, direction, coalesce(expected_on, created_at::date) AS on_day,
+               jsonb_array_length(items) > 0 AS bulk,
+               row_number() OVER (
+                   PARTITION BY amount_minor, currency, direction ORDER BY coalesce(expected_on, created_at::date), id
+               ) rn
+        FROM expectations
+        WHERE link_id = :link_id AND status = 'open'
+    )
+    SELECT tx.id AS tx_id, ex.id AS ex_id, ex.bulk
+    FROM tx JOIN ex USING (amount_minor, currency, direction, rn)
+    WHERE abs(tx.on_day - ex.on_day) <= :window_days
+    """
+)
+
+
+def _match(row: MatchRow) -> Match:
+    return Match(
+        id=row.id,
+        link_id=row.link_id,
+        strategy=Strategy(row.strategy),
+        rule=Rule(row.rule),
+        external_transaction_ids=tuple(row.external_transaction_ids),
+        expectation_ids=tuple(row.expectation_ids),
+        status=MatchStatus(row.status),
+        created_by=row.created_by,
+        reason=row.reason,
+        entry_iks=tuple(row.entry_iks),
+        posted_at=row.posted_at,
+        failure=row.failure,
+        created_at=row.created_at,
+        updated_at=repaired_updated_at("match", row.id, row.created_at, row.updated_at),
+    )
+
+
+def _one_to_one(bulk: bool) -> Strategy:
+    return Strategy.BULK_SPLIT if bulk else Strategy.ONE_TO_ONE
+
+
+class SqlMatchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock_link(self, link_id: str) -> None:
+        """One matching run per link at a time (until the transaction ends)."""
+        await self._session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"recon-link:{link_id}"}
+        )
+
+    async def candidates_by_reference(self, link_id: str) -> list[Candidate]:
+        rows = await self._session.execute(_BY_REFERENCE, {"link_id": link_id})
+        return [Candidate((tx,), (ex,), _one_to_one(bulk), Rule.REFERENCE) for tx, ex, bulk in rows]
+
+    async def candidates_by_reference_group(self, link_id: str) -> list[Candidate]:
+        rows = await self._session.execute(_BY_REFERENCE_GROUP, {"link_id": link_id})
+        return [
+            Candidate(
+                (tx,),
+                tuple(ids),
+                Strategy.MANY_TO_ONE if direction == "inbound" else Strategy.ONE_TO_MANY,
+                Rule.REFERENCE_GROUP,
+            )
+            for tx, ids, direction in rows
+        ]
+
+    async def candidates_by_amount_and_date(self, link_id: str, window_days: int) -> list[Candidate]:
+        rows = await self._session.execute(_BY_AMOUNT_AND_DATE, {"link_id": link_id, "window_days": window_days})
+        return [Candidate((tx,), (ex,), _one_to_one(bulk), Rule.AMOUNT_DATE) for tx, ex, bulk in rows]
+
+    async def add_many(self, matches: Sequence[Match]) -> None:
+        if not matches:
+            return
+        await self._session.execute(
+            insert(MatchRow),
+            [
+                {
+                    "id": match.id,
+                    "link_id": match.link_id,
+                    "strategy": match.strategy.value,
+                    "rule": match.rule.value,
+                    "external_transaction_ids": list(match.external_transaction_ids),
+                    "expectation_ids": list(match.expectation_ids),
+                    "entry_iks": list(match.entry_iks),
+                    "status": match.status.value,
+                    "created_by": match.created_by,
+                    "reason": match.reason,
+                    "posted_at": match.posted_at,
+                    "failure": match.failure,
+                    "created_at": match.created_at,
+                    "updated_at": match.updated_at,
+                }
+                for match in matches
+            ],
+        )
+
+    async def get(self, match_id: str, *, for_update: bool = False) -> Match | None:
+        query = select(MatchRow).where(MatchRow.id == match_id)
+        if for_update:
+            query = query.with_for_update()
+        row = await self._session.scalar(query)
+        return _match(row) if row is not None else None
+
+    async def list(self, *, link_id: str | None, starting_after: str | None, limit: int) -> Sequence[Match]:
+        query = select(MatchRow).order_by(MatchRow.id).limit(limit)
+        if link_id is not None:
+            query = query.where(MatchRow.link_id == link_id)
+        if starting_after is not None:
+            query = query.where(MatchRow.id > starting_after)
+        return [_match(row) for row in await self._session.scalars(query)]
+
+    async def unposted(self, limit: int, *, link_id: str | None = None) -> Sequence[Match]:
+        query = select(MatchRow).where(MatchRow.status == MatchStatus.MATCHED.value).order_by(MatchRow.id).limit(limit)
+        if link_id is not None:
+            query = query.where(MatchRow.link_id == link_id)
+        return [_match(row) for row in await self._session.scalars(query)]
+
+    async def set_status(
+        self,
+        match_id: str,
+        status: MatchStatus,
+        now: datetime,
+        *,
+        entry_iks: Sequence[str] = (),
+        failure: str | None = None,
+    ) -> None:
+        values: dict[str, object] = {
+            "status": status.value,
+            "failure": failure,
+            "updated_at": updated_at_not_before_creation(MatchRow.created_at, now),
+        }
+        if status is MatchStatus.POSTED:
+            values["posted_at"] = now
+            values["entry_iks"] = list(entry_iks)
+        await self._session.execute(update(MatchRow).where(MatchRow.id == match_id).values(**values))
+        self._session.expire_all()

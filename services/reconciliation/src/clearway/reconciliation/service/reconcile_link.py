@@ -1,0 +1,40 @@
+"""What runs when something arrives on a link with `auto_match`, and on `POST /matching/runs`:
+match (set-based), then post the link's matches to the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clearway.reconciliation.domain.matches import Match
+from clearway.reconciliation.service import matching, posting
+from clearway.reconciliation.service.context import ReconciliationContext
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRun:
+    matches: list[Match]
+    posted: int
+    dry_run: bool
+    entry_types: dict[str, list[str]]
+
+
+async def reconcile_link(
+    context: ReconciliationContext,
+    link_id: str,
+    *,
+    dry_run: bool = False,
+    actor: str = matching.AUTO_MATCHER,
+    explain: bool = False,
+) -> LinkRun:
+    run = await matching.run_matching(context, link_id, dry_run=dry_run, actor=actor, explain=explain)
+    posted = 0 if dry_run else await posting.post_pending(context, link_id=link_id)
+    return LinkRun(run.matches, posted, dry_run, run.entry_types)
+
+
+async def after_arrival(context: ReconciliationContext, link_id: str | None) -> None:
+    if link_id is None:
+        return
+    async with context.unit_of_work() as uow:
+        link = await uow.links.get(link_id)
+    if link is not None and link.auto_match:
+        await reconcile_link(context, link_id)
