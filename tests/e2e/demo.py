@@ -33,6 +33,7 @@ from clearway.devstack.scenarios.seed_charge_card import run_seed_002
 from clearway.devstack.services import DEFAULT_PORTS, service_url
 
 from .funding_flows import FundingFlowApi, run_post_funding
+from .reconciliation_scenario import run_reconciliation
 from .topups_scenario import TopupApi, run_topup_flows
 from .walking_skeleton import (
     SERVICES,
@@ -139,6 +140,12 @@ async def run_demo_flows(
     async with httpx.AsyncClient(base_url=urls["ledger"], headers={"X-Blnk-Key": key}, timeout=30) as ledger:
         balances = await run_seed_002(ledger)
         report(f"card ledger balances settled as the seed describes: {', '.join(sorted(balances))}")
+    print("8. reconciliation (seed 003): expectations, the bank's statement, matched and posted; nothing left over")
+    async with (
+        httpx.AsyncClient(base_url=urls["ledger"], headers={"X-API-Key": key}, timeout=30) as ledger,
+        httpx.AsyncClient(base_url=urls["reconciliation"], headers={"X-API-Key": key}, timeout=30) as recon,
+    ):
+        await run_reconciliation(ledger, recon, report)
 
 
 def main() -> int:
