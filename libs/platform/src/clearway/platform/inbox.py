@@ -23,3 +23,13 @@ async def record_once(session: AsyncSession, consumer: str, event_id: str, topic
         .returning(inbox.c.event_id)
     )
     return inserted is not None
+
+
+class SqlInbox:
+    """The inbox on a unit of work's session (`uow.inbox.record_once(...)`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_once(self, consumer: str, event_id: str, topic: str) -> bool:
+        return await record_once(self._session, consumer, event_id, topic)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.contracts import cloudevents
+from clearway.contracts.catalogue import topic_for_event
 from clearway.contracts.cloudevents import EventAttributes
 from clearway.platform.context import current_causation_id, current_correlation_id
 from clearway.platform.ids import new_id
@@ -122,3 +123,17 @@ async def add_model_event(
         subject=subject,
         event_id=event_id,
     )
+
+
+class ModelEventOutbox:
+    """A service's outbox on a unit of work's session: `await uow.events.add(event)` publishes a
+    contract model on its catalogued topic, keyed as the catalogue says, after the commit."""
+
+    def __init__(self, session: AsyncSession, *, source: str) -> None:
+        self._session = session
+        self._source = source
+
+    async def add(self, event: BaseModel) -> str:
+        spec = topic_for_event(event)
+        key = spec.message_key(event)
+        return await add_model_event(self._session, spec.name, key, event, source=self._source, subject=key)

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.funding.adapters.orm import DepositRow
 from clearway.funding.domain.deposits import Deposit
-from clearway.platform import inbox
 from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
 
 
@@ -106,11 +105,3 @@ class SqlDepositRepository:
             query = query.where(DepositRow.linked_funding_id.is_(None))
         rows = await self._session.scalars(query)
         return [_deposit(row) for row in rows]
-
-
-class SqlInbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def record_once(self, consumer: str, event_id: str, topic: str) -> bool:
-        return await inbox.record_once(self._session, consumer, event_id, topic)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.funding.adapters.deposits_repository import SqlDepositRepository, SqlInbox
+from clearway.funding.adapters.deposits_repository import SqlDepositRepository
 from clearway.funding.adapters.events import SqlEventOutbox
 from clearway.funding.adapters.fundings_repository import SqlFundingRepository
 from clearway.funding.adapters.payables_repository import SqlPayableRepository
 from clearway.funding.adapters.topups_repository import SqlTopupRepository
 from clearway.funding.adapters.workspaces_repository import SqlWorkspaceRepository
 from clearway.platform.db import UnitOfWork
+from clearway.platform.inbox import SqlInbox
 
 
 class SqlFundingUnitOfWork(UnitOfWork):

@@ -6,11 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.payout.adapters.approvals_repository import SqlApprovalRepository, SqlAuditLog
 from clearway.payout.adapters.batches_repository import SqlBatchRepository
-from clearway.payout.adapters.events import SqlEventOutbox, SqlInbox
+from clearway.payout.adapters.events import SqlEventOutbox
 from clearway.payout.adapters.methods_repository import SqlWithdrawalMethodRepository
 from clearway.payout.adapters.settings_repository import SqlSettingsRepository
 from clearway.payout.adapters.withdrawals_repository import SqlWithdrawalRepository
 from clearway.platform.db import UnitOfWork
+from clearway.platform.inbox import SqlInbox
 
 
 class SqlPayoutUnitOfWork(UnitOfWork):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.platform.db import UnitOfWork
+from clearway.platform.inbox import SqlInbox
 from clearway.reconciliation.adapters.breaks_repository import SqlAuditLog, SqlBreakRepository, SqlStatementRepository
-from clearway.reconciliation.adapters.events import SqlEventOutbox, SqlInbox
+from clearway.reconciliation.adapters.events import SqlEventOutbox
 from clearway.reconciliation.adapters.expectations_repository import SqlExpectationRepository
 from clearway.reconciliation.adapters.links_repository import SqlLinkRepository
 from clearway.reconciliation.adapters.matches_repository import SqlMatchRepository
