@@ -205,7 +205,7 @@ async def expect_recorded_once(
         sent = (body["amount_minor"], body["currency"], body["processor"], body["account_id"])
         if shown != sent:
             raise AssertionError(f"{service} shows {shown} for {transfer_id}, the processor sent {sent}")
-    if (deposit["status"], transaction["status"]) != ("unlinked", "unmatched"):
+    if (deposit["status"], transaction["status"]) != ("unlinked", "unreconciled"):
         raise AssertionError(f"unexpected statuses: deposit {deposit['status']}, transaction {transaction['status']}")
     report(
         f"{transfer_id}: funding deposit {deposit['id']} ({deposit['status']}), "

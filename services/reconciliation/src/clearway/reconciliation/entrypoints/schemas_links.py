@@ -61,6 +61,11 @@ class LinkOut(BaseModel):
         )
 
 
+class Counterparty(BaseModel):
+    name: str | None
+    account: str | None
+
+
 class ExternalTransactionOut(BaseModel):
     id: str
     link_id: str | None
@@ -77,6 +82,11 @@ class ExternalTransactionOut(BaseModel):
     source: str
     processor: str
     account_id: str
+    # The processor's own fields, as `transfer.created` named them (kept for clients of the first API).
+    transfer_id: str
+    payment_reference: str | None
+    settled_at: datetime
+    counterparty: Counterparty
     created_at: datetime
 
     @classmethod
@@ -97,6 +107,10 @@ class ExternalTransactionOut(BaseModel):
             source=transaction.source.value,
             processor=transaction.processor,
             account_id=transaction.account_id,
+            transfer_id=transaction.transfer_id,
+            payment_reference=transaction.reference,
+            settled_at=transaction.booked_at,
+            counterparty=Counterparty(name=transaction.counterparty_name, account=transaction.counterparty_account),
             created_at=transaction.created_at,
         )
 
