@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.payout.adapters.orm import PaymentIntentRow, WithdrawalRow
 from clearway.payout.domain.withdrawals import (
+    VISIBLE,
     HoldStatus,
     IntentStatus,
     Origin,
@@ -23,14 +24,9 @@ from clearway.platform.timestamps import repaired_updated_at, updated_at_not_bef
 
 # Reservations in these states hold money and count against the rolling day.
 _COUNTING = [status.value for status in WithdrawalStatus if status.is_open]
-_VISIBLE = [status.value for status in WithdrawalStatus if status is not WithdrawalStatus.RESERVING]
+_VISIBLE = [status.value for status in VISIBLE]
 # A decided withdrawal whose hold is still inflight has a ledger step to take.
 _DECIDED = [status.value for status in WithdrawalStatus if status.is_terminal]
-_RESERVED = [
-    WithdrawalStatus.PENDING_APPROVAL.value,
-    WithdrawalStatus.APPROVED.value,
-    WithdrawalStatus.PROCESSING.value,
-]
 
 
 def _withdrawal(row: WithdrawalRow) -> Withdrawal:
@@ -148,16 +144,6 @@ class SqlWithdrawalRepository:
                 WithdrawalRow.origin == Origin.USER.value,
                 WithdrawalRow.created_at >= since,
                 WithdrawalRow.status.in_(_COUNTING),
-            )
-        )
-        return int(total or 0)
-
-    async def reserved_total(self, user_id: str, currency: str) -> int:
-        total = await self._session.scalar(
-            select(func.coalesce(func.sum(WithdrawalRow.amount_minor), 0)).where(
-                WithdrawalRow.user_id == user_id,
-                WithdrawalRow.currency == currency,
-                WithdrawalRow.status.in_(_RESERVED),
             )
         )
         return int(total or 0)

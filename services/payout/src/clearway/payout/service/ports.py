@@ -73,8 +73,6 @@ class WithdrawalRepository(Protocol):
     async def with_ledger_due(self, before: datetime, limit: int) -> Sequence[Withdrawal]:
         """Decided withdrawals whose hold is not yet where the decision puts it."""
 
-    async def reserved_total(self, user_id: str, currency: str) -> int: ...
-
     async def in_batch(self, batch_id: str) -> Sequence[Withdrawal]: ...
 
 

@@ -181,11 +181,3 @@ class SqlExternalTransactionRepository:
             .limit(limit)
         )
         return [_transaction(row) for row in rows]
-
-    async def find_by_reference(self, link_id: str, reference: str) -> Sequence[ExternalTransaction]:
-        rows = await self._session.scalars(
-            select(ExternalTransactionRow).where(
-                ExternalTransactionRow.link_id == link_id, ExternalTransactionRow.reference == reference
-            )
-        )
-        return [_transaction(row) for row in rows]
