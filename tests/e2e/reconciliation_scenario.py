@@ -1,7 +1,9 @@
 """Reconciliation (seed 003) as a finance team drives it from outside the platform: a ledger with a
 link to the operating bank account, what the platform expects (a payment in, a bulk receipt for
 three users, a payment out), the bank's statement imported, and the books checked: nothing left
-unreconciled, no clearing account pending, the cash account equal to the bank's movements.
+unreconciled, no clearing account pending, the cash account equal to the bank's movements. Then the
+settlement flows of `settlement_scenario.py` (batch send with cancellations and a reversal, card
+network three-level settlement).
 
 Shared by `test_reconciliation_flows.py` (a platform the test starts) and `demo.py` (`make run`).
 """
@@ -9,22 +11,12 @@ Shared by `test_reconciliation_flows.py` (a platform the test starts) and `demo.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-Report = Callable[[str], None]
-USERS = "liabilities/user_balances"
-
-
-def _ok(response: httpx.Response, *statuses: int) -> dict[str, Any]:
-    if response.status_code not in statuses:
-        raise AssertionError(
-            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
-        )
-    body: dict[str, Any] = response.json()
-    return body
+from .settlement_scenario import USERS, Report, run_batch_send, run_card_settlement
+from .settlement_scenario import ok as _ok
 
 
 async def run_reconciliation(ledger: httpx.AsyncClient, recon: httpx.AsyncClient, report: Report) -> dict[str, Any]:
@@ -111,4 +103,6 @@ async def run_reconciliation(ledger: httpx.AsyncClient, recon: httpx.AsyncClient
     if graphql.get("errors") or graphql["data"]["ledger"]["ledgerAccounts"]["nodes"]:
         raise AssertionError(f"PendingPayments answered {graphql}")
     report(f"reconciled: nothing unreconciled, no clearing account pending, cash {balance} = the bank's movements")
+    await run_batch_send(ledger, recon, report)
+    await run_card_settlement(ledger, recon, report)
     return link

@@ -12,7 +12,7 @@ from typing import Self
 import pytest
 
 from clearway.devstack.testing import InMemoryInbox
-from clearway.funding.domain.deposits import Deposit
+from clearway.funding.domain.deposits import Deposit, PendingLink
 from clearway.funding.domain.fundings import Funding
 from clearway.funding.domain.payables import Payable
 from clearway.funding.domain.workspaces import Workspace
@@ -21,6 +21,7 @@ from clearway.funding.domain.workspaces import Workspace
 class FakeDeposits:
     def __init__(self) -> None:
         self.rows: dict[str, Deposit] = {}
+        self.pending_links: dict[tuple[str, str], PendingLink] = {}
 
     async def add_if_new(self, deposit: Deposit) -> bool:
         if any((d.processor, d.transfer_id) == (deposit.processor, deposit.transfer_id) for d in self.rows.values()):
@@ -30,6 +31,13 @@ class FakeDeposits:
 
     async def get(self, deposit_id: str) -> Deposit | None:
         return self.rows.get(deposit_id)
+
+    async def get_for_update(self, deposit_id: str) -> Deposit | None:
+        return self.rows.get(deposit_id)
+
+    async def find_by_transfer(self, transfer_id: str, processor: str | None) -> Sequence[Deposit]:
+        found = sorted(self.rows.values(), key=lambda deposit: deposit.id)
+        return [d for d in found if d.transfer_id == transfer_id and processor in (None, d.processor)]
 
     async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
         found = sorted(self.rows.values(), key=lambda deposit: deposit.id)
@@ -46,10 +54,16 @@ class FakeDeposits:
     async def mark_proposed(self, deposit_id: str, funding_id: str, now: datetime) -> None:
         self.rows[deposit_id] = replace(self.rows[deposit_id], proposed_funding_id=funding_id, updated_at=now)
 
+    async def add_pending_link(self, pending: PendingLink) -> None:
+        self.pending_links.setdefault((pending.transfer_id, pending.funding_id), pending)
+
 
 class FakeFundings:
     def __init__(self) -> None:
         self.rows: dict[str, Funding] = {}
+
+    async def get(self, funding_id: str, *, for_update: bool = False) -> Funding | None:
+        return self.rows.get(funding_id)
 
     async def find_by_payment_reference(self, payment_reference: str, *, for_update: bool = False) -> Funding | None:
         return next((f for f in self.rows.values() if f.payment_reference == payment_reference), None)
@@ -90,7 +104,13 @@ class FakeWorkspaces:
         return self.rows.get(workspace_id)
 
 
-Snapshot = tuple[dict[str, Deposit], set[tuple[str, str]], dict[str, Funding], dict[str, Payable]]
+Snapshot = tuple[
+    dict[str, Deposit],
+    dict[tuple[str, str], PendingLink],
+    set[tuple[str, str]],
+    dict[str, Funding],
+    dict[str, Payable],
+]
 
 
 class FakeFundingUnitOfWork:
@@ -108,6 +128,7 @@ class FakeFundingUnitOfWork:
     def _take_snapshot(self) -> Snapshot:
         return (
             dict(self.deposits.rows),
+            dict(self.deposits.pending_links),
             copy.copy(self.inbox.seen),
             dict(self.fundings.rows),
             dict(self.payables.rows),
@@ -121,7 +142,13 @@ class FakeFundingUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         assert self._snapshot is not None
-        self.deposits.rows, self.inbox.seen, self.fundings.rows, self.payables.rows = self._snapshot
+        (
+            self.deposits.rows,
+            self.deposits.pending_links,
+            self.inbox.seen,
+            self.fundings.rows,
+            self.payables.rows,
+        ) = self._snapshot
         self._snapshot = None
 
     async def commit(self) -> None:

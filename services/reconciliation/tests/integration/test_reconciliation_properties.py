@@ -1,6 +1,7 @@
 """Property: over random interleavings of expectations and external transactions (statement lines
-delivered in any order, some twice), nothing is reconciled twice and the cash account's ledger
-balance equals the sum of its reconciled external transactions (money in positive).
+delivered in any order, some twice, some payments reversed by the bank), nothing is reconciled
+twice, no settlement is reversed twice, and the cash account's ledger balance equals the sum of its
+reconciled external transactions (money in positive).
 
 Real PostgreSQL, the in-process ledger; Hypothesis runs in a thread and drives the test's loop.
 """
@@ -24,11 +25,12 @@ pytestmark = pytest.mark.integration
 T = TypeVar("T")
 CALL_TIMEOUT_S = 120
 
-# Each payment: (direction, amount, has an expectation, has a reference).
+# Each payment: (direction, amount, has an expectation, has a reference, the bank reverses it).
 payments = st.lists(
     st.tuples(
         st.sampled_from(["inbound", "outbound"]),
         st.integers(1, 50).map(lambda n: n * 100),
+        st.booleans(),
         st.booleans(),
         st.booleans(),
     ),
@@ -46,10 +48,12 @@ class Bridge:
 
 
 def steps_of(plan: list[tuple[Any, ...]]) -> list[tuple[str, int]]:
-    """Every payment's statement line twice (a duplicate delivery), and its expectation when it has one."""
+    """Every payment's statement line twice (a duplicate delivery), its expectation when it has one,
+    and its reversal line (twice) when the bank reverses it."""
     steps = []
-    for index, (_direction, _amount, expected, _referenced) in enumerate(plan):
+    for index, (_direction, _amount, expected, _referenced, reversed_) in enumerate(plan):
         steps += [("line", index), ("line", index)] + ([("expect", index)] if expected else [])
+        steps += [("reversal", index), ("reversal", index)] if reversed_ else []
     return steps
 
 
@@ -69,10 +73,14 @@ async def _run(
     )
     await import_csv(client, link["id"], csv_statement(("inbound", funding + 100, "SEED", "seed")))
     for kind, index in order:
-        direction, amount, _expected, referenced = plan[index]
+        direction, amount, _expected, referenced, _reversed = plan[index]
         reference = f"P{index}" if referenced else None
         if kind == "line":
             await import_csv(client, link["id"], csv_statement((direction, amount, reference, f"line-{index}")))
+        elif kind == "reversal":
+            back = "outbound" if direction == "inbound" else "inbound"
+            line = (back, amount, f"reversal:{reference}" if reference else None, f"reversal-{index}")
+            await import_csv(client, link["id"], csv_statement(line))
         else:
             await expect(
                 client,
@@ -87,13 +95,16 @@ async def _run(
     transactions = (await client.get("/external-transactions", params={"link_id": link["id"], "limit": 100})).json()[
         "data"
     ]
-    assert len(transactions) == len(plan) + 1, "a line delivered twice is one transaction"
+    reversals = sum(1 for *_, reversed_ in plan if reversed_)
+    assert len(transactions) == len(plan) + reversals + 1, "a line delivered twice is one transaction"
     reconciled = [item for item in transactions if item["status"] == "reconciled"]
     assert len({item["match_id"] for item in reconciled}) >= 1
     matches = (await client.get("/matches", params={"link_id": link["id"], "limit": 100})).json()["data"]
     posted_ids = [tid for match in matches if match["status"] == "posted" for tid in match["external_transaction_ids"]]
     assert len(posted_ids) == len(set(posted_ids)), "a transaction reconciled twice"
     assert set(posted_ids) == {item["id"] for item in reconciled}
+    reversed_matches = [m["reverses_match_id"] for m in matches if m["status"] == "posted" and m["reverses_match_id"]]
+    assert len(reversed_matches) == len(set(reversed_matches)), "a settlement reversed twice"
     signed = sum(
         item["amount_minor"] if item["direction"] == "inbound" else -item["amount_minor"] for item in reconciled
     )

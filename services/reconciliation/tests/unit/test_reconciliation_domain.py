@@ -3,58 +3,13 @@ iks derived from the match), and the refusals of a malformed expectation."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal
-
 import pytest
 
 from clearway.reconciliation.domain.errors import InvalidRequestError
-from clearway.reconciliation.domain.expectations import (
-    Expectation,
-    ExpectationItem,
-    NewExpectation,
-    new_expectation,
-    user_of,
-)
-from clearway.reconciliation.domain.external_transactions import (
-    ExternalTransaction,
-    RecordExternalTransaction,
-    new_external_transaction,
-)
+from clearway.reconciliation.domain.expectations import ExpectationItem, NewExpectation, user_of
 from clearway.reconciliation.domain.matches import Match, MatchStatus, Rule, Strategy, entries_for, initiation_entry
 
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-Direction = Literal["inbound", "outbound"]
-
-
-def _transaction(direction: Direction, amount_minor: int, tid: str = "ext_1") -> ExternalTransaction:
-    command = RecordExternalTransaction(
-        processor="bank",
-        transfer_id=tid,
-        direction=direction,
-        amount_minor=amount_minor,
-        currency="KES",
-        account_id="acct",
-        reference="R1",
-        booked_at=NOW,
-    )
-    return new_external_transaction(command, transaction_id=tid, link_id="lnk_1", now=NOW)
-
-
-def _expectation(
-    direction: Direction, amount_minor: int, eid: str, *, items: tuple[ExpectationItem, ...] = (), user: str = "u1"
-) -> Expectation:
-    command = NewExpectation(
-        link_id="lnk_1",
-        direction=direction,
-        amount_minor=amount_minor,
-        currency="KES",
-        reference="R1",
-        source="api",
-        account_path=f"liabilities/user_balances:{user}",
-        items=items,
-    )
-    return new_expectation(command, expectation_id=eid, now=NOW)
+from .builders import NOW, Direction, expectation, external_transaction
 
 
 def _match(strategy: Strategy, transactions: tuple[str, ...], expectations: tuple[str, ...]) -> Match:
@@ -78,18 +33,18 @@ def _match(strategy: Strategy, transactions: tuple[str, ...], expectations: tupl
 
 def test_a_single_payment_received_reconciles_reconcile_payment_with_the_signed_amount() -> None:
     match = _match(Strategy.ONE_TO_ONE, ("ext_1",), ("exp_1",))
-    (entry,) = entries_for(match, [_transaction("inbound", 500)], [_expectation("inbound", 500, "exp_1")])
+    (entry,) = entries_for(match, [external_transaction("inbound", 500)], [expectation("inbound", 500, "exp_1")])
     assert (entry.type, entry.ik) == ("reconciliation.reconcile_payment", "recon:mat_1:payment")
     assert entry.parameters == {"amount": "500", "user_id": "u1"}
     assert entry.external_transaction is not None and entry.external_transaction["amount_minor"] == 500
 
 
 def test_a_two_phase_send_settles_its_pending_clearing_account_with_money_out_negative() -> None:
-    expectation = _expectation("outbound", 700, "exp_2")
-    initiate = initiation_entry(expectation)
+    payment = expectation("outbound", 700, "exp_2")
+    initiate = initiation_entry(payment)
     assert initiate.type == "reconciliation.initiate_payment" and initiate.parameters["payment_id"] == "exp_2"
     match = _match(Strategy.ONE_TO_ONE, ("ext_1",), ("exp_2",))
-    (settle,) = entries_for(match, [_transaction("outbound", 700)], [expectation])
+    (settle,) = entries_for(match, [external_transaction("outbound", 700)], [payment])
     assert settle.type == "reconciliation.settle_payment"
     assert settle.external_transaction is not None and settle.external_transaction["amount_minor"] == -700
 
@@ -97,7 +52,9 @@ def test_a_two_phase_send_settles_its_pending_clearing_account_with_money_out_ne
 def test_a_bulk_receipt_splits_per_item_and_a_batch_prepares_each_payment_then_settles() -> None:
     items = (ExpectationItem("liabilities/user_balances:a", 100), ExpectationItem("liabilities/user_balances:b", 200))
     bulk_match = _match(Strategy.BULK_SPLIT, ("ext_1",), ("exp_1",))
-    bulk = entries_for(bulk_match, [_transaction("inbound", 300)], [_expectation("inbound", 300, "exp_1", items=items)])
+    bulk = entries_for(
+        bulk_match, [external_transaction("inbound", 300)], [expectation("inbound", 300, "exp_1", items=items)]
+    )
     assert [(entry.type, entry.parameters.get("user_id")) for entry in bulk] == [
         ("reconciliation.received_bulk_payment", None),
         ("reconciliation.split_bulk_payment", "a"),
@@ -105,8 +62,8 @@ def test_a_bulk_receipt_splits_per_item_and_a_batch_prepares_each_payment_then_s
     ]
     batch = entries_for(
         _match(Strategy.ONE_TO_MANY, ("ext_1",), ("exp_1", "exp_2")),
-        [_transaction("outbound", 300)],
-        [_expectation("outbound", 100, "exp_1"), _expectation("outbound", 200, "exp_2")],
+        [external_transaction("outbound", 300)],
+        [expectation("outbound", 100, "exp_1"), expectation("outbound", 200, "exp_2")],
     )
     assert [entry.type for entry in batch] == [
         "reconciliation.prepare_batch",

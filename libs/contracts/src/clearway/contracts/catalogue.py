@@ -249,7 +249,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "external_transaction_id",
         ev.TransferReconciled,
         "reconciliation",
-        (),
+        ("funding",),
         "An external transaction was matched and its ledger entries posted.",
     ),
     _event(

@@ -126,12 +126,14 @@ def unique_topic() -> Callable[[str], str]:
 
 
 # Payout asks about a silent payout after 30 s and adopts a crashed request's hold after 10 s;
-# the suite waits 3 s instead (the same code paths, shorter clocks).
+# the suite waits 3 s instead (the same code paths, shorter clocks). Reconciliation judges a hold
+# after 60 s; the suite after 5 s, still longer than payout takes to adopt a hold.
 E2E_SERVICE_ENV = {
     "CLEARWAY_PAYOUT_STATUS_QUERY_AFTER_MS": "3000",
     "CLEARWAY_PAYOUT_STATUS_QUERY_INTERVAL_MS": "1000",
     "CLEARWAY_PAYOUT_RESERVATION_GRACE_MS": "3000",
     "CLEARWAY_PAYOUT_SUBMISSION_GRACE_MS": "3000",
+    "CLEARWAY_RECONCILIATION_ORPHAN_HOLD_GRACE_S": "5",
 }
 
 

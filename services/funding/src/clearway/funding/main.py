@@ -152,9 +152,12 @@ def create_app(
         topup_policy=topup_policy(settings),
     )
 
+    # A funding a consumer linked (automatically by reference, or as reconciliation matched it) goes
+    # through its ledger steps once the link has committed.
     async def complete_auto_link(funding_id: str) -> object:
         return await linking.advance_funding(context, funding_id)
 
+    # Every group in one list: `funding.transfers`, `funding.payouts`, `funding.reconciliations`.
     for topic, group_id, handler in consumers.subscriptions(
         context.unit_of_work, complete_auto_link, clock=context.clock
     ):

@@ -33,10 +33,27 @@ class ReconciliationSettings(ServiceSettings):
     checks_enabled: bool = True
     checks_interval_ms: int = Field(default=60_000, ge=100, le=86_400_000)
     payout_settlement_window_s: int = Field(default=3 * 24 * 3600, ge=1, le=365 * 24 * 3600)
+    # Orphan holds: a hold (or its owner's end) younger than this is not judged, since the owner's
+    # row may commit just after its hold, and its commit or void just after its decision.
+    orphan_hold_grace_s: int = Field(default=60, ge=0, le=24 * 3600)
+    owner_queries_concurrent_max: int = Field(default=8, ge=1, le=64)
+
+    # Payout, asked whether a withdrawal still needs its hold. Not configured: payout's holds are
+    # counted unverified, never reported.
+    payout_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("payout_url", "CLEARWAY_RECONCILIATION_PAYOUT_URL", "CLEARWAY_PAYOUT_URL"),
+    )
+    payout_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("payout_api_key", "CLEARWAY_RECONCILIATION_PAYOUT_API_KEY")
+    )
+    payout_timeout_ms: int = Field(default=5_000, ge=100, le=60_000)
 
     @model_validator(mode="after")
     def _ledger_key_defaults_to_dev_key(self) -> ReconciliationSettings:
         # Locally every service shares the dev admin key; production configures a service key.
         if self.ledger_api_key is None:
             self.ledger_api_key = self.dev_api_key
+        if self.payout_api_key is None:
+            self.payout_api_key = self.dev_api_key
         return self

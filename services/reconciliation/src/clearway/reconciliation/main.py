@@ -17,6 +17,7 @@ from clearway.platform.logging import configure_logging
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.periodic import PeriodicTask
 from clearway.platform.runtime import ServiceRuntime, service_command_line
+from clearway.reconciliation.adapters.payout_client import WITHDRAWAL_HOLD_PREFIX, HttpPayoutClient
 from clearway.reconciliation.adapters.unit_of_work import SqlReconciliationUnitOfWork
 from clearway.reconciliation.config import ReconciliationSettings
 from clearway.reconciliation.entrypoints import (
@@ -25,12 +26,14 @@ from clearway.reconciliation.entrypoints import (
     http_breaks,
     http_links,
     http_matching,
+    http_settlements,
     http_transactions,
 )
 from clearway.reconciliation.entrypoints.errors import install_reconciliation_error_handlers
 from clearway.reconciliation.service import recovery, transactions
 from clearway.reconciliation.service.context import ReconciliationContext, ReconciliationPolicy
 from clearway.reconciliation.service.graphql_data import LedgerBackedGraphQLData, UnreconciledTx
+from clearway.reconciliation.service.orphan_holds import HoldOwner, HoldOwners, OrphanHoldSweep
 
 SERVICE_NAME = "reconciliation"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
@@ -65,9 +68,13 @@ def periodic_tasks(settings: ReconciliationSettings, context: ReconciliationCont
 
 
 def create_app(
-    settings: ReconciliationSettings | None = None, *, ledger_transport: httpx.AsyncBaseTransport | None = None
+    settings: ReconciliationSettings | None = None,
+    *,
+    ledger_transport: httpx.AsyncBaseTransport | None = None,
+    payout_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """`ledger_transport` lets tests run the ledger in-process (httpx.ASGITransport)."""
+    """`ledger_transport` and `payout_transport` let tests run the ledger and payout in-process
+    (httpx.ASGITransport)."""
     settings = settings or ReconciliationSettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     runtime = ServiceRuntime(
@@ -80,10 +87,29 @@ def create_app(
         attempts_max=settings.ledger_attempts_max,
         transport=ledger_transport,
     )
+    payout = (
+        HttpPayoutClient(
+            settings.payout_url,
+            settings.payout_api_key,
+            timeout_ms=settings.payout_timeout_ms,
+            transport=payout_transport,
+        )
+        if settings.payout_url
+        else None
+    )
+    # Authorization registers its holds' prefix here when it places holds (issue 10).
+    hold_owners = HoldOwners(
+        (HoldOwner("payout", WITHDRAWAL_HOLD_PREFIX, payout.withdrawal_owner if payout is not None else None),)
+    )
     context = ReconciliationContext(
         unit_of_work=lambda: SqlReconciliationUnitOfWork(runtime.session_factory),
         ledger=ledger,
-        policy=ReconciliationPolicy(payout_settlement_window_s=settings.payout_settlement_window_s),
+        policy=ReconciliationPolicy(
+            payout_settlement_window_s=settings.payout_settlement_window_s,
+            orphan_hold_grace_s=settings.orphan_hold_grace_s,
+            owner_queries_concurrent_max=settings.owner_queries_concurrent_max,
+        ),
+        orphan_holds=OrphanHoldSweep(ledger, hold_owners),
     )
 
     async def unreconciled(ledger_id: str, account_path: str) -> list[UnreconciledTx]:
@@ -116,6 +142,8 @@ def create_app(
                 await task.stop()
             await runtime.stop()
             await ledger.aclose()
+            if payout is not None:
+                await payout.aclose()
 
     app = create_http_app(
         settings=settings,
@@ -125,6 +153,7 @@ def create_app(
             http_links.router,
             http_transactions.router,
             http_matching.router,
+            http_settlements.router,
             http_breaks.router,
             graphql.graphql_router(lambda _request: graphql_data),
         ],

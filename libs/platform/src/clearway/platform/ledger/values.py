@@ -7,6 +7,7 @@ service layer reads `LedgerBalance` and `LedgerTransaction` answers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # A user's or an organisation's wallet is the balance with indicator `wallet:<identity_id>`; the
@@ -75,6 +76,20 @@ class LedgerTransaction:
     # The hold a commit (APPLIED) or void (VOID) settles; None for a transaction of its own.
     parent_transaction_id: str | None = None
     amount_minor: int | None = None  # None when the status is REFUSED
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerHold:
+    """An INFLIGHT transaction as `GET /transactions?status=INFLIGHT` lists it. It keeps that status
+    after it is committed or voided, so what it still holds is asked separately."""
+
+    transaction_id: str
+    reference: str
+    amount_minor: int
+    currency: str
+    source: str  # a balance id; a split's balance ids joined by ","
+    destination: str
+    created_at: datetime
 
 
 # A schema entry's `status` (`entry_json`): posted, or undone by `reverse_entry`.

@@ -1,4 +1,5 @@
-"""Deposits' SQL, and the consumers' inbox. Rows go in and come out as domain objects."""
+"""Deposits' SQL, and the links reconciliation asked for before a deposit was recorded. Rows go in
+and come out as domain objects."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.funding.adapters.orm import DepositRow
-from clearway.funding.domain.deposits import Deposit
+from clearway.funding.adapters.orm import DepositRow, PendingDepositLinkRow
+from clearway.funding.domain.deposits import Deposit, PendingLink
 from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
 
 
@@ -105,3 +106,35 @@ class SqlDepositRepository:
             query = query.where(DepositRow.linked_funding_id.is_(None))
         rows = await self._session.scalars(query)
         return [_deposit(row) for row in rows]
+
+    async def add_pending_link(self, pending: PendingLink) -> None:
+        await self._session.execute(
+            insert(PendingDepositLinkRow)
+            .values(**asdict(pending))
+            .on_conflict_do_nothing(
+                index_elements=[PendingDepositLinkRow.transfer_id, PendingDepositLinkRow.funding_id]
+            )
+        )
+
+    async def pending_links_ready(self, limit: int) -> Sequence[PendingLink]:
+        """Pending links whose deposit is now recorded, oldest first."""
+        deposit_recorded = exists().where(DepositRow.transfer_id == PendingDepositLinkRow.transfer_id)
+        query = (
+            select(PendingDepositLinkRow)
+            .where(deposit_recorded)
+            .order_by(PendingDepositLinkRow.created_at, PendingDepositLinkRow.transfer_id)
+            .limit(limit)
+        )
+        return [
+            PendingLink(
+                transfer_id=row.transfer_id, funding_id=row.funding_id, match_id=row.match_id, created_at=row.created_at
+            )
+            for row in await self._session.scalars(query)
+        ]
+
+    async def drop_pending_link(self, transfer_id: str, funding_id: str) -> None:
+        await self._session.execute(
+            delete(PendingDepositLinkRow).where(
+                PendingDepositLinkRow.transfer_id == transfer_id, PendingDepositLinkRow.funding_id == funding_id
+            )
+        )

@@ -34,6 +34,15 @@ class DepositRow(FundingBase):
     proposed_funding_id: Mapped[str | None] = mapped_column(Text)
 
 
+class PendingDepositLinkRow(FundingBase):
+    __tablename__ = "pending_deposit_links"
+
+    transfer_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    funding_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    match_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class WorkspaceRow(FundingBase):
     __tablename__ = "workspaces"
 

@@ -80,6 +80,29 @@ class Deposit:
         return DepositStatus.UNLINKED if self.linked_funding_id is None else DepositStatus.LINKED
 
 
+@dataclass(frozen=True, slots=True)
+class LinkReconciledTransfer:
+    """Command: reconciliation matched a settled transfer to these fundings; link its deposit."""
+
+    transfer_id: str
+    match_id: str
+    funding_ids: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        assert self.transfer_id and self.match_id, "a reconciled link names its transfer and its match"
+        assert len(set(self.funding_ids)) == len(self.funding_ids), "each funding is named once"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLink:
+    """A link reconciliation asked for before the deposit was recorded; applied once it is."""
+
+    transfer_id: str
+    funding_id: str
+    match_id: str
+    created_at: datetime
+
+
 def new_deposit(command: RecordSettledTransfer, *, deposit_id: str, now: datetime) -> Deposit:
     assert command.is_deposit, "only inbound transfers become deposits"
     return Deposit(

@@ -36,7 +36,7 @@ from clearway.funding.domain.postings import (
     workspace_credit_posting,
 )
 from clearway.funding.service import balance_payments, event_builders
-from clearway.funding.service.context import FundingContext
+from clearway.funding.service.context import Clock, FundingContext
 from clearway.funding.service.ports import FundingUnitOfWork, Ledger, LedgerTransaction, LedgerUnavailableError
 from clearway.funding.service.workspaces import workspace_wallet
 
@@ -46,6 +46,9 @@ APPLIED = "APPLIED"
 # linking -> funded -> paid_out: two moves at most, one spare.
 ADVANCE_STEPS_MAX = 3
 AUTO_LINK_ACTOR = "auto-link"
+# Refusal codes a caller other than HTTP tells apart (the `transfer.reconciled` consumer).
+FUNDING_NOT_FOUND = "FUNDING_NOT_FOUND"
+DEPOSIT_NOT_FOUND = "DEPOSIT_NOT_FOUND"
 # Wallet look-ups a pay-out has in flight at once: enough to overlap the round trips, few enough
 # not to crowd the ledger's connection pool.
 WALLETS_IN_FLIGHT_MAX = 8
@@ -75,6 +78,52 @@ async def claim_deposit(
     return linking
 
 
+async def claim_transfer(
+    uow: FundingUnitOfWork,
+    funding_id: str,
+    *,
+    workspace_id: str | None,
+    transfer_id: str,
+    processor: str | None,
+    actor: str,
+    clock: Clock,
+) -> Funding:
+    """Step 1 for a transfer named by id, inside the caller's transaction: lock the funding and the
+    transfer's deposit, refuse what cannot link, claim. The one path of every link a person or
+    reconciliation asks for; `workspace_id` None is a caller that names the funding by its id
+    alone (the `transfer.reconciled` consumer), not on behalf of a workspace."""
+    funding = await uow.fundings.get(funding_id, for_update=True)
+    if funding is None or (workspace_id is not None and funding.workspace_id != workspace_id):
+        raise NotFoundError(f"No funding {funding_id}.", code=FUNDING_NOT_FOUND, funding_id=funding_id)
+    candidates = await uow.deposits.find_by_transfer(transfer_id, processor)
+    if not candidates:
+        raise NotFoundError(f"No deposit for transfer {transfer_id}.", code=DEPOSIT_NOT_FOUND, transfer_id=transfer_id)
+    if len(candidates) > 1:
+        raise RuleViolationError(
+            f"Transfer {transfer_id} came from several processors; name the processor.",
+            code="AMBIGUOUS_TRANSFER",
+            processors=sorted(candidate.processor for candidate in candidates),
+        )
+    deposit = await uow.deposits.get_for_update(candidates[0].id)
+    assert deposit is not None
+    if deposit.linked_funding_id is not None:
+        raise ConflictError(
+            f"Transfer {transfer_id} is already linked to funding {deposit.linked_funding_id}.",
+            code="DEPOSIT_ALREADY_LINKED",
+            linked_funding_id=deposit.linked_funding_id,
+            current_status=funding.status.value,
+        )
+    # A funding already paid (or cancelled) is a 409 naming its state, before any amount check.
+    if funding.status is not FundingStatus.AWAITING_FUNDS:
+        raise ConflictError(
+            f"Funding {funding.id} is {funding.status.value}; it cannot take a deposit.",
+            code="ILLEGAL_STATE_TRANSITION",
+            current_status=funding.status.value,
+        )
+    # Read after the row locks, inside the transaction that writes it (issue 12, defect 2).
+    return await claim_deposit(uow, funding, deposit, actor, clock())
+
+
 async def link_deposit(
     context: FundingContext,
     workspace_id: str,
@@ -85,38 +134,15 @@ async def link_deposit(
     actor: str,
 ) -> Funding:
     async with context.unit_of_work() as uow:
-        funding = await uow.fundings.get(funding_id, for_update=True)
-        if funding is None or funding.workspace_id != workspace_id:
-            raise NotFoundError(f"No funding {funding_id}.", code="FUNDING_NOT_FOUND", funding_id=funding_id)
-        candidates = await uow.deposits.find_by_transfer(transfer_id, processor)
-        if not candidates:
-            raise NotFoundError(
-                f"No deposit for transfer {transfer_id}.", code="DEPOSIT_NOT_FOUND", transfer_id=transfer_id
-            )
-        if len(candidates) > 1:
-            raise RuleViolationError(
-                f"Transfer {transfer_id} came from several processors; name the processor.",
-                code="AMBIGUOUS_TRANSFER",
-                processors=sorted(candidate.processor for candidate in candidates),
-            )
-        deposit = await uow.deposits.get_for_update(candidates[0].id)
-        assert deposit is not None
-        if deposit.linked_funding_id is not None:
-            raise ConflictError(
-                f"Transfer {transfer_id} is already linked to funding {deposit.linked_funding_id}.",
-                code="DEPOSIT_ALREADY_LINKED",
-                linked_funding_id=deposit.linked_funding_id,
-                current_status=funding.status.value,
-            )
-        # A funding already paid (or cancelled) is a 409 naming its state, before any amount check.
-        if funding.status is not FundingStatus.AWAITING_FUNDS:
-            raise ConflictError(
-                f"Funding {funding.id} is {funding.status.value}; it cannot take a deposit.",
-                code="ILLEGAL_STATE_TRANSITION",
-                current_status=funding.status.value,
-            )
-        # Read after the row locks, inside the transaction that writes it (issue 12, defect 2).
-        await claim_deposit(uow, funding, deposit, actor, context.clock())
+        await claim_transfer(
+            uow,
+            funding_id,
+            workspace_id=workspace_id,
+            transfer_id=transfer_id,
+            processor=processor,
+            actor=actor,
+            clock=context.clock,
+        )
         await uow.commit()
     try:
         return await advance_funding(context, funding_id)

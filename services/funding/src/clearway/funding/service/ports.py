@@ -9,7 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from clearway.funding.domain.deposits import Deposit
+from clearway.funding.domain.deposits import Deposit, PendingLink
 from clearway.funding.domain.fundings import Funding
 from clearway.funding.domain.payables import Payable
 from clearway.funding.domain.workspaces import Workspace
@@ -30,6 +30,11 @@ class DepositRepository(Protocol):
 
     async def get(self, deposit_id: str) -> Deposit | None: ...
 
+    async def get_for_update(self, deposit_id: str) -> Deposit | None: ...
+
+    async def find_by_transfer(self, transfer_id: str, processor: str | None) -> Sequence[Deposit]:
+        """The deposits of `transfer_id` (of `processor` when named): one, unless processors collide."""
+
     async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
         """Up to `limit` deposits with ids after `starting_after`, in id order."""
 
@@ -37,9 +42,15 @@ class DepositRepository(Protocol):
 
     async def mark_proposed(self, deposit_id: str, funding_id: str, now: datetime) -> None: ...
 
+    async def add_pending_link(self, pending: PendingLink) -> None:
+        """Remember a link whose deposit is not recorded yet; the same link again is a no-op."""
+
 
 class FundingLookup(Protocol):
-    """What recording a deposit needs of fundings: find the invoice a payment reference names."""
+    """What recording and linking a deposit need of fundings: the invoice a payment reference or an
+    id names, and saving it."""
+
+    async def get(self, funding_id: str, *, for_update: bool = False) -> Funding | None: ...
 
     async def find_by_payment_reference(
         self, payment_reference: str, *, for_update: bool = False
@@ -92,9 +103,9 @@ class FundingUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-# The other workflows (payables, apart from their payout outcome, fundings, linking) use the full
-# SQL unit of work and are tested against PostgreSQL; the ledger and the invoice delivery are ports
-# because tests swap them (an in-process ledger; an SMTP server or none).
+# The other workflows (payables, apart from their payout outcome, fundings, linking after the claim)
+# use the full SQL unit of work and are tested against PostgreSQL; the ledger and the invoice
+# delivery are ports because tests swap them (an in-process ledger; an SMTP server or none).
 
 
 class Ledger(Protocol):

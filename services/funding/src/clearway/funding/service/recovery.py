@@ -2,6 +2,7 @@
 half done. `main.py` runs `recover_once` at start and then every `recovery_interval_ms` (a
 periodic task); each pass is bounded by `batch_size_max` per kind of work.
 
+- links reconciliation asked for before the deposit was recorded: apply them now that it is;
 - fundings in `linking`/`funded`: drive them to `paid_out` (ledger replays make this safe);
 - payables in `paying`: repeat the hold and commit it (or send the payable back to waiting);
 - invoices not yet sent: send them (bounded attempts);
@@ -16,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from clearway.funding.service import balance_payments, fundings, invoices, linking
+from clearway.funding.service import balance_payments, fundings, invoices, linking, reconciled_links
 from clearway.funding.service.context import FundingContext
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ INVOICE_RESEND_AFTER_S = 30
 
 @dataclass
 class RecoveryReport:
+    pending_links_applied: int = 0
     fundings_advanced: int = 0
     payables_resumed: int = 0
     invoices_sent: int = 0
@@ -51,6 +53,7 @@ async def recover_once(context: FundingContext) -> RecoveryReport:
     report = RecoveryReport()
     limit = context.batch_size_max
     async with context.unit_of_work() as uow:
+        pending_links = list(await uow.deposits.pending_links_ready(limit))
         unfinished = list(await uow.fundings.unfinished(limit))
         paying = list(await uow.payables.paying(limit))
         overdue = list(await uow.fundings.overdue(context.clock(), limit))
@@ -71,6 +74,16 @@ async def recover_once(context: FundingContext) -> RecoveryReport:
     async def expire(funding_id: str) -> object:
         return await fundings.expire_funding(context, funding_id)
 
+    # First, so a funding reconciliation found paid is linked before this pass could expire it.
+    for pending in pending_links:
+        try:
+            if await reconciled_links.apply_pending_link(context, pending):
+                report.pending_links_applied += 1
+        except Exception:
+            report.failures += 1
+            logger.exception(
+                "recovery: applying the pending link %s -> %s failed", pending.transfer_id, pending.funding_id
+            )
     report.fundings_advanced = await _each(unfinished, advance, report, "advancing funding")
     report.payables_resumed = await _each(paying, resume, report, "resuming payable")
     report.invoices_sent = await _each(unsent, send, report, "sending invoice")
@@ -81,6 +94,6 @@ async def recover_once(context: FundingContext) -> RecoveryReport:
         except Exception:
             report.failures += 1
             logger.exception("recovery: paying waiting payables of %s in %s failed", workspace_id, currency)
-    if report.failures or report.fundings_advanced or report.payables_resumed:
+    if report.failures or report.pending_links_applied or report.fundings_advanced or report.payables_resumed:
         logger.info("recovery pass: %s", report)
     return report

@@ -38,6 +38,7 @@ def _expectation(row: ExpectationRow) -> Expectation:
         match_id=row.match_id,
         initiation_ik=row.initiation_ik,
         initiation_status=InitiationStatus(row.initiation_status),
+        batch_id=row.batch_id,
         created_at=row.created_at,
         updated_at=repaired_updated_at("expectation", row.id, row.created_at, row.updated_at),
     )
@@ -150,5 +151,19 @@ class SqlExpectationRepository:
                 ExpectationRow.initiation_status == InitiationStatus.POSTED.value,
             )
             .limit(limit)
+        )
+        return [_expectation(row) for row in rows]
+
+    async def join_batch(self, expectation_ids: Sequence[str], batch_id: str, now: datetime) -> None:
+        await self._session.execute(
+            update(ExpectationRow)
+            .where(ExpectationRow.id.in_(list(expectation_ids)))
+            .values(batch_id=batch_id, updated_at=updated_at_not_before_creation(ExpectationRow.created_at, now))
+        )
+        self._session.expire_all()
+
+    async def in_batch(self, batch_id: str) -> Sequence[Expectation]:
+        rows = await self._session.scalars(
+            select(ExpectationRow).where(ExpectationRow.batch_id == batch_id).order_by(ExpectationRow.id)
         )
         return [_expectation(row) for row in rows]

@@ -26,6 +26,7 @@ class Candidate:
     expectation_ids: tuple[str, ...]
     strategy: Strategy
     rule: Rule
+    reverses_match_id: str | None = None
 
 
 # One external transaction <-> one expectation with the same reference, amount, currency and direction.
@@ -36,14 +37,15 @@ _BY_REFERENCE = text(
         SELECT id, reference, amount_minor, currency, direction,
                row_number() OVER (PARTITION BY reference, amount_minor, currency, direction ORDER BY booked_at, id) rn
         FROM external_transactions
-        WHERE link_id = :link_id AND status = 'unreconciled' AND reference IS NOT NULL
+        WHERE link_id = :link_id AND status = 'unreconciled' AND reference IS NOT NULL AND NOT held_for_review
     ), ex AS (
         SELECT id, reference, amount_minor, currency, direction, jsonb_array_length(items) > 0 AS bulk,
+               source = 'card_settlement' AS card,
                row_number() OVER (PARTITION BY reference, amount_minor, currency, direction ORDER BY created_at, id) rn
         FROM expectations
-        WHERE link_id = :link_id AND status = 'open' AND reference IS NOT NULL
+        WHERE link_id = :link_id AND status = 'open' AND reference IS NOT NULL AND batch_id IS NULL
     )
-    SELECT tx.id AS tx_id, ex.id AS ex_id, ex.bulk
+    SELECT tx.id AS tx_id, ex.id AS ex_id, ex.bulk, ex.card
     FROM tx JOIN ex USING (reference, amount_minor, currency, direction, rn)
     """
 )
@@ -53,21 +55,30 @@ _BY_REFERENCE = text(
 _BY_REFERENCE_GROUP = text(
     """
     WITH groups AS (
-        SELECT reference, currency, direction, sum(amount_minor) AS total, array_agg(id ORDER BY id) AS ids
+        SELECT reference, currency, direction, sum(amount_minor) AS total, array_agg(id ORDER BY id) AS ids,
+               1 AS priority
         FROM expectations
         WHERE link_id = :link_id AND status = 'open' AND reference IS NOT NULL AND jsonb_array_length(items) = 0
+            AND batch_id IS NULL AND source <> 'card_settlement'
         GROUP BY reference, currency, direction
         HAVING count(*) > 1
+        UNION ALL
+        -- A formed batch settles for its members still open (a cancelled member left it).
+        SELECT b.reference, b.currency, e.direction, sum(e.amount_minor), array_agg(e.id ORDER BY e.id), 0
+        FROM batches b JOIN expectations e ON e.batch_id = b.id AND e.status = 'open'
+        WHERE b.link_id = :link_id AND b.status = 'open'
+        GROUP BY b.id, b.reference, b.currency, e.direction
     ), tx AS (
         SELECT id, reference, amount_minor, currency, direction,
                count(*) OVER (PARTITION BY reference, currency, direction) AS n
         FROM external_transactions
-        WHERE link_id = :link_id AND status = 'unreconciled' AND reference IS NOT NULL
+        WHERE link_id = :link_id AND status = 'unreconciled' AND reference IS NOT NULL AND NOT held_for_review
     )
-    SELECT tx.id AS tx_id, groups.ids AS ex_ids, tx.direction
+    SELECT DISTINCT ON (tx.id) tx.id AS tx_id, groups.ids AS ex_ids, tx.direction
     FROM tx JOIN groups ON groups.reference = tx.reference AND groups.currency = tx.currency
         AND groups.direction = tx.direction AND groups.total = tx.amount_minor
     WHERE tx.n = 1
+    ORDER BY tx.id, groups.priority
     """
 )
 
@@ -79,19 +90,40 @@ _BY_AMOUNT_AND_DATE = text(
         SELECT id, amount_minor, currency, direction, booked_at::date AS on_day,
                row_number() OVER (PARTITION BY amount_minor, currency, direction ORDER BY booked_at, id) rn
         FROM external_transactions
-        WHERE link_id = :link_id AND status = 'unreconciled'
+        WHERE link_id = :link_id AND status = 'unreconciled' AND NOT held_for_review
+            AND coalesce(reference, '') NOT LIKE 'reversal:%'
     ), ex AS (
         SELECT id, amount_minor, currency, direction, coalesce(expected_on, created_at::date) AS on_day,
-               jsonb_array_length(items) > 0 AS bulk,
+               jsonb_array_length(items) > 0 AS bulk, source = 'card_settlement' AS card,
                row_number() OVER (
                    PARTITION BY amount_minor, currency, direction ORDER BY coalesce(expected_on, created_at::date), id
                ) rn
         FROM expectations
-        WHERE link_id = :link_id AND status = 'open'
+        WHERE link_id = :link_id AND status = 'open' AND batch_id IS NULL
     )
-    SELECT tx.id AS tx_id, ex.id AS ex_id, ex.bulk
+    SELECT tx.id AS tx_id, ex.id AS ex_id, ex.bulk, ex.card
     FROM tx JOIN ex USING (amount_minor, currency, direction, rn)
     WHERE abs(tx.on_day - ex.on_day) <= :window_days
+    """
+)
+
+# The bank reversing a settled payment or batch: a transaction in the other direction for the same
+# amount whose reference is the settled one's (or `reversal:<it>`), against a posted match not yet
+# reversed. Each side is used once (the caller keeps the first pairing of each).
+_REVERSALS = text(
+    """
+    SELECT r.id AS tx_id, m.id AS match_id, m.expectation_ids
+    FROM external_transactions r
+    JOIN external_transactions o ON o.link_id = r.link_id AND o.status = 'reconciled'
+        AND o.direction <> r.direction AND o.currency = r.currency AND o.amount_minor = r.amount_minor
+        AND (r.reference = o.reference OR r.reference = 'reversal:' || o.reference)
+    JOIN matches m ON m.id = o.match_id AND m.status = 'posted' AND m.strategy IN ('one_to_one', 'one_to_many')
+        AND m.reverses_match_id IS NULL
+    WHERE r.link_id = :link_id AND r.status = 'unreconciled' AND r.reference IS NOT NULL AND NOT r.held_for_review
+        AND NOT EXISTS (
+            SELECT 1 FROM matches x WHERE x.reverses_match_id = m.id AND x.status IN ('matched', 'posted')
+        )
+    ORDER BY r.booked_at, r.id, m.id
     """
 )
 
@@ -110,12 +142,15 @@ def _match(row: MatchRow) -> Match:
         entry_iks=tuple(row.entry_iks),
         posted_at=row.posted_at,
         failure=row.failure,
+        reverses_match_id=row.reverses_match_id,
         created_at=row.created_at,
         updated_at=repaired_updated_at("match", row.id, row.created_at, row.updated_at),
     )
 
 
-def _one_to_one(bulk: bool) -> Strategy:
+def _one_to_one(bulk: bool, card: bool) -> Strategy:
+    if card:
+        return Strategy.CARD_SETTLEMENT
     return Strategy.BULK_SPLIT if bulk else Strategy.ONE_TO_ONE
 
 
@@ -131,7 +166,7 @@ class SqlMatchRepository:
 
     async def candidates_by_reference(self, link_id: str) -> list[Candidate]:
         rows = await self._session.execute(_BY_REFERENCE, {"link_id": link_id})
-        return [Candidate((tx,), (ex,), _one_to_one(bulk), Rule.REFERENCE) for tx, ex, bulk in rows]
+        return [Candidate((tx,), (ex,), _one_to_one(bulk, card), Rule.REFERENCE) for tx, ex, bulk, card in rows]
 
     async def candidates_by_reference_group(self, link_id: str) -> list[Candidate]:
         rows = await self._session.execute(_BY_REFERENCE_GROUP, {"link_id": link_id})
@@ -147,7 +182,20 @@ class SqlMatchRepository:
 
     async def candidates_by_amount_and_date(self, link_id: str, window_days: int) -> list[Candidate]:
         rows = await self._session.execute(_BY_AMOUNT_AND_DATE, {"link_id": link_id, "window_days": window_days})
-        return [Candidate((tx,), (ex,), _one_to_one(bulk), Rule.AMOUNT_DATE) for tx, ex, bulk in rows]
+        return [Candidate((tx,), (ex,), _one_to_one(bulk, card), Rule.AMOUNT_DATE) for tx, ex, bulk, card in rows]
+
+    async def candidates_for_reversal(self, link_id: str) -> list[Candidate]:
+        rows = await self._session.execute(_REVERSALS, {"link_id": link_id})
+        used_transactions: set[str] = set()
+        used_matches: set[str] = set()
+        found = []
+        for tx, match_id, expectation_ids in rows:
+            if tx in used_transactions or match_id in used_matches:
+                continue
+            used_transactions.add(tx)
+            used_matches.add(match_id)
+            found.append(Candidate((tx,), tuple(expectation_ids), Strategy.REVERSAL, Rule.REVERSAL, match_id))
+        return found
 
     async def add_many(self, matches: Sequence[Match]) -> None:
         if not matches:
@@ -168,6 +216,7 @@ class SqlMatchRepository:
                     "reason": match.reason,
                     "posted_at": match.posted_at,
                     "failure": match.failure,
+                    "reverses_match_id": match.reverses_match_id,
                     "created_at": match.created_at,
                     "updated_at": match.updated_at,
                 }

@@ -53,6 +53,7 @@ class ExternalTransactionRow(ReconciliationBase):
     source: Mapped[str] = mapped_column(Text)
     match_id: Mapped[str | None] = mapped_column(Text)
     reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_for_review: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -75,6 +76,7 @@ class ExpectationRow(ReconciliationBase):
     match_id: Mapped[str | None] = mapped_column(Text)
     initiation_ik: Mapped[str | None] = mapped_column(Text)
     initiation_status: Mapped[str] = mapped_column(Text)
+    batch_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -93,6 +95,36 @@ class MatchRow(ReconciliationBase):
     created_by: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failure: Mapped[str | None] = mapped_column(Text)
+    reverses_match_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BatchRow(ReconciliationBase):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    link_id: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CardClearingRow(ReconciliationBase):
+    __tablename__ = "card_clearings"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    link_id: Mapped[str] = mapped_column(Text)
+    clearing_id: Mapped[str] = mapped_column(Text)
+    settlement_id: Mapped[str | None] = mapped_column(Text)
+    expected_minor: Mapped[int | None] = mapped_column(BigInteger)
+    transactions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    settled: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(Text)
     failure: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -132,8 +132,9 @@ class SqlExternalTransactionRepository:
             {"ids": [pair[0] for pair in pairs], "match_ids": [pair[1] for pair in pairs], "now": now},
         )
 
-    async def release(self, transaction_ids: Sequence[str], now: datetime) -> None:
-        """Undo a match: the transactions are unreconciled again."""
+    async def release(self, transaction_ids: Sequence[str], now: datetime, *, held_for_review: bool = False) -> None:
+        """Undo a match: the transactions are unreconciled again (`held_for_review`: for an operator's
+        manual match only, the automatic rules skip them)."""
         await self._session.execute(
             update(ExternalTransactionRow)
             .where(ExternalTransactionRow.id.in_(list(transaction_ids)))
@@ -141,6 +142,7 @@ class SqlExternalTransactionRepository:
                 status=ReconStatus.UNRECONCILED.value,
                 match_id=None,
                 reconciled_at=None,
+                held_for_review=held_for_review,
                 updated_at=updated_at_not_before_creation(ExternalTransactionRow.created_at, now),
             )
         )

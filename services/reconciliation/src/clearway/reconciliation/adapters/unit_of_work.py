@@ -6,7 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.platform.db import UnitOfWork
 from clearway.platform.inbox import SqlInbox
+from clearway.reconciliation.adapters.batches_repository import SqlBatchRepository
 from clearway.reconciliation.adapters.breaks_repository import SqlAuditLog, SqlBreakRepository, SqlStatementRepository
+from clearway.reconciliation.adapters.card_clearings_repository import SqlCardClearingRepository
 from clearway.reconciliation.adapters.events import SqlEventOutbox
 from clearway.reconciliation.adapters.expectations_repository import SqlExpectationRepository
 from clearway.reconciliation.adapters.links_repository import SqlLinkRepository
@@ -19,6 +21,8 @@ class SqlReconciliationUnitOfWork(UnitOfWork):
     external_transactions: SqlExternalTransactionRepository
     expectations: SqlExpectationRepository
     matches: SqlMatchRepository
+    batches: SqlBatchRepository
+    card_clearings: SqlCardClearingRepository
     breaks: SqlBreakRepository
     statements: SqlStatementRepository
     audit: SqlAuditLog
@@ -30,6 +34,8 @@ class SqlReconciliationUnitOfWork(UnitOfWork):
         self.external_transactions = SqlExternalTransactionRepository(session)
         self.expectations = SqlExpectationRepository(session)
         self.matches = SqlMatchRepository(session)
+        self.batches = SqlBatchRepository(session)
+        self.card_clearings = SqlCardClearingRepository(session)
         self.breaks = SqlBreakRepository(session)
         self.statements = SqlStatementRepository(session)
         self.audit = SqlAuditLog(session)

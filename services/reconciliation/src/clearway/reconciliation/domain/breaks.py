@@ -19,6 +19,7 @@ class BreakKind(StrEnum):
     DEPOSIT_NOT_POSTED = "deposit_not_posted"  # a linked funding deposit without its ledger posting
     PAYOUT_NOT_SETTLED = "payout_not_settled"  # a succeeded payout without its external transaction in time
     ORPHAN_HOLD = "orphan_hold"  # an inflight ledger hold no live withdrawal or authorization owns
+    CARD_CLEARING_MISMATCH = "card_clearing_mismatch"  # a clearing file that does not add up to its settlement
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,9 @@ from clearway.reconciliation.domain.external_transactions import Direction
 
 EXPECTATION_ID_PREFIX = "exp"
 USER_BALANCE_PREFIX = "liabilities/user_balances:"
+# A card network's settlement file splits its total across clearings (seed 003's batches of batches).
+CARD_CLEARING_PREFIX = "liabilities/pending_clearings:"
+CARD_SETTLEMENT_SOURCE = "card_settlement"
 UNALLOCATED_USER = "unallocated"
 ITEMS_MAX = 1_000
 
@@ -51,6 +54,16 @@ def user_of(account_path: str | None) -> str:
     return account_path[len(USER_BALANCE_PREFIX) :]
 
 
+def clearing_of(account_path: str) -> str:
+    """The `clearing_id` of a card settlement's item: `liabilities/pending_clearings:<clearing id>`."""
+    if not account_path.startswith(CARD_CLEARING_PREFIX) or len(account_path) == len(CARD_CLEARING_PREFIX):
+        raise InvalidRequestError(
+            f"a card settlement's items are {CARD_CLEARING_PREFIX}<clearing id>; got {account_path[:80]!r}",
+            code="ACCOUNT_PATH_UNSUPPORTED",
+        )
+    return account_path[len(CARD_CLEARING_PREFIX) :]
+
+
 @dataclass(frozen=True, slots=True)
 class NewExpectation:
     link_id: str
@@ -79,7 +92,10 @@ class NewExpectation:
                     code="ITEMS_DO_NOT_ADD_UP",
                 )
             for item in self.items:
-                user_of(item.account_path)
+                if self.source == CARD_SETTLEMENT_SOURCE:
+                    clearing_of(item.account_path)
+                else:
+                    user_of(item.account_path)
                 if item.amount_minor <= 0:
                     raise InvalidRequestError("item amounts must be positive", code="INVALID_AMOUNT")
 
@@ -103,6 +119,11 @@ class Expectation:
     initiation_status: InitiationStatus
     created_at: datetime
     updated_at: datetime
+    batch_id: str | None = None  # an outbound payment that joined a batch (seed 003's prepare_batch)
+
+    @property
+    def is_card_settlement(self) -> bool:
+        return self.source == CARD_SETTLEMENT_SOURCE
 
     @property
     def user_id(self) -> str:

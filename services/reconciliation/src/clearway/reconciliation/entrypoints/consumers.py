@@ -6,7 +6,7 @@ funding.deposit_linked    -> cross-service check: the deposit has its ledger pos
 payout.submitted          -> an outbound expectation on the rail's link (`payout:<provider>:<currency>`)
 payout.succeeded          -> the rail's outbound transaction on that link
 payout.failed             -> the expectation is cancelled (its initiation reversed)
-payout.reversed           -> the rail's inbound reversal, and the expectation that pays it back
+payout.reversed           -> the rail's inbound reversal of the settled payout (the reversal rule)
 """
 
 from __future__ import annotations
@@ -150,25 +150,10 @@ def payout_handler(context: ReconciliationContext) -> Handler:
             failed = PayoutFailed.model_validate(event.payload)
             await expectations.cancel_by_source(context, "payout", failed.withdrawal_id, reason=failed.failure_code)
         elif event.topic == PAYOUT_REVERSED:
+            # The rail paid it back: seed 003's reversal after settlement, reconciled against the
+            # payout's settled match with opposite amounts (matching's reversal rule).
             reversed_ = PayoutReversed.model_validate(event.payload)
-            link = await payout_link(context, reversed_.provider, reversed_.currency)
-            if link is None:
-                return
             reference = f"reversal:{reversed_.withdrawal_id}"
-            await expectations.add_expectation(
-                context,
-                NewExpectation(
-                    link_id=link.id,
-                    direction="inbound",
-                    amount_minor=reversed_.amount_minor,
-                    currency=reversed_.currency,
-                    reference=reference,
-                    source="payout_reversal",
-                    source_id=reversed_.withdrawal_id,
-                    account_path=f"{USER_BALANCE_PREFIX}{reversed_.user_id}",
-                ),
-                actor=ACTOR,
-            )
             await _rail_transaction(
                 context,
                 event,

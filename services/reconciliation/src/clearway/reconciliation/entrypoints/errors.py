@@ -27,11 +27,16 @@ async def _ledger_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return response_for_problem(problem, request.url.path)
 
 
+# The ledger judging the books (a balance condition, a conflict) is the caller's business error; any
+# other refusal (401, 403, 404 of a path we built) is our misconfiguration towards it.
+_BUSINESS_REFUSALS = frozenset({409, 422})
+
+
 async def _ledger_refused(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LedgerRefusedError)
     problem = ProblemError(
         f"The ledger refused the request: {exc.code}.",
-        status=502,
+        status=422 if exc.status in _BUSINESS_REFUSALS else 502,
         code="LEDGER_REFUSED",
         extra={"ledger_code": exc.code},
     )

@@ -56,6 +56,7 @@ class ExpectationOut(BaseModel):
     status: ExpectationStatus
     match_id: str | None
     initiation_status: str
+    batch_id: str | None = None
     created_at: datetime
 
     @classmethod
@@ -77,6 +78,7 @@ class ExpectationOut(BaseModel):
             status=expectation.status,
             match_id=expectation.match_id,
             initiation_status=expectation.initiation_status.value,
+            batch_id=expectation.batch_id,
             created_at=expectation.created_at,
         )
 
@@ -140,6 +142,7 @@ class MatchOut(BaseModel):
     reason: str | None
     failure: str | None
     posted_at: datetime | None
+    reverses_match_id: str | None = Field(default=None, description="A reversal: the settled match it reverses.")
     created_at: datetime
     audit: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -158,6 +161,7 @@ class MatchOut(BaseModel):
             reason=match.reason,
             failure=match.failure,
             posted_at=match.posted_at,
+            reverses_match_id=match.reverses_match_id,
             created_at=match.created_at,
             audit=audit or [],
         )

@@ -6,7 +6,9 @@
 - balance_mismatch: a link's cash account in the ledger differs from the bank's latest closing
   balance (statement imports keep it) once every line up to it is reconciled;
 - deposit_not_posted: a deposit funding linked has no ledger posting (cross-service);
-- payout_not_settled: a payout's outbound expectation still open past the settlement window.
+- payout_not_settled: a payout's outbound expectation still open past the settlement window;
+- orphan_hold: an inflight ledger hold no live workflow of its owner needs (cross-service,
+  `orphan_holds.py`): its withdrawal is missing or ended, or no owner claims its reference.
 Each finding is stored once per (kind, subject) and published as `reconciliation.break_detected`.
 """
 
@@ -107,6 +109,15 @@ async def run_checks(context: ReconciliationContext) -> CheckRun:
         )
         if finding is not None:
             findings.append(finding)
+    if context.orphan_holds is not None:
+        scan = await context.orphan_holds.scan(
+            now=now,
+            grace_s=context.policy.orphan_hold_grace_s,
+            holds_max=limit,
+            concurrent_max=context.policy.owner_queries_concurrent_max,
+        )
+        checked.update(scan.checked)
+        findings.extend(scan.findings)
     found = 0
     async with context.unit_of_work() as uow:
         for finding in findings:

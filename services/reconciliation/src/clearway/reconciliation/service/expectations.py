@@ -22,7 +22,7 @@ from clearway.reconciliation.domain.expectations import (
     NewExpectation,
     new_expectation,
 )
-from clearway.reconciliation.domain.matches import initiation_entry
+from clearway.reconciliation.domain.matches import initiation_entry, prepare_entry
 from clearway.reconciliation.service import audit
 from clearway.reconciliation.service.context import ReconciliationContext
 
@@ -90,7 +90,8 @@ async def post_initiation(context: ReconciliationContext, expectation: Expectati
 async def cancel_expectation(
     context: ReconciliationContext, expectation_id: str, *, actor: str, reason: str
 ) -> Expectation:
-    """Seed 003: a payment cancelled before settlement reverses its initiation entry."""
+    """Seed 003: a payment cancelled before settlement reverses its initiation entry (and its
+    prepare_batch when it joined a batch: the batch settles for the payments left in it)."""
     async with context.unit_of_work() as uow:
         current = await uow.expectations.get(expectation_id, for_update=True)
         if current is None:
@@ -127,6 +128,14 @@ async def reverse_initiation(context: ReconciliationContext, expectation: Expect
     async with context.unit_of_work() as uow:
         link = await uow.links.get(expectation.link_id)
     assert link is not None
+    if expectation.batch_id is not None:
+        # Seed 003: cancelled after joining a batch, reverse its prepare_batch too. Posting it first (a
+        # replay when the batch's own post came first) makes the outcome the same in either order.
+        prepare = prepare_entry(expectation, expectation.batch_id)
+        await context.ledger.post_entry(
+            link.ledger_id, type=prepare.type, ik=prepare.ik, parameters=prepare.parameters, currency=link.currency
+        )
+        await context.ledger.reverse_entry(link.ledger_id, prepare.ik)
     await context.ledger.reverse_entry(link.ledger_id, expectation.initiation_ik)
     async with context.unit_of_work() as uow:
         current = await uow.expectations.get(expectation.id, for_update=True)

@@ -1,6 +1,8 @@
 """Matching: pair a link's unreconciled external transactions with its open expectations.
 
 Rules in order, each a set-based query in PostgreSQL (adapters/matches_repository.py):
+  0. reversal: the bank reversing a posted settlement (the other direction, same amount, the same
+     reference or `reversal:<it>`): seed 003's opposite-amount entries (domain/matches.py);
   1. reference: the same trace id or payment reference, amount, currency and direction (1:1, or
      one bulk receipt against an expectation with items: seed 003's split_bulk_payment);
   2. reference group: one transaction whose reference several open expectations share, their
@@ -21,7 +23,7 @@ from clearway.platform.logging import get_logger
 from clearway.reconciliation.adapters.matches_repository import Candidate
 from clearway.reconciliation.adapters.unit_of_work import SqlReconciliationUnitOfWork
 from clearway.reconciliation.domain.errors import ConflictError, InvalidRequestError, NotFoundError
-from clearway.reconciliation.domain.expectations import ExpectationStatus
+from clearway.reconciliation.domain.expectations import Expectation, ExpectationStatus
 from clearway.reconciliation.domain.external_transactions import ReconStatus
 from clearway.reconciliation.domain.matches import MATCH_ID_PREFIX, Match, MatchStatus, Rule, Strategy, entries_for
 from clearway.reconciliation.service import audit
@@ -59,6 +61,7 @@ def _match_of(candidate: Candidate, link_id: str, actor: str, now: datetime, rea
         failure=None,
         created_at=now,
         updated_at=now,
+        reverses_match_id=candidate.reverses_match_id,
     )
 
 
@@ -68,8 +71,15 @@ async def _record(uow: SqlReconciliationUnitOfWork, matches: Sequence[Match], no
     await uow.external_transactions.mark_reconciled_many(
         [(transaction_id, match.id) for match in matches for transaction_id in match.external_transaction_ids], now
     )
+    # A reversal names the expectations whose settlement it undoes; they stay with their own match.
     await uow.expectations.mark_matched_many(
-        [(expectation_id, match.id) for match in matches for expectation_id in match.expectation_ids], now
+        [
+            (expectation_id, match.id)
+            for match in matches
+            if match.strategy is not Strategy.REVERSAL
+            for expectation_id in match.expectation_ids
+        ],
+        now,
     )
 
 
@@ -86,6 +96,7 @@ async def run_matching(
         # Each rule sees only what the earlier ones left: their matches are recorded (in this
         # transaction) before the next query runs, dry run or not.
         for rule in (
+            uow.matches.candidates_for_reversal(link_id),
             uow.matches.candidates_by_reference(link_id),
             uow.matches.candidates_by_reference_group(link_id),
             uow.matches.candidates_by_amount_and_date(link_id, link.date_window_days),
@@ -109,7 +120,9 @@ async def _explained(uow: SqlReconciliationUnitOfWork, matches: Sequence[Match])
     for match in matches:
         transactions = await uow.external_transactions.get_many(match.external_transaction_ids)
         expectations = await uow.expectations.get_many(match.expectation_ids)
-        explained[match.id] = [entry.type for entry in entries_for(match, transactions, expectations)]
+        original = await uow.matches.get(match.reverses_match_id) if match.reverses_match_id else None
+        planned = entries_for(match, transactions, expectations, original=original)
+        explained[match.id] = [entry.type for entry in planned]
     return explained
 
 
@@ -145,7 +158,10 @@ async def manual_match(
                 transaction_minor=transaction.amount_minor,
                 expected_minor=sum(e.amount_minor for e in expectations),
             )
-        if len(expectations) == 1:
+        await _whole_batches_only(uow, expectations)
+        if len(expectations) == 1 and expectations[0].is_card_settlement:
+            strategy = Strategy.CARD_SETTLEMENT
+        elif len(expectations) == 1:
             strategy = Strategy.BULK_SPLIT if expectations[0].items else Strategy.ONE_TO_ONE
         else:
             strategy = Strategy.MANY_TO_ONE if transaction.direction == "inbound" else Strategy.ONE_TO_MANY
@@ -160,6 +176,21 @@ async def manual_match(
         await uow.commit()
     logger.info("manual match", match_id=match.id, by=actor)
     return match
+
+
+async def _whole_batches_only(uow: SqlReconciliationUnitOfWork, expectations: Sequence[Expectation]) -> None:
+    """A payment in a formed batch settles with the batch: all its open members, or none of them."""
+    batches = {e.batch_id for e in expectations}
+    if batches == {None}:
+        return
+    members = await uow.expectations.in_batch(next(b for b in batches if b is not None))
+    open_members = {m.id for m in members if m.status is ExpectationStatus.OPEN}
+    if len(batches) != 1 or open_members != {e.id for e in expectations}:
+        raise InvalidRequestError(
+            "A payment in a batch settles with its batch: name all of the batch's open payments, "
+            "or cancel the payment first.",
+            code="EXPECTATION_IN_BATCH",
+        )
 
 
 async def unmatch(context: ReconciliationContext, match_id: str, *, actor: str, reason: str) -> Match:
@@ -178,7 +209,8 @@ async def unmatch(context: ReconciliationContext, match_id: str, *, actor: str, 
         now = context.clock()
         await uow.matches.set_status(match_id, MatchStatus.UNMATCHED, now)
         await uow.external_transactions.release(match.external_transaction_ids, now)
-        await uow.expectations.reopen(match.expectation_ids, now)
+        if match.strategy is not Strategy.REVERSAL:
+            await uow.expectations.reopen(match.expectation_ids, now)
         await audit.record(
             uow, entity_type="match", entity_id=match_id, action="unmatched", actor=actor, at=now, reason=reason
         )

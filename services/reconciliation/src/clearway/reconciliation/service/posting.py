@@ -9,13 +9,18 @@ and raises a `posting_failed` break; both sides are open again for an operator t
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from clearway.contracts.events import TransferReconciled
 from clearway.platform.ledger import LedgerRefusedError
 from clearway.platform.logging import get_logger
+from clearway.reconciliation.adapters.unit_of_work import SqlReconciliationUnitOfWork
 from clearway.reconciliation.domain.breaks import BreakKind, DetectedBreak
-from clearway.reconciliation.domain.matches import Match, MatchStatus, PlannedEntry, entries_for
-from clearway.reconciliation.service import breaks, expectations
+from clearway.reconciliation.domain.expectations import Expectation, clearing_of
+from clearway.reconciliation.domain.matches import Match, MatchStatus, Strategy, batch_of, entries_for
+from clearway.reconciliation.service import breaks, card_settlements, expectations
 from clearway.reconciliation.service.context import ReconciliationContext
+from clearway.reconciliation.service.ledger_posting import post_planned
 
 logger = get_logger("clearway.reconciliation.posting")
 
@@ -25,13 +30,14 @@ async def post_match(context: ReconciliationContext, match: Match) -> MatchStatu
         link = await uow.links.get(match.link_id)
         transactions = await uow.external_transactions.get_many(match.external_transaction_ids)
         matched = await uow.expectations.get_many(match.expectation_ids)
+        original = await uow.matches.get(match.reverses_match_id) if match.reverses_match_id else None
     assert link is not None
     try:
         for expectation in matched:  # the initiation phase comes first (a replay when already posted)
             await expectations.post_initiation(context, expectation)
-        planned = entries_for(match, transactions, matched)
+        planned = entries_for(match, transactions, matched, original=original)
         for entry in planned:
-            await _post(context, link.ledger_id, link.currency, entry)
+            await post_planned(context, link.ledger_id, link.currency, entry)
     except LedgerRefusedError as error:
         return await _failed(context, match, f"{error.code}: {error.detail}"[:500])
     now = context.clock()
@@ -42,6 +48,7 @@ async def post_match(context: ReconciliationContext, match: Match) -> MatchStatu
             return current.status
         iks = [entry.ik for entry in planned]
         await uow.matches.set_status(match.id, MatchStatus.POSTED, now, entry_iks=iks)
+        await _settled(uow, match, matched, now)
         sources = [f"{e.source}:{e.source_id}" for e in matched if e.source_id]
         for transaction in transactions:
             await uow.events.add(
@@ -63,30 +70,21 @@ async def post_match(context: ReconciliationContext, match: Match) -> MatchStatu
             )
         await uow.commit()
     logger.info("match posted", match_id=match.id, strategy=match.strategy.value, entries=len(planned))
+    if match.strategy is Strategy.CARD_SETTLEMENT:
+        await card_settlements.post_ready_clearings(context, link_id=link.id)
     return MatchStatus.POSTED
 
 
-async def _post(context: ReconciliationContext, ledger_id: str, currency: str, entry: PlannedEntry) -> None:
-    try:
-        if entry.external_transaction is not None:
-            await context.ledger.reconcile(
-                ledger_id,
-                type=entry.type,
-                ik=entry.ik,
-                parameters=entry.parameters,
-                external_transaction=entry.external_transaction,
-                currency=currency,
-            )
-        else:
-            await context.ledger.post_entry(
-                ledger_id, type=entry.type, ik=entry.ik, parameters=entry.parameters, currency=currency
-            )
-    except LedgerRefusedError:
-        # Two posters of one match (a request and the recovery pass) can race: the ledger applies
-        # the first and may judge the second on its own (a clearing account already at zero). If
-        # the entry under our ik exists, it was posted; only a refusal with no entry is a failure.
-        if await context.ledger.get_entry(ledger_id, entry.ik) is None:
-            raise
+async def _settled(uow: SqlReconciliationUnitOfWork, match: Match, matched: list[Expectation], now: datetime) -> None:
+    """What the settlement completes: a formed batch is settled; a card settlement's clearings may split."""
+    if match.strategy is Strategy.ONE_TO_MANY and batch_of(match, matched) != match.id:
+        await uow.batches.mark_settled(batch_of(match, matched), now)
+    elif match.strategy is Strategy.CARD_SETTLEMENT:
+        (settlement,) = matched
+        amounts = [(clearing_of(item.account_path), item.amount_minor) for item in settlement.items]
+        await uow.card_clearings.from_settlement_file(
+            match.link_id, settlement.reference or settlement.id, amounts, now, settled=True
+        )
 
 
 async def _failed(context: ReconciliationContext, match: Match, failure: str) -> MatchStatus:
@@ -94,9 +92,12 @@ async def _failed(context: ReconciliationContext, match: Match, failure: str) ->
         now = context.clock()
         await uow.matches.set_status(match.id, MatchStatus.FAILED, now, failure=failure)
         # Nothing it reconciles stays "reconciled" without its entries: both sides are open again,
-        # and the break tells an operator why (a rule will not pick the same pair blindly: see below).
-        await uow.external_transactions.release(match.external_transaction_ids, now)
-        await uow.expectations.reopen(match.expectation_ids, now)
+        # and the break tells an operator why.
+        # The transactions wait for an operator's manual match: an automatic rule would pick the same
+        # pair on the next arrival and fail the same way.
+        await uow.external_transactions.release(match.external_transaction_ids, now, held_for_review=True)
+        if match.strategy is not Strategy.REVERSAL:
+            await uow.expectations.reopen(match.expectation_ids, now)
         await breaks.raise_break(
             uow,
             context,

@@ -27,8 +27,16 @@ async def reconcile_link(
     explain: bool = False,
 ) -> LinkRun:
     run = await matching.run_matching(context, link_id, dry_run=dry_run, actor=actor, explain=explain)
-    posted = 0 if dry_run else await posting.post_pending(context, link_id=link_id)
-    return LinkRun(run.matches, posted, dry_run, run.entry_types)
+    if dry_run:
+        return LinkRun(run.matches, 0, dry_run, run.entry_types)
+    posted = await posting.post_pending(context, link_id=link_id)
+    if not posted:
+        return LinkRun(run.matches, posted, dry_run, run.entry_types)
+    # A reversal pairs only with a posted settlement: one that just posted may be what a waiting
+    # reversal reverses, so match once more.
+    again = await matching.run_matching(context, link_id, dry_run=False, actor=actor, explain=explain)
+    posted += await posting.post_pending(context, link_id=link_id) if again.matches else 0
+    return LinkRun(run.matches + again.matches, posted, dry_run, {**run.entry_types, **again.entry_types})
 
 
 async def after_arrival(context: ReconciliationContext, link_id: str | None) -> None:

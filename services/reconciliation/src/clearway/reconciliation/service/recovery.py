@@ -1,10 +1,10 @@
 """The periodic pass: post what was matched but not posted, initiations not posted, reversals of
-cancelled initiations, then the checks (every `checks_every` passes). One bounded pass per call."""
+cancelled initiations, card clearings ready to split, then the checks (every `checks_every` passes). One bounded pass per call."""
 
 from __future__ import annotations
 
 from clearway.platform.logging import get_logger
-from clearway.reconciliation.service import checks, expectations, posting
+from clearway.reconciliation.service import card_settlements, checks, expectations, posting
 from clearway.reconciliation.service.context import ReconciliationContext
 
 logger = get_logger("clearway.reconciliation.recovery")
@@ -22,7 +22,8 @@ async def recover_once(context: ReconciliationContext) -> int:
     for expectation in cancelled:
         await expectations.reverse_initiation(context, expectation)
         done += 1
-    return done + await posting.post_pending(context)
+    done += await posting.post_pending(context)
+    return done + await card_settlements.post_ready_clearings(context, link_id=None)
 
 
 async def check_once(context: ReconciliationContext) -> int:
