@@ -4,10 +4,14 @@ cancellation, statement re-import, manual match and unmatch, breaks, and the dai
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
-from clearway.devstack.testing import wait_until
+from clearway.contracts.events import TopupSucceeded
+from clearway.devstack.testing import publish_as_processor, started_producer, wait_until
 
 from .conftest import RunningFlow
 from .flows import account, balance, csv_statement, expect, import_csv, new_link, unreconciled
@@ -172,3 +176,46 @@ async def test_a_statement_closing_balance_the_ledger_does_not_show_is_a_break(
             return bool((await client.get("/breaks")).status_code == 200)
 
         await wait_until(checked, "breaks are listed")
+
+
+async def test_a_mobile_money_collection_reconciles_on_its_collection_account_once(
+    running_flow: RunningFlow, ledger: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
+    provider = f"rail{uuid.uuid4().hex[:8]}"  # a rail of its own: collection accounts are unique
+    topup = TopupSucceeded(
+        topup_id=f"top_{uuid.uuid4().hex}",
+        workspace_id="default",
+        identity_id="idt_collector",
+        amount_minor=1_500,
+        currency="KES",
+        provider=provider,
+        phone_masked="+254******678",
+        checkout_request_id="ws_CO_1",
+        resolved_by="callback",
+        receipt=uuid.uuid4().hex[:10].upper(),
+        ledger_reference="topup:x",
+        ledger_transaction_id="txn_x",
+        occurred_at=datetime.now(UTC),
+    )
+    payload = topup.model_dump(mode="json")
+    async with running_flow() as client, started_producer(kafka_bootstrap_servers) as producer:
+        link = await new_link(client, ledger, kind="mobile_money", external_account_id=f"collections:{provider}:KES")
+        for event_id in ("evt-1", "evt-1", "evt-2"):  # a redelivery, then the same top-up published again
+            await publish_as_processor(
+                producer,
+                "topup.succeeded",
+                payload,
+                key=topup.topup_id,
+                event_id=f"{event_id}-{provider}",
+                source="funding",
+            )
+
+        async def posted() -> bool:
+            return await balance(ledger, link["ledger_id"], "assets/operating") == 1_500
+
+        await wait_until(posted, "the collection is reconciled into the link's cash account", timeout_s=30)
+        found = (await client.get("/external-transactions", params={"link_id": link["id"]})).json()["data"]
+        assert [(t["external_id"], t["status"]) for t in found] == [(topup.receipt, "reconciled")]
+        assert await balance(ledger, link["ledger_id"], f"{USERS}:idt_collector") == 1_500
+        expectations = (await client.get("/expectations", params={"link_id": link["id"]})).json()["data"]
+        assert [(e["source"], e["status"]) for e in expectations] == [("topup", "matched")]

@@ -175,7 +175,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "topup_id",
         ev.TopupSucceeded,
         "funding",
-        (),
+        ("reconciliation",),
         "A mobile-money top-up was paid and credited to the owner's wallet.",
     ),
     _event(

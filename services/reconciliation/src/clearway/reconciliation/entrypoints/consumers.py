@@ -7,6 +7,9 @@ payout.submitted          -> an outbound expectation on the rail's link (`payout
 payout.succeeded          -> the rail's outbound transaction on that link
 payout.failed             -> the expectation is cancelled (its initiation reversed)
 payout.reversed           -> the rail's inbound reversal of the settled payout (the reversal rule)
+topup.succeeded           -> on the collection account's link (`collections:<provider>:<currency>`): the
+                             wallet credit funding made is expected, and the provider's receipt is the
+                             external transaction that settles it
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from clearway.contracts.events import (
     PayoutReversed,
     PayoutSubmitted,
     PayoutSucceeded,
+    TopupSucceeded,
     TransferCreated,
 )
 from clearway.platform.consumer import Handler, IncomingEvent
@@ -28,12 +32,19 @@ from clearway.reconciliation.domain.expectations import USER_BALANCE_PREFIX, New
 from clearway.reconciliation.domain.external_transactions import Direction, RecordExternalTransaction
 from clearway.reconciliation.service import checks, expectations, reconcile_link, transactions
 from clearway.reconciliation.service.context import ReconciliationContext
-from clearway.reconciliation.service.sources import funding_link, payout_account, payout_link
+from clearway.reconciliation.service.sources import (
+    collection_account,
+    collection_link,
+    funding_link,
+    payout_account,
+    payout_link,
+)
 
 # Group ids double as inbox consumer names: one inbox namespace per subscription.
 TRANSFERS_GROUP_ID = "reconciliation.transfers"
 FUNDINGS_GROUP_ID = "reconciliation.fundings"
 PAYOUTS_GROUP_ID = "reconciliation.payouts"
+TOPUPS_GROUP_ID = "reconciliation.topups"
 ACTOR = "event"
 
 
@@ -181,7 +192,11 @@ async def _rail_transaction(
     reference: str,
     booked_at: datetime,
     description: str | None,
+    *,
+    account_id: str | None = None,
+    consumer: str = PAYOUTS_GROUP_ID,
 ) -> None:
+    """The rail's own record of a movement (a payout's result, a collection's receipt) on its link."""
     recorded = await transactions.record_from_event(
         context,
         RecordExternalTransaction(
@@ -190,12 +205,12 @@ async def _rail_transaction(
             direction=direction,
             amount_minor=amount_minor,
             currency=currency,
-            account_id=payout_account(provider, currency),
+            account_id=account_id or payout_account(provider, currency),
             reference=reference,
             booked_at=booked_at,
             description=description,
         ),
-        consumer=PAYOUTS_GROUP_ID,
+        consumer=consumer,
         event_id=event.inbox_id,
         topic=event.topic,
     )
@@ -203,7 +218,51 @@ async def _rail_transaction(
         await reconcile_link.after_arrival(context, recorded.transaction.link_id)
 
 
+def topup_handler(context: ReconciliationContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        topup = TopupSucceeded.model_validate(event.payload)
+        link = await collection_link(context, topup.provider, topup.currency)
+        if link is None:
+            return  # no collection account linked for this rail: nothing to reconcile it on
+        reference = f"topup:{topup.topup_id}"
+        # What the platform did (funding credited the wallet) is the expectation, once per top-up;
+        # the provider's receipt is the external transaction (a statement listing the same receipt
+        # later adds nothing: idempotent by link and external id).
+        await expectations.add_expectation(
+            context,
+            NewExpectation(
+                link_id=link.id,
+                direction="inbound",
+                amount_minor=topup.amount_minor,
+                currency=topup.currency,
+                reference=reference,
+                source="topup",
+                source_id=topup.topup_id,
+                expected_on=topup.occurred_at.date(),
+                account_path=f"{USER_BALANCE_PREFIX}{topup.identity_id}",
+            ),
+            actor=ACTOR,
+        )
+        await _rail_transaction(
+            context,
+            event,
+            topup.provider,
+            topup.currency,
+            topup.receipt or topup.checkout_request_id or topup.topup_id,
+            "inbound",
+            topup.amount_minor,
+            reference,
+            topup.occurred_at,
+            f"{topup.provider} collection from {topup.phone_masked}",
+            account_id=collection_account(topup.provider, topup.currency),
+            consumer=TOPUPS_GROUP_ID,
+        )
+
+    return handle
+
+
 TRANSFER_CREATED = topic("transfer.created").name
+TOPUP_SUCCEEDED = topic("topup.succeeded").name
 FUNDING_CREATED = topic("funding.created").name
 FUNDING_DEPOSIT_LINKED = topic("funding.deposit_linked").name
 PAYOUT_SUBMITTED = topic("payout.submitted").name
@@ -222,4 +281,5 @@ def subscriptions(context: ReconciliationContext) -> list[tuple[str, str, Handle
         (PAYOUT_SUCCEEDED, f"{PAYOUTS_GROUP_ID}.succeeded", payouts),
         (PAYOUT_FAILED, f"{PAYOUTS_GROUP_ID}.failed", payouts),
         (PAYOUT_REVERSED, f"{PAYOUTS_GROUP_ID}.reversed", payouts),
+        (TOPUP_SUCCEEDED, TOPUPS_GROUP_ID, topup_handler(context)),
     ]
