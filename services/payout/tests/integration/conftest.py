@@ -14,6 +14,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from clearway.devstack.testing import RunningApp, app_runner, migrated_database, running_app
+from clearway.ledger.testing import in_process_ledger
 from clearway.payout.config import PayoutSettings
 from clearway.payout.main import create_app, run_migrations
 from clearway.platform.auth import hash_api_key
@@ -84,21 +85,8 @@ async def ledger_app(
     make_database: Callable[[str], Awaitable[str]], kafka_bootstrap_servers: str
 ) -> AsyncIterator[FastAPI]:
     """A ledger of the tests' own, migrated fresh, running with its lifespan."""
-    from clearway.ledger.config import LedgerSettings
-    from clearway.ledger.main import MIGRATIONS_DIR as LEDGER_MIGRATIONS_DIR
-    from clearway.ledger.main import create_app as create_ledger_app
-    from clearway.platform.migrations import upgrade_database_async
-
     url = await make_database("payoutledger")
-    await upgrade_database_async(LEDGER_MIGRATIONS_DIR, url)
-    settings = LedgerSettings(
-        database_url=url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        dev_api_key=LEDGER_TEST_API_KEY,
-        log_json=False,
-    )
-    app = create_ledger_app(settings)
-    async with app.router.lifespan_context(app):
+    async with in_process_ledger(url, kafka_bootstrap_servers, api_key=LEDGER_TEST_API_KEY) as app:
         yield app
 
 

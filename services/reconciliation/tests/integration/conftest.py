@@ -11,6 +11,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from clearway.devstack.testing import RunningApp, app_runner, migrated_database, running_app
+from clearway.ledger.testing import in_process_ledger
 from clearway.reconciliation.config import ReconciliationSettings
 from clearway.reconciliation.main import create_app, run_migrations
 
@@ -51,21 +52,9 @@ def running_reconciliation() -> RunningApp[ReconciliationSettings]:
 async def ledger_app(
     make_database: Callable[[str], Awaitable[str]], kafka_bootstrap_servers: str
 ) -> AsyncIterator[FastAPI]:
-    from clearway.ledger.config import LedgerSettings
-    from clearway.ledger.main import MIGRATIONS_DIR as LEDGER_MIGRATIONS_DIR
-    from clearway.ledger.main import create_app as create_ledger_app
-    from clearway.platform.migrations import upgrade_database_async
-
+    """A ledger of the tests' own, migrated fresh, running with its lifespan."""
     url = await make_database("reconledger")
-    await upgrade_database_async(LEDGER_MIGRATIONS_DIR, url)
-    settings = LedgerSettings(
-        database_url=url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        dev_api_key=LEDGER_TEST_API_KEY,
-        log_json=False,
-    )
-    app = create_ledger_app(settings)
-    async with app.router.lifespan_context(app):
+    async with in_process_ledger(url, kafka_bootstrap_servers, api_key=LEDGER_TEST_API_KEY) as app:
         yield app
 
 
