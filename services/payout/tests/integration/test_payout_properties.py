@@ -5,15 +5,13 @@ After each generated sequence has settled:
   wallet balance == funded - paid out (succeeded, not reversed)
   wallet inflight debits == what pending withdrawals reserve (a finished one holds nothing)
 Real PostgreSQL, the real broker, the in-process ledger and the sandbox rail; Hypothesis runs in a
-thread and drives the test's event loop through `Bridge`.
+thread and drives the test's event loop through `LoopBridge`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -21,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from clearway.devstack.testing import wait_until
+from clearway.devstack.testing import LoopBridge, wait_until
 from clearway.providers.mobile_money import ProviderRejected, SandboxOutcome
 
 from .conftest import APPROVER_KEY, OPERATOR_KEY, PayoutHarness, RunningPayout
@@ -45,14 +43,6 @@ steps = st.lists(
     min_size=1,
     max_size=10,
 )
-
-
-@dataclass
-class Bridge:
-    loop: asyncio.AbstractEventLoop
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=CALL_TIMEOUT_S)
 
 
 async def _run_plan(payout: PayoutHarness, ledger: httpx.AsyncClient, plan: list[tuple[Any, ...]]) -> None:
@@ -111,7 +101,7 @@ async def test_random_withdrawal_sequences_conserve_money_and_release_every_hold
     running_flow: RunningPayout, ledger: httpx.AsyncClient
 ) -> None:
     async with running_flow() as payout:
-        bridge = Bridge(asyncio.get_running_loop())
+        bridge = LoopBridge(asyncio.get_running_loop(), timeout_s=CALL_TIMEOUT_S)
 
         @settings(
             max_examples=12,

@@ -9,14 +9,14 @@ Real PostgreSQL, the in-process ledger; Hypothesis runs in a thread and drives t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+
+from clearway.devstack.testing import LoopBridge
 
 from .conftest import RunningFlow
 from .flows import balance, csv_statement, expect, import_csv, new_link
@@ -37,14 +37,6 @@ payments = st.lists(
     min_size=1,
     max_size=6,
 )
-
-
-@dataclass
-class Bridge:
-    loop: asyncio.AbstractEventLoop
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=CALL_TIMEOUT_S)
 
 
 def steps_of(plan: list[tuple[Any, ...]]) -> list[tuple[str, int]]:
@@ -115,7 +107,7 @@ async def test_random_interleavings_reconcile_once_and_the_cash_account_equals_w
     running_flow: RunningFlow, ledger: httpx.AsyncClient
 ) -> None:
     async with running_flow() as client:
-        bridge = Bridge(asyncio.get_running_loop())
+        bridge = LoopBridge(asyncio.get_running_loop(), timeout_s=CALL_TIMEOUT_S)
 
         @settings(
             max_examples=10,

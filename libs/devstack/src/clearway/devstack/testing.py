@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import inspect
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -293,3 +293,15 @@ class InMemoryInbox:
             return False
         self.seen.add((consumer, event_id))
         return True
+
+
+class LoopBridge:
+    """Runs coroutines on the test's event loop from another thread: Hypothesis's `@given` body runs
+    synchronously (in `asyncio.to_thread`), while the app under test lives on the test's loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, timeout_s: float) -> None:
+        self.loop = loop
+        self.timeout_s = timeout_s
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=self.timeout_s)
