@@ -21,6 +21,7 @@ EXPECTED_CHANNELS = {
         "ledger.balance.monitor_triggered",
     },
     "authorization": {
+        "card.authorization.decided",
         "card.authorization.requested",
         "card.authorization.reversed",
         "card.clearing.received",

@@ -27,6 +27,7 @@ REQUIRED_TOPICS = {
     "funding.invoice_sent",
     "transfer.created",
     "card.authorization.requested",
+    "card.authorization.decided",
     "card.authorization.reversed",
     "card.clearing.received",
     "ledger.transaction.applied",
@@ -49,6 +50,7 @@ HIGH_VOLUME = {
     "ledger.transaction.rejected",
     "transfer.created",
     "card.authorization.requested",
+    "card.authorization.decided",
     "card.authorization.reversed",
     "card.clearing.received",
 }

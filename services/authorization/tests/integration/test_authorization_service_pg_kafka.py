@@ -43,19 +43,24 @@ async def test_card_accounts_are_read_from_the_migrated_table(
         async with engine.begin() as connection:
             await connection.execute(
                 text(
-                    "INSERT INTO card_accounts (id, customer_id, currency, credit_limit_minor, status) "
-                    "VALUES ('cac_itest_1', 'idt_itest', 'USD', 500000, 'active'), "
-                    "       ('cac_itest_2', 'idt_other', 'USD', 100000, 'frozen')"
+                    "INSERT INTO card_accounts (id, identity_id, currency, credit_limit_minor, status) "
+                    "VALUES ('cac_itest_1', 'idt_itest', 'USD', 500000, 'opening'), "
+                    "       ('cac_itest_2', 'idt_other', 'USD', 100000, 'opening')"
                 )
             )
     finally:
         await engine.dispose()
     async with running_authorization(authorization_settings) as client:
-        page = (await client.get("/card-accounts", params={"customer_id": "idt_itest"})).json()
+        page = (await client.get("/card-accounts", params={"identity_id": "idt_itest"})).json()
         assert [item["id"] for item in page["data"]] == ["cac_itest_1"]
         assert page["data"][0]["credit_limit_minor"] == 500_000
-        frozen = await client.get("/card-accounts/cac_itest_2")
-        assert (frozen.status_code, frozen.json()["status"]) == (200, "frozen")
+        legacy = (await client.get("/card-accounts", params={"customer_id": "idt_itest"})).json()
+        assert [item["id"] for item in legacy["data"]] == ["cac_itest_1"]
+        opening = await client.get("/card-accounts/cac_itest_2")
+        assert (opening.status_code, opening.json()["status"]) == (200, "opening")
+        assert opening.json()["balances"] is None and opening.json()["available_credit_minor"] is None
+        missing = await client.get("/card-accounts/cac_nope")
+        assert (missing.status_code, missing.json()["code"]) == (404, "CARD_ACCOUNT_NOT_FOUND")
 
 
 async def test_authorization_orm_mirrors_the_migrated_schema(authorization_database_url: str) -> None:

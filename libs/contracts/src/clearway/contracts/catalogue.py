@@ -260,6 +260,15 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         (),
         "Something stayed unreconciled or disagrees (a clearing account, a balance, a cross-service check).",
     ),
+    # Card authorizations (seed 002), produced by authorization.
+    _event(
+        "card.authorization.decided",
+        "card_id",
+        ev.CardAuthorizationDecided,
+        "authorization",
+        (),
+        "Authorization approved (a ledger hold placed) or declined a processor's authorization request.",
+    ),
     # Published by processors, banks and mobile-money providers (public contract).
     _event(
         "transfer.created",
@@ -276,7 +285,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         EXTERNAL_PROCESSOR,
         ("authorization",),
         "A card network asks to authorize a card payment.",
-        planned_consumers=("authorization",),
     ),
     _event(
         "card.authorization.reversed",
@@ -285,7 +293,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         EXTERNAL_PROCESSOR,
         ("authorization",),
         "All or part of an authorization was reversed.",
-        planned_consumers=("authorization",),
     ),
     _event(
         "card.clearing.received",

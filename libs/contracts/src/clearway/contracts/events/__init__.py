@@ -1,5 +1,6 @@
 """Message bodies: events (past tense) and commands (imperative), one model per topic."""
 
+from .cards import AuthorizationDecision, CardAuthorizationDecided, DeclineReason
 from .commands import LedgerEntryRequested, LedgerTransactionRequested
 from .funding import FundingCancelled, FundingCreated, FundingDepositLinked, FundingInvoiceSent
 from .ledger import (
@@ -48,13 +49,16 @@ from .topups import TopupEvent, TopupFailed, TopupResolvedBy, TopupSucceeded
 
 __all__ = [
     "AmountMinor",
+    "AuthorizationDecision",
     "BreakDetected",
+    "CardAuthorizationDecided",
     "CardAuthorizationRequested",
     "CardAuthorizationReversed",
     "CardClearingReceived",
     "ContractModel",
     "Counterparty",
     "CurrencyCode",
+    "DeclineReason",
     "Distribution",
     "EntryLine",
     "FundingCancelled",

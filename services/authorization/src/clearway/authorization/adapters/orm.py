@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -16,10 +18,61 @@ class CardAccountRow(AuthorizationBase):
     __tablename__ = "card_accounts"
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    customer_id: Mapped[str] = mapped_column(Text)
+    identity_id: Mapped[str] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(Text)
     credit_limit_minor: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(Text)
     ledger_id: Mapped[str | None] = mapped_column(Text)
+    billing_cycle_day: Mapped[int] = mapped_column(Integer)
+    payment_due_days: Mapped[int] = mapped_column(Integer)
+    fee_markup_bps: Mapped[int] = mapped_column(Integer)
+    pending_interest_rate_bps: Mapped[int] = mapped_column(Integer)
+    overdue_interest_rate_bps: Mapped[int] = mapped_column(Integer)
+    balance_ids: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CardRow(AuthorizationBase):
+    __tablename__ = "cards"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    card_account_id: Mapped[str] = mapped_column(Text, ForeignKey("card_accounts.id"))
+    last_four: Mapped[str] = mapped_column(Text)
+    expires_month: Mapped[int] = mapped_column(Integer)
+    expires_year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)
+    blocked_mccs: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    per_transaction_max_minor: Mapped[int | None] = mapped_column(BigInteger)
+    daily_max_minor: Mapped[int | None] = mapped_column(BigInteger)
+    atm_allowed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuthorizationRow(AuthorizationBase):
+    __tablename__ = "authorizations"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    authorization_id: Mapped[str] = mapped_column(Text, unique=True)
+    card_id: Mapped[str] = mapped_column(Text)
+    card_account_id: Mapped[str | None] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    merchant_name: Mapped[str] = mapped_column(Text)
+    merchant_category_code: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    overdraft_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    hold_generation: Mapped[int] = mapped_column(Integer)
+    hold_transaction_id: Mapped[str | None] = mapped_column(Text)
+    held_minor: Mapped[int] = mapped_column(BigInteger)
+    fee_minor: Mapped[int] = mapped_column(BigInteger)
+    available_credit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    reversing_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,19 +1,59 @@
-"""Kafka subscribers: thin adapters from events to authorization use cases.
+"""Kafka subscribers: thin adapters from the processor's topics to authorization's use cases.
 
-None yet. The catalogue names what this service will consume (`card.authorization.requested`,
-`card.authorization.reversed`, `card.clearing.received`, the ledger's hold outcomes); each gets
-a handler here that validates the contract model and calls one use case in a unit of work.
+A body that fails the public contract raises: bounded retries, then `<topic>.dlq`. A valid request
+always gets a decision (an unknown card is declined `invalid_request`), published as
+`card.authorization.decided`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from clearway.authorization.domain.authorizations import AuthorizationRequest, Channel
+from clearway.authorization.service import authorizations, reversals
+from clearway.authorization.service.authorizations import InboxEntry
+from clearway.authorization.service.context import AuthorizationContext
+from clearway.contracts.catalogue import topic
+from clearway.contracts.events import CardAuthorizationRequested, CardAuthorizationReversed
+from clearway.platform.consumer import Handler, IncomingEvent
 
-from clearway.authorization.service.ports import AuthorizationUnitOfWork
-from clearway.platform.consumer import Handler
+AUTHORIZATION_REQUESTED = topic("card.authorization.requested").name
+AUTHORIZATION_REVERSED = topic("card.authorization.reversed").name
+# The group id doubles as the inbox's consumer name: one inbox namespace per subscription.
+REQUESTS_GROUP_ID = "authorization.requests"
+REVERSALS_GROUP_ID = "authorization.reversals"
 
-UnitOfWorkFactory = Callable[[], AuthorizationUnitOfWork]
+
+def authorization_requested_handler(context: AuthorizationContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        requested = CardAuthorizationRequested.model_validate(event.payload)
+        request = AuthorizationRequest(
+            authorization_id=requested.authorization_id,
+            card_id=requested.card_id,
+            amount_minor=requested.amount_minor,
+            currency=requested.currency,
+            merchant_name=requested.merchant_name,
+            merchant_category_code=requested.merchant_category_code,
+            channel=Channel(requested.channel),
+            requested_at=requested.requested_at,
+        )
+        inbox = InboxEntry(REQUESTS_GROUP_ID, event.inbox_id, event.topic)
+        await authorizations.authorize(context, request, inbox=inbox)
+
+    return handle
 
 
-def subscriptions(unit_of_work: UnitOfWorkFactory) -> list[tuple[str, str, Handler]]:
-    return []
+def authorization_reversed_handler(context: AuthorizationContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        reversed_ = CardAuthorizationReversed.model_validate(event.payload)
+        inbox = InboxEntry(REVERSALS_GROUP_ID, event.inbox_id, event.topic)
+        await reversals.reverse(
+            context, reversed_.authorization_id, reversed_.amount_minor, card_id=reversed_.card_id, inbox=inbox
+        )
+
+    return handle
+
+
+def subscriptions(context: AuthorizationContext) -> list[tuple[str, str, Handler]]:
+    return [
+        (AUTHORIZATION_REQUESTED, REQUESTS_GROUP_ID, authorization_requested_handler(context)),
+        (AUTHORIZATION_REVERSED, REVERSALS_GROUP_ID, authorization_reversed_handler(context)),
+    ]

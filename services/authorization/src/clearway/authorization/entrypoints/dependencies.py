@@ -1,4 +1,8 @@
-"""What routes get from the app: a unit of work, and who may read."""
+"""What routes get from the app: the authorization context, and who may call.
+
+Processors (and services, admin) authorize and reverse; operators and services open accounts and
+issue and change cards; readers read. An end user's token never authorizes anything here.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,21 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from clearway.authorization.adapters.unit_of_work import SqlAuthorizationUnitOfWork
-from clearway.platform.auth import Principal, require_roles
+from clearway.authorization.service.context import AuthorizationContext
+from clearway.platform.auth import APPROVER, OPERATOR, PROCESSOR, READ_ONLY, SERVICE, Principal, require_roles
 
-READERS = ("read_only", "operator", "approver", "processor", "service")
-
-
-def get_unit_of_work(request: Request) -> SqlAuthorizationUnitOfWork:
-    return SqlAuthorizationUnitOfWork(request.app.state.session_factory)
+READERS = (READ_ONLY, OPERATOR, APPROVER, PROCESSOR, SERVICE)
+ACCOUNT_MANAGERS = (OPERATOR, SERVICE)  # admin holds every role
+AUTHORIZERS = (PROCESSOR, SERVICE)
 
 
-UnitOfWorkDep = Annotated[SqlAuthorizationUnitOfWork, Depends(get_unit_of_work)]
+def get_context(request: Request) -> AuthorizationContext:
+    context = request.app.state.authorization_context
+    assert isinstance(context, AuthorizationContext)
+    return context
+
+
+ContextDep = Annotated[AuthorizationContext, Depends(get_context)]
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+AccountManager = Annotated[Principal, Depends(require_roles(*ACCOUNT_MANAGERS))]
+Authorizer = Annotated[Principal, Depends(require_roles(*AUTHORIZERS))]

@@ -1,26 +1,104 @@
-"""What the authorization use cases need from storage; adapters implement it, unit tests fake it."""
+"""What the authorization use cases need: repositories, one unit of work, the outbox, the inbox and
+the ledger. Adapters implement them; unit tests fake them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
+from pydantic import BaseModel
+
+from clearway.authorization.domain.authorizations import Authorization, CardActivity
 from clearway.authorization.domain.card_accounts import CardAccount
+from clearway.authorization.domain.cards import Card
+from clearway.platform.ledger import LedgerBalance, LedgerRef, LedgerTransaction, Posting
 
 
 class CardAccountRepository(Protocol):
-    async def get(self, card_account_id: str) -> CardAccount | None: ...
+    async def add(self, account: CardAccount) -> None: ...
 
-    async def list(self, *, customer_id: str | None, starting_after: str | None, limit: int) -> Sequence[CardAccount]:
+    async def get(self, card_account_id: str, *, for_update: bool = False) -> CardAccount | None: ...
+
+    async def update(self, account: CardAccount) -> None: ...
+
+    async def list(self, *, identity_id: str | None, starting_after: str | None, limit: int) -> Sequence[CardAccount]:
         """Up to `limit` card accounts with ids after `starting_after`, in id order."""
+
+    async def opening_older_than(self, moment: datetime, limit: int) -> Sequence[CardAccount]: ...
+
+
+class CardRepository(Protocol):
+    async def add(self, card: Card) -> None: ...
+
+    async def get(self, card_id: str, *, for_update: bool = False) -> Card | None: ...
+
+    async def update(self, card: Card) -> None: ...
+
+    async def list_for_account(
+        self, card_account_id: str, *, starting_after: str | None, limit: int
+    ) -> Sequence[Card]: ...
+
+    async def lock(self, card_id: str) -> None:
+        """Serialise decisions on one card until the transaction ends (daily max, velocity)."""
+
+
+class AuthorizationRepository(Protocol):
+    async def lock_processor_id(self, processor_authorization_id: str) -> None:
+        """Serialise requests carrying one processor id until the transaction ends."""
+
+    async def add(self, authorization: Authorization) -> None: ...
+
+    async def get(self, authorization_id: str, *, for_update: bool = False) -> Authorization | None:
+        """By our id (`cau_...`)."""
+
+    async def get_by_processor_id(
+        self, processor_authorization_id: str, *, for_update: bool = False
+    ) -> Authorization | None: ...
+
+    async def update(self, authorization: Authorization) -> None: ...
+
+    async def activity(self, card_id: str, *, day_since: datetime, window_since: datetime) -> CardActivity: ...
+
+    async def list(
+        self,
+        *,
+        processor_authorization_id: str | None,
+        card_id: str | None,
+        starting_after: str | None,
+        limit: int,
+    ) -> Sequence[Authorization]: ...
+
+    async def unfinished_older_than(self, moment: datetime, limit: int) -> Sequence[Authorization]:
+        """`pending` and `reversing` authorizations last changed before `moment`, oldest first."""
+
+
+class EventOutbox(Protocol):
+    async def add(self, event: BaseModel) -> str: ...
+
+
+class Inbox(Protocol):
+    async def record_once(self, consumer: str, event_id: str, topic: str) -> bool: ...
 
 
 class AuthorizationUnitOfWork(Protocol):
-    """One transaction over every repository; leaving it without `commit()` rolls back."""
+    """One transaction over every repository, the outbox and the inbox; leaving it without `commit()` rolls back."""
 
     @property
     def card_accounts(self) -> CardAccountRepository: ...
+
+    @property
+    def cards(self) -> CardRepository: ...
+
+    @property
+    def authorizations(self) -> AuthorizationRepository: ...
+
+    @property
+    def events(self) -> EventOutbox: ...
+
+    @property
+    def inbox(self) -> Inbox: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -29,3 +107,25 @@ class AuthorizationUnitOfWork(Protocol):
     ) -> None: ...
 
     async def commit(self) -> None: ...
+
+
+class Ledger(Protocol):
+    """The ledger calls authorization makes (`clearway.platform.ledger.HttpLedgerClient`)."""
+
+    async def identity_exists(self, identity_id: str) -> bool: ...
+
+    async def create_ledger(
+        self, name: str, *, ik: str | None = None, meta_data: dict[str, Any] | None = None
+    ) -> LedgerRef: ...
+
+    async def open_account_balance(
+        self, *, ledger_id: str, identity_id: str, currency: str, indicator: str, meta_data: dict[str, Any]
+    ) -> LedgerBalance: ...
+
+    async def get_balance(self, balance_id: str) -> LedgerBalance | None: ...
+
+    async def post(self, posting: Posting) -> LedgerTransaction: ...
+
+    async def post_with_overdraft_limit(self, posting: Posting, *, overdraft_limit_minor: int) -> LedgerTransaction: ...
+
+    async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction: ...

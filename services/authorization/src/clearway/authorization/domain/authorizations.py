@@ -1,0 +1,230 @@
+"""Authorization decisions (seed 002, steps 2-6): card status -> controls -> velocity -> ledger hold.
+
+The first three are decided here, from our own rows; the last by the ledger, which accepts an
+inflight hold on card primary only while it stays within the credit limit (its overdraft limit).
+An authorization is recorded `pending` (unique on the processor's id) before the hold is asked for,
+and `approved` or `declined` after; once decided its answer never changes, so the same processor
+authorization id always gets the same decision. Reversals void the hold (`reversing` while the
+ledger is asked; the row says what it still holds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from clearway.authorization.domain.card_accounts import CardAccount
+from clearway.authorization.domain.cards import Card, CardStatus
+from clearway.authorization.domain.errors import ConflictError, RuleViolationError
+
+AUTHORIZATION_ID_PREFIX = "cau"
+BPS_DENOMINATOR = 10_000
+
+
+class Channel(StrEnum):
+    POS = "pos"
+    ECOMMERCE = "ecommerce"
+    ATM = "atm"
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class Reason(StrEnum):
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    CARD_INACTIVE = "card_inactive"
+    CONTROL_VIOLATION = "control_violation"
+    VELOCITY_EXCEEDED = "velocity_exceeded"
+    INVALID_REQUEST = "invalid_request"
+
+
+class AuthorizationStatus(StrEnum):
+    PENDING = "pending"  # recorded; the hold is being asked for
+    APPROVED = "approved"  # the hold is open (`held_minor` of it)
+    DECLINED = "declined"
+    REVERSING = "reversing"  # a reversal is voiding (and maybe re-placing) the hold
+    REVERSED = "reversed"  # fully reversed: nothing held
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """The processor's request, from either door (`POST /authorizations` or the Kafka topic)."""
+
+    authorization_id: str  # the processor's id
+    card_id: str
+    amount_minor: int
+    currency: str
+    merchant_name: str
+    merchant_category_code: str
+    channel: Channel
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityPolicy:
+    """At most `count_max` authorizations per card within `window_ms`; None: no velocity limit."""
+
+    count_max: int | None = None
+    window_ms: int = 60_000
+
+    @property
+    def enabled(self) -> bool:
+        return self.count_max is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CardActivity:
+    """What the card did recently, counted under the card's lock."""
+
+    spent_today_minor: int  # held or pending, last 24 hours
+    recent_count: int  # authorizations within the velocity window
+
+
+def markup_fee_minor(amount_minor: int, fee_markup_bps: int) -> int:
+    """`fee_markup_bps` of the amount in minor units, rounded half up (150 bps of 2,000.00 is 30.00)."""
+    assert amount_minor >= 0 and fee_markup_bps >= 0, (amount_minor, fee_markup_bps)
+    return (amount_minor * fee_markup_bps + BPS_DENOMINATOR // 2) // BPS_DENOMINATOR
+
+
+def refusal_before_hold(
+    request: AuthorizationRequest,
+    card: Card | None,
+    account: CardAccount | None,
+    activity: CardActivity,
+    velocity: VelocityPolicy,
+    now: datetime,
+) -> Reason | None:
+    """Why the request is declined before the ledger is asked, or None (ask for the hold).
+
+    Order: the request itself -> card and account status -> controls -> velocity."""
+    if card is None or account is None or request.amount_minor <= 0 or request.currency != account.currency:
+        return Reason.INVALID_REQUEST
+    if card.status is not CardStatus.ACTIVE or not account.can_authorize or card.expired_at(now):
+        return Reason.CARD_INACTIVE
+    controls = card.controls
+    if request.merchant_category_code in controls.blocked_mccs:
+        return Reason.CONTROL_VIOLATION
+    if controls.per_transaction_max_minor is not None and request.amount_minor > controls.per_transaction_max_minor:
+        return Reason.CONTROL_VIOLATION
+    if request.channel is Channel.ATM and not controls.atm_allowed:
+        return Reason.CONTROL_VIOLATION
+    if (
+        controls.daily_max_minor is not None
+        and activity.spent_today_minor + request.amount_minor > controls.daily_max_minor
+    ):
+        return Reason.CONTROL_VIOLATION
+    if velocity.count_max is not None and activity.recent_count >= velocity.count_max:
+        return Reason.VELOCITY_EXCEEDED
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    id: str
+    authorization_id: str  # the processor's id, unique
+    card_id: str
+    card_account_id: str | None
+    amount_minor: int
+    currency: str
+    merchant_name: str
+    merchant_category_code: str
+    channel: Channel
+    status: AuthorizationStatus
+    decision: Decision | None
+    reason: Reason | None
+    requested_at: datetime
+    # The hold: asked for under `hold_reference(id, hold_generation)` with this overdraft limit.
+    overdraft_limit_minor: int | None
+    hold_generation: int
+    hold_transaction_id: str | None
+    held_minor: int  # what the open hold still holds
+    fee_minor: int
+    available_credit_minor: int | None
+    reversing_minor: int  # the reversal in progress (status `reversing`)
+    created_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        assert self.id.startswith(f"{AUTHORIZATION_ID_PREFIX}_"), f"not an authorization id: {self.id!r}"
+        assert self.updated_at >= self.created_at, "an authorization cannot change before it exists"
+        assert 0 <= self.held_minor <= self.amount_minor, (self.held_minor, self.amount_minor)
+        decided = self.status is not AuthorizationStatus.PENDING
+        assert decided == (self.decision is not None), f"{self.id}: status {self.status} with decision {self.decision}"
+        assert (self.decision is Decision.DECLINED) == (self.reason is not None), f"{self.id}: reason {self.reason}"
+        if self.status is AuthorizationStatus.REVERSING:
+            assert 0 < self.reversing_minor <= self.held_minor, (self.reversing_minor, self.held_minor)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status is AuthorizationStatus.PENDING
+
+    def approved(
+        self, hold_transaction_id: str, fee_minor: int, available_credit_minor: int | None, now: datetime
+    ) -> Authorization:
+        assert self.is_pending, f"{self.id} is {self.status}"
+        return replace(
+            self,
+            status=AuthorizationStatus.APPROVED,
+            decision=Decision.APPROVED,
+            hold_transaction_id=hold_transaction_id,
+            held_minor=self.amount_minor,
+            fee_minor=fee_minor,
+            available_credit_minor=available_credit_minor,
+            decided_at=now,
+            updated_at=max(now, self.created_at),
+        )
+
+    def declined(self, reason: Reason, available_credit_minor: int | None, now: datetime) -> Authorization:
+        assert self.is_pending, f"{self.id} is {self.status}"
+        return replace(
+            self,
+            status=AuthorizationStatus.DECLINED,
+            decision=Decision.DECLINED,
+            reason=reason,
+            available_credit_minor=available_credit_minor,
+            decided_at=now,
+            updated_at=max(now, self.created_at),
+        )
+
+    def reversal_started(self, amount_minor: int | None, now: datetime) -> Authorization:
+        """Ask to release `amount_minor` of the hold (all of it when None)."""
+        if self.status is AuthorizationStatus.REVERSING:
+            raise ConflictError(f"Authorization {self.id} is being reversed; try again.", code="REVERSAL_IN_PROGRESS")
+        if self.status is not AuthorizationStatus.APPROVED or self.held_minor == 0:
+            raise ConflictError(
+                f"Authorization {self.id} is {self.status.value}: nothing is held to reverse.",
+                code="AUTHORIZATION_NOT_REVERSIBLE",
+            )
+        amount = self.held_minor if amount_minor is None else amount_minor
+        if amount <= 0 or amount > self.held_minor:
+            raise RuleViolationError(
+                f"A reversal is 1 to {self.held_minor} minor units (what the hold still holds).",
+                code="REVERSAL_EXCEEDS_HOLD",
+                held_minor=self.held_minor,
+            )
+        return replace(
+            self, status=AuthorizationStatus.REVERSING, reversing_minor=amount, updated_at=max(now, self.created_at)
+        )
+
+    def reversal_finished(self, new_hold_transaction_id: str | None, now: datetime) -> Authorization:
+        assert self.status is AuthorizationStatus.REVERSING, f"{self.id} is {self.status}"
+        remaining = self.held_minor - self.reversing_minor
+        assert (remaining > 0) == (new_hold_transaction_id is not None), (remaining, new_hold_transaction_id)
+        return replace(
+            self,
+            status=AuthorizationStatus.APPROVED if remaining else AuthorizationStatus.REVERSED,
+            held_minor=remaining,
+            reversing_minor=0,
+            hold_generation=self.hold_generation + 1,
+            hold_transaction_id=new_hold_transaction_id or self.hold_transaction_id,
+            updated_at=max(now, self.created_at),
+        )
+
+    @property
+    def remaining_after_reversal_minor(self) -> int:
+        assert self.status is AuthorizationStatus.REVERSING
+        return self.held_minor - self.reversing_minor

@@ -1,0 +1,217 @@
+"""Authorization use cases (seed 002, steps 2-6): decide a processor's request, read decisions.
+
+Two doors, one decision: `POST /authorizations` and `card.authorization.requested` both call
+`authorize`. In three steps, so a crash anywhere leaves something the next attempt finishes:
+
+1. record: under locks on the processor's id and the card, the request is checked (card status ->
+   controls -> velocity) and committed `pending`, or `declined` with its decision event;
+2. hold: the ledger is asked for an inflight hold on card primary with the credit limit as its
+   overdraft limit, under a reference derived from our id (asking again is a replay, never a
+   second hold); an accepted hold also gets its markup fee, once per authorization;
+3. decide: `approved` or `declined insufficient_funds` and the `card.authorization.decided` event
+   commit together.
+
+A `pending` row is finished by a retry with the same processor id or by the recovery pass, so a
+process killed between the hold and the decision publishes exactly one decision after restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from clearway.authorization.domain import postings
+from clearway.authorization.domain.authorizations import (
+    AUTHORIZATION_ID_PREFIX,
+    Authorization,
+    AuthorizationRequest,
+    AuthorizationStatus,
+    Reason,
+    markup_fee_minor,
+    refusal_before_hold,
+)
+from clearway.authorization.domain.card_accounts import CARD_PRIMARY, CardAccount
+from clearway.authorization.domain.errors import NotFoundError
+from clearway.authorization.service import event_builders
+from clearway.authorization.service.context import AuthorizationContext
+from clearway.authorization.service.ports import AuthorizationUnitOfWork
+from clearway.platform.ids import new_id
+from clearway.platform.ledger import APPLIED, INFLIGHT
+from clearway.platform.logging import get_logger
+
+logger = get_logger("clearway.authorization.authorizations")
+
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """The event a Kafka request came in: recorded with the request, so a redelivery is known."""
+
+    consumer: str
+    event_id: str
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeResult:
+    authorization: Authorization
+    created: bool  # False: this processor id was decided (or recorded) before
+
+
+async def authorize(
+    context: AuthorizationContext, request: AuthorizationRequest, *, inbox: InboxEntry | None = None
+) -> AuthorizeResult:
+    recorded, created = await record(context, request, inbox=inbox)
+    if not recorded.is_pending:
+        return AuthorizeResult(recorded, created)
+    return AuthorizeResult(await decide(context, recorded), created)
+
+
+async def record(
+    context: AuthorizationContext, request: AuthorizationRequest, *, inbox: InboxEntry | None = None
+) -> tuple[Authorization, bool]:
+    """Step 1: the request committed `pending`, or `declined` before any hold; or the row an earlier
+    request with the same processor id left (created False)."""
+    async with context.unit_of_work() as uow:
+        if inbox is not None:
+            await uow.inbox.record_once(inbox.consumer, inbox.event_id, inbox.topic)
+        await uow.authorizations.lock_processor_id(request.authorization_id)
+        existing = await uow.authorizations.get_by_processor_id(request.authorization_id)
+        if existing is not None:
+            await uow.commit()  # the inbox row, when a redelivery brought it
+            return existing, False
+        await uow.cards.lock(request.card_id)
+        card = await uow.cards.get(request.card_id)
+        account = await uow.card_accounts.get(card.card_account_id) if card is not None else None
+        now = context.clock()
+        velocity = context.policy.velocity
+        activity = await uow.authorizations.activity(
+            request.card_id, day_since=now - DAY, window_since=now - timedelta(milliseconds=velocity.window_ms)
+        )
+        reason = refusal_before_hold(request, card, account, activity, velocity, now)
+        authorization = _pending(request, account, now)
+        if reason is not None:
+            authorization = authorization.declined(reason, None, now)
+            await uow.authorizations.add(authorization)
+            await uow.events.add(event_builders.decided(authorization))
+        else:
+            await uow.authorizations.add(authorization)
+        await uow.commit()
+    if reason is not None:
+        _log_decision(authorization)
+    return authorization, True
+
+
+def _pending(request: AuthorizationRequest, account: CardAccount | None, now: datetime) -> Authorization:
+    return Authorization(
+        id=new_id(AUTHORIZATION_ID_PREFIX),
+        authorization_id=request.authorization_id,
+        card_id=request.card_id,
+        card_account_id=account.id if account is not None else None,
+        amount_minor=request.amount_minor,
+        currency=request.currency,
+        merchant_name=request.merchant_name,
+        merchant_category_code=request.merchant_category_code,
+        channel=request.channel,
+        status=AuthorizationStatus.PENDING,
+        decision=None,
+        reason=None,
+        requested_at=request.requested_at,
+        overdraft_limit_minor=account.credit_limit_minor if account is not None else None,
+        hold_generation=0,
+        hold_transaction_id=None,
+        held_minor=0,
+        fee_minor=0,
+        available_credit_minor=None,
+        reversing_minor=0,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def decide(context: AuthorizationContext, authorization: Authorization) -> Authorization:
+    """Steps 2 and 3 for a `pending` authorization: ask for its hold (a replay when asked before),
+    post its fee when the hold is accepted, commit the decision and its event. Safe to repeat."""
+    assert authorization.is_pending, f"{authorization.id} is {authorization.status}"
+    assert authorization.card_account_id is not None and authorization.overdraft_limit_minor is not None
+    async with context.unit_of_work() as uow:
+        account = await uow.card_accounts.get(authorization.card_account_id)
+    assert account is not None, "card accounts are never deleted"
+    hold = await context.ledger.post_with_overdraft_limit(
+        postings.hold_posting(authorization, account, authorization.amount_minor, generation=0),
+        overdraft_limit_minor=authorization.overdraft_limit_minor,
+    )
+    fee_minor = 0
+    if hold.status == INFLIGHT:
+        fee_minor = markup_fee_minor(authorization.amount_minor, account.terms.fee_markup_bps)
+        if fee_minor > 0:
+            fee = await context.ledger.post(postings.fee_posting(authorization, account, fee_minor))
+            if fee.status != APPLIED:  # fees payable overdraws without a limit: this is the ledger's fault
+                logger.error("markup fee not posted", authorization_id=authorization.id, status=fee.status)
+                fee_minor = 0
+    primary = await context.ledger.get_balance(account.balance_id(CARD_PRIMARY))
+    available_minor = (
+        None if primary is None else account.credit_limit_minor + primary.balance_minor - primary.inflight_debit_minor
+    )
+    async with context.unit_of_work() as uow:
+        current = await uow.authorizations.get(authorization.id, for_update=True)
+        assert current is not None, "authorizations are never deleted"
+        if not current.is_pending:  # a concurrent retry or the recovery pass decided it first
+            return current
+        now = context.clock()
+        if hold.status == INFLIGHT:
+            decided = current.approved(hold.transaction_id, fee_minor, available_minor, now)
+        else:
+            decided = current.declined(Reason.INSUFFICIENT_FUNDS, available_minor, now)
+        await uow.authorizations.update(decided)
+        await uow.events.add(event_builders.decided(decided))
+        await uow.commit()
+    _log_decision(decided, replayed=hold.replayed)
+    return decided
+
+
+def _log_decision(authorization: Authorization, *, replayed: bool = False) -> None:
+    logger.info(
+        "authorization decided",
+        authorization_id=authorization.id,
+        processor_authorization_id=authorization.authorization_id,
+        card_id=authorization.card_id,
+        decision=authorization.decision,
+        reason=authorization.reason,
+        amount_minor=authorization.amount_minor,
+        hold_replayed=replayed,
+    )
+
+
+async def find(uow: AuthorizationUnitOfWork, authorization_id: str, *, for_update: bool = False) -> Authorization:
+    """By our id (`cau_...`), else by the processor's id."""
+    found = await uow.authorizations.get(authorization_id, for_update=for_update)
+    if found is None:
+        found = await uow.authorizations.get_by_processor_id(authorization_id, for_update=for_update)
+    if found is None:
+        raise NotFoundError(f"No authorization {authorization_id[:64]}.", code="AUTHORIZATION_NOT_FOUND")
+    return found
+
+
+async def get_authorization(context: AuthorizationContext, authorization_id: str) -> Authorization:
+    async with context.unit_of_work() as uow:
+        return await find(uow, authorization_id)
+
+
+async def list_authorizations(
+    context: AuthorizationContext,
+    *,
+    processor_authorization_id: str | None,
+    card_id: str | None,
+    starting_after: str | None,
+    limit: int,
+) -> Sequence[Authorization]:
+    async with context.unit_of_work() as uow:
+        return await uow.authorizations.list(
+            processor_authorization_id=processor_authorization_id,
+            card_id=card_id,
+            starting_after=starting_after,
+            limit=limit,
+        )

@@ -1,0 +1,33 @@
+"""Everything an authorization use case may touch, wired once in `main.py` (and by tests with other parts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from clearway.authorization.domain.authorizations import VelocityPolicy
+from clearway.authorization.service.ports import AuthorizationUnitOfWork, Ledger
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationPolicy:
+    # A `pending` or `reversing` authorization (or an `opening` account) untouched this long lost its
+    # request between the ledger call and our commit: the recovery pass finishes it by asking again.
+    recovery_grace_ms: int = 5_000
+    batch_size_max: int = 50
+    velocity: VelocityPolicy = field(default_factory=VelocityPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationContext:
+    unit_of_work: Callable[[], AuthorizationUnitOfWork]
+    ledger: Ledger
+    policy: AuthorizationPolicy = field(default_factory=AuthorizationPolicy)
+    clock: Clock = utc_now

@@ -1,0 +1,53 @@
+"""The recovery pass: one bounded sweep that finishes what a crash or a lost request left.
+
+- a card account still `opening` after the grace period: its ledger and balances are asked for again;
+- an authorization still `pending`: its hold is asked for again (a replay adopts it, or the ledger's
+  refusal is learned) and its one decision is committed with its event;
+- an authorization still `reversing`: its void and re-placed rest are asked for again.
+Every step is a replay when it already happened, so running the pass twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+
+from clearway.authorization.domain.authorizations import Authorization, AuthorizationStatus
+from clearway.authorization.service import authorizations, card_accounts, reversals
+from clearway.authorization.service.context import AuthorizationContext
+from clearway.platform.logging import get_logger
+
+logger = get_logger("clearway.authorization.recovery")
+
+T = TypeVar("T")
+
+
+async def recover_once(context: AuthorizationContext) -> int:
+    """-> how many accounts and authorizations the pass finished."""
+    policy = context.policy
+    older_than = context.clock() - timedelta(milliseconds=policy.recovery_grace_ms)
+    async with context.unit_of_work() as uow:
+        opening = await uow.card_accounts.opening_older_than(older_than, policy.batch_size_max)
+        unfinished = await uow.authorizations.unfinished_older_than(older_than, policy.batch_size_max)
+    done = await _each(opening, lambda account: card_accounts.finish_opening(context, account), "card_account_id")
+    done += await _each(unfinished, lambda item: _finish(context, item), "authorization_id")
+    return done
+
+
+async def _finish(context: AuthorizationContext, authorization: Authorization) -> Authorization:
+    if authorization.status is AuthorizationStatus.PENDING:
+        return await authorizations.decide(context, authorization)
+    return await reversals.finish_reversal(context, authorization)
+
+
+async def _each(items: Sequence[T], step: Callable[[T], Awaitable[object]], label: str) -> int:
+    done = 0
+    for item in items:
+        try:
+            await step(item)
+            done += 1
+        except Exception:
+            # One stuck row must not stop the others; the next pass tries it again.
+            logger.exception("recovery step failed", **{label: getattr(item, "id", "?")})
+    return done

@@ -1,0 +1,117 @@
+"""Seed 002 steps 1-6 over the running platform, driven only through the authorization service's
+HTTP API and the processor's Kafka topic, as an issuer's back office and a card processor would:
+the account and its six ledger balances, $2,000.00 POS approved, ATM $3,000.01 declined
+`insufficient_funds`, ATM $3,000.00 (over Kafka) approved, the 1.5% markup fees, the same processor
+id again with no second hold, and a reversal. The ledger is only read, to check the seed's figures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from clearway.devstack.stack import Platform
+from clearway.devstack.testing import publish_as_processor, started_producer, wait_until
+
+pytestmark = pytest.mark.e2e
+USD = "USD"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def clients(running_platform: Platform) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    headers = {"X-API-Key": running_platform.api_key}
+    async with (
+        httpx.AsyncClient(base_url=running_platform.url("authorization"), headers=headers, timeout=30) as service,
+        httpx.AsyncClient(base_url=running_platform.url("ledger"), headers=headers, timeout=30) as ledger,
+    ):
+        yield service, ledger
+
+
+def authorization(card_id: str, amount_minor: int, channel: str, processor_id: str | None = None) -> dict[str, Any]:
+    return {
+        "authorization_id": processor_id or f"e2e-auth-{uuid.uuid4().hex[:12]}",
+        "card_id": card_id,
+        "amount_minor": amount_minor,
+        "currency": USD,
+        "merchant_name": "ATM Main St" if channel == "atm" else "Corner Coffee",
+        "merchant_category_code": "6011" if channel == "atm" else "5814",
+        "channel": channel,
+        "requested_at": "2026-05-02T09:15:27Z",
+    }
+
+
+async def test_seed_002_steps_1_to_6_through_authorization(
+    running_platform: Platform, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    service, ledger = clients
+    # 1 -> 1a: the cardholder (a ledger identity), the account and its six balances.
+    identity = await ledger.post("/identities", json={"first_name": "Xavier", "last_name": "Woods"})
+    assert identity.status_code == 201, identity.text
+    opened = await service.post(
+        "/card-accounts",
+        json={
+            "identity_id": identity.json()["identity_id"],
+            "currency": USD,
+            "credit_limit_minor": 500_000,
+            "billing_cycle_day": 1,
+            "payment_due_days": 21,
+        },
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert opened.status_code == 201, opened.text
+    account = opened.json()
+    assert (account["status"], account["fee_markup_bps"], account["available_credit_minor"]) == ("active", 150, 500_000)
+    balances = account["balances"]
+    for name, balance_id in balances.items():
+        document = (await ledger.get(f"/balances/{balance_id}")).json()
+        assert (document["balance"], document["meta_data"]["type"]) == (0, name.replace("_", ":", 1))
+    card = await service.post(f"/card-accounts/{account['id']}/cards", json={"last_four": "4242", "expires": "09/39"})
+    assert card.status_code == 201, card.text
+    card_id = card.json()["id"]
+
+    # 2 -> 4: $2,000.00 at a POS, over HTTP.
+    pos = await service.post("/authorizations", json=authorization(card_id, 200_000, "pos"))
+    assert (pos.status_code, pos.json()["decision"], pos.json()["available_credit_minor"]) == (201, "approved", 300_000)
+    # 5 -> 6: ATM $3,000.01 declined, then ATM $3,000.00 over Kafka approved.
+    over = await service.post("/authorizations", json=authorization(card_id, 300_001, "atm"))
+    assert (over.json()["decision"], over.json()["reason"]) == ("declined", "insufficient_funds")
+    atm = authorization(card_id, 300_000, "atm")
+    async with started_producer(running_platform.kafka_bootstrap_servers) as producer:
+        for _ in range(2):  # the processor sends it twice: one decision, one hold
+            await publish_as_processor(
+                producer,
+                "card.authorization.requested",
+                atm,
+                key=card_id,
+                event_id=uuid.uuid4().hex,
+                source="e2e-processor",
+            )
+
+    async def decided() -> dict[str, Any] | None:
+        page = (await service.get("/authorizations", params={"authorization_id": atm["authorization_id"]})).json()
+        return page["data"][0] if page["data"] and page["data"][0]["decision"] else None
+
+    from_kafka = await wait_until(decided, "the ATM authorization sent over Kafka is decided", timeout_s=15)
+    assert (from_kafka["decision"], from_kafka["available_credit_minor"]) == ("approved", 0)
+    same = await service.post(
+        "/authorizations", json=authorization(card_id, 200_000, "pos", pos.json()["authorization_id"])
+    )
+    assert same.status_code == 200 and same.json()["id"] == pos.json()["id"]
+
+    # The seed's ledger after step 6 (with the issue's $3,000.00 ATM), and 6a's fees at 1.5%.
+    primary = (await ledger.get(f"/balances/{balances['card_primary']}")).json()
+    assert (primary["balance"], primary["inflight_debit_balance"]) == (0, 500_000)
+    assert (await ledger.get(f"/balances/{balances['fees_payable']}")).json()["balance"] == -(3_000 + 4_500)
+    figures = (await service.get(f"/card-accounts/{account['id']}")).json()
+    assert (figures["available_credit_minor"], figures["pending_minor"], figures["fees_minor"]) == (0, 500_000, 7_500)
+
+    # A reversal of the POS authorization releases its hold.
+    reversed_ = await service.post(f"/authorizations/{pos.json()['id']}/reversals", json={})
+    assert (reversed_.status_code, reversed_.json()["status"]) == (200, "reversed")
+    primary = (await ledger.get(f"/balances/{balances['card_primary']}")).json()
+    assert primary["inflight_debit_balance"] == 300_000
