@@ -8,7 +8,7 @@ UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),$(CURDIR)/.tools/bin/uv)
 SERVICE ?= ledger
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger bench-reconciliation asyncapi schemas clean user-token
+.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger bench-reconciliation fuzz asyncapi schemas clean user-token
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-resu
 
 bench-reconciliation: install  ## matching benchmark: 100,000 external transactions against 100,000 expectations (writes bench-results/reconciliation.json)
 	@$(UV) run --frozen python -m bench.reconciliation $(ARGS)
+
+FUZZ_EXAMPLES ?= 50
+FUZZ_SEED ?= 1
+fuzz: install  ## Schemathesis on every service's OpenAPI, in-process (writes bench-results/fuzz.json): make fuzz FUZZ_EXAMPLES=200 FUZZ_SEED=7 ARGS="-k ledger"
+	@FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) FUZZ_SUMMARY=$(CURDIR)/bench-results/fuzz.json \
+	  $(UV) run --frozen pytest tests/fuzz -q -p no:cacheprovider -m fuzz $(ARGS)
 
 asyncapi: install  ## write each service's AsyncAPI document to docs/asyncapi/
 	@mkdir -p docs/asyncapi

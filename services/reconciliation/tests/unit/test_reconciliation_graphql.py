@@ -436,3 +436,18 @@ async def test_reading_needs_a_reader_role(data: FakeData) -> None:
         response = await client.post("/graphql", json={"query": PENDING_PAYMENTS})
     assert response.status_code == 403
     assert data.calls == []
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [("query=x", "text/plain"), ("{}", "application/json"), ("{not json", "application/json")],
+    ids=["unsupported-content-type", "no-query", "malformed-json"],
+)
+async def test_graphql_transport_errors_are_problem_json_not_plain_text(
+    graphql: httpx.AsyncClient, content: str, content_type: str
+) -> None:
+    # Found by `make fuzz`: Strawberry's own 400s were text/plain, unlike every other error.
+    answer = await graphql.post("/graphql", content=content, headers={"Content-Type": content_type})
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "BAD_REQUEST"

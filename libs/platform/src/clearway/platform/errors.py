@@ -257,6 +257,74 @@ def _http_exception_code(status: int) -> str:
     return _HTTP_EXCEPTION_CODES.get(status) or status_code_name(status)
 
 
+# The problem document as OpenAPI shows it (RFC 9457 members plus our `code`; services may add
+# members, e.g. `errors` on a validation failure).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": ["string", "null"]},
+        "code": {"type": "string"},
+        "instance": {"type": ["string", "null"]},
+    },
+    "additionalProperties": True,
+}
+# What any authenticated route may answer: a malformed request (400), no or a bad credential (401),
+# a role that may not (403), a broken rule or a reused Idempotency-Key (422), an outage (503).
+COMMON_PROBLEM_STATUSES = (400, 401, 403, 422, 503)
+# Mutations also meet state conflicts and concurrent Idempotency-Keys (409) and the body limit (413).
+MUTATION_PROBLEM_STATUSES = (409, 413)
+MUTATION_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status documented as `application/problem+json`."""
+    return {
+        status: {
+            "description": status_title(status),
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
+def document_problem_responses(app: FastAPI, *, skip_prefixes: Sequence[str] = ()) -> None:
+    """Make the app's OpenAPI show the problems the handlers above answer on every operation, in
+    place of FastAPI's own 422 `HTTPValidationError` (validation fails with a 400 problem here).
+    An operation with a path parameter may also answer 404. What a route declares itself stays."""
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build_openapi()
+            for path, operations in document.get("paths", {}).items():
+                if path.startswith(tuple(skip_prefixes)):
+                    continue
+                for method, operation in operations.items():
+                    _document_problems(path, method.upper(), operation.setdefault("responses", {}))
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_problems(path: str, method: str, responses: dict[str, Any]) -> None:
+    fastapi_422 = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if str(fastapi_422.get("$ref", "")).endswith("/HTTPValidationError"):
+        del responses["422"]
+    statuses = list(COMMON_PROBLEM_STATUSES)
+    if "{" in path:
+        statuses.append(404)
+    if method in MUTATION_METHODS:
+        statuses += MUTATION_PROBLEM_STATUSES
+    for status, response in problem_responses(*statuses).items():
+        responses.setdefault(str(status), response)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, handle_problem_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -8,7 +8,8 @@ The lifespan owns connections (nothing connects at import time). It sets `app.st
 it builds there: `app.state.readiness_checks["database"] = database_check(engine)`.
 
 Middleware, outermost first: request context (correlation ids, access log, last-resort 500)
--> Prometheus metrics -> idempotency -> FastAPI's exception handlers -> routes.
+-> Prometheus metrics -> the JSON body guard (NUL, size) -> idempotency -> FastAPI's exception
+handlers -> routes.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clearway.contracts.asyncapi import build_asyncapi
 from clearway.contracts.catalogue import SERVICES
 from clearway.platform.auth import Authenticator
+from clearway.platform.body_guard import RequestBodyGuardMiddleware
 from clearway.platform.context import causation_id_var, correlation_id_var
-from clearway.platform.errors import install_error_handlers, internal_error_response, unavailable_response
+from clearway.platform.errors import (
+    document_problem_responses,
+    install_error_handlers,
+    internal_error_response,
+    unavailable_response,
+)
 from clearway.platform.failures import OutageLog, failed_dependency, is_infrastructure_failure
 from clearway.platform.health import ReadinessCheck, health_router
 from clearway.platform.idempotency import IdempotencyMiddleware
@@ -170,8 +177,10 @@ def create_http_app(
         )
     for router in routers:
         app.include_router(router)
+    document_problem_responses(app, skip_prefixes=("/health/", "/asyncapi.json"))
     # Each add_middleware wraps everything added before it: the last one added runs first.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestBodyGuardMiddleware)
     app.add_middleware(PrometheusMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clearway.platform.asgi_bodies import read_body, replaying_receive, send_problem
 from clearway.platform.auth import Authenticator, CurrentPrincipal
-from clearway.platform.errors import BadRequest, problem_body, problem_response, status_title
+from clearway.platform.errors import BadRequest
 from clearway.platform.idempotency.store import (
     IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENCY_KEY_LENGTH_MAX,
@@ -102,7 +103,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not is_valid_idempotency_key(key):
-            await _send_problem(scope, receive, send, 400, "IDEMPOTENCY_KEY_INVALID", _INVALID_KEY_DETAIL)
+            await send_problem(scope, receive, send, 400, "IDEMPOTENCY_KEY_INVALID", _INVALID_KEY_DETAIL)
             return
         state = scope["app"].state
         authenticator = getattr(state, "authenticator", None)
@@ -110,9 +111,9 @@ class IdempotencyMiddleware:
         if principal is None:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive, self.request_body_bytes_max)
+        body = await read_body(receive, self.request_body_bytes_max)
         if body is None:
-            await _send_problem(scope, receive, send, 413, "REQUEST_TOO_LARGE", "The request body is too large.")
+            await send_problem(scope, receive, send, 413, "REQUEST_TOO_LARGE", "The request body is too large.")
             return
         store = IdempotencyStore(
             engine_from_state(state), ttl_s=self.ttl_s, in_progress_timeout_s=self.in_progress_timeout_s
@@ -135,9 +136,9 @@ class IdempotencyMiddleware:
         if isinstance(outcome, Replay):
             await _send_replay(outcome.response, send)
         elif isinstance(outcome, KeyReused):
-            await _send_problem(scope, receive, send, 422, "IDEMPOTENCY_KEY_REUSED", _REUSED_DETAIL)
+            await send_problem(scope, receive, send, 422, "IDEMPOTENCY_KEY_REUSED", _REUSED_DETAIL)
         elif isinstance(outcome, InProgress):
-            await _send_problem(
+            await send_problem(
                 scope,
                 receive,
                 send,
@@ -151,7 +152,7 @@ class IdempotencyMiddleware:
             await request.run(
                 self.app,
                 scope,
-                _replaying_receive(body, receive),
+                replaying_receive(body, receive),
                 send,
                 outcome.lock_token,
                 self.response_body_bytes_max,
@@ -261,52 +262,9 @@ class _IdempotentRequest:
         chunks.clear()
 
 
-async def _read_body(receive: Receive, bytes_max: int) -> bytes | None:
-    chunks: list[bytes] = []
-    received_bytes = 0
-    while True:  # bounded by bytes_max: each iteration consumes part of a finite body
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        received_bytes += len(chunk)
-        if received_bytes > bytes_max:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replaying_receive(body: bytes, receive: Receive) -> Receive:
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 async def _send_replay(response: StoredResponse, send: Send) -> None:
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
     headers.append((b"content-length", str(len(response.body)).encode("ascii")))
     headers.append((REPLAYED_HEADER.lower().encode("ascii"), b"true"))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body, "more_body": False})
-
-
-async def _send_problem(
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    status: int,
-    code: str,
-    detail: str,
-    headers: dict[str, str] | None = None,
-) -> None:
-    body = problem_body(status=status, code=code, title=status_title(status), detail=detail, instance=scope["path"])
-    await problem_response(body, status=status, headers=headers)(scope, receive, send)

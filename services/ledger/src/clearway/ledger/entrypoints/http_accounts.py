@@ -19,7 +19,11 @@ Limit = Query(default=20, ge=1, le=100)
 Offset = Query(default=0, ge=0, le=1_000_000)
 
 
-@router.post("/ledgers", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/ledgers",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A known `ik`: the ledger it created before"}},
+)
 async def create_ledger(body: LedgerCreate, pool: Pool, _: Writer, response: Response) -> dict[str, Any]:
     """Create a ledger; with an `ik`, once: a known ik answers 200 with the existing ledger."""
     row, created = await catalog.create_ledger(pool, body.name, body.meta_data, body.ik)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from clearway.platform.json_documents import JsonDocument
 
 
 class _Body(BaseModel):
@@ -14,7 +16,7 @@ class _Body(BaseModel):
 
 class LedgerCreate(_Body):
     name: str = Field(min_length=1, max_length=200)
-    meta_data: dict[str, Any] = Field(default_factory=dict)
+    meta_data: JsonDocument = Field(default_factory=dict)
     # FRAGMENT's ledger ik: unique per ledger service; a create with a known ik answers that ledger.
     ik: str | None = Field(default=None, min_length=1, max_length=255)
 
@@ -22,7 +24,7 @@ class LedgerCreate(_Body):
 class IdentityCreate(_Body):
     model_config = ConfigDict(extra="allow")
     identity_type: str | None = None
-    meta_data: dict[str, Any] = Field(default_factory=dict)
+    meta_data: JsonDocument = Field(default_factory=dict)
 
 
 class BalanceCreate(_Body):
@@ -30,7 +32,7 @@ class BalanceCreate(_Body):
     identity_id: str | None = None
     currency: str = Field(min_length=3, max_length=3)
     indicator: str | None = Field(default=None, max_length=200)
-    meta_data: dict[str, Any] = Field(default_factory=dict)
+    meta_data: JsonDocument = Field(default_factory=dict)
 
 
 class DistributionBody(_Body):
@@ -55,7 +57,7 @@ class TransactionCreate(_Body):
     scheduled_for: datetime | None = None
     effective_date: datetime | None = None
     description: str | None = Field(default=None, max_length=1000)
-    meta_data: dict[str, Any] = Field(default_factory=dict)
+    meta_data: JsonDocument = Field(default_factory=dict)
 
     def transfer_fields(self) -> dict[str, Any]:
         fields = self.model_dump(exclude={"sources", "destinations"})
@@ -78,12 +80,19 @@ class BulkTransactions(_Body):
     run_async: bool = False
 
 
+# Search input is bound into SQL: PostgreSQL text cannot hold NUL, and the offset
+# (page - 1) * per_page must stay a bigint, so both are refused at the edge (found by `make fuzz`).
+SEARCH_TEXT_LENGTH_MAX = 1_000
+SEARCH_PAGE_MAX = 10_000
+SearchText = Annotated[str, Field(max_length=SEARCH_TEXT_LENGTH_MAX, pattern=r"^[^\x00]*$")]
+
+
 class SearchBody(_Body):
-    q: str = "*"
-    query_by: str | None = None
-    filter_by: str | None = None
-    sort_by: str | None = None
-    page: int = Field(default=1, ge=1)
+    q: SearchText = "*"
+    query_by: SearchText | None = None
+    filter_by: SearchText | None = None
+    sort_by: SearchText | None = None
+    page: int = Field(default=1, ge=1, le=SEARCH_PAGE_MAX)
     per_page: int = Field(default=20, ge=1, le=250)
 
 

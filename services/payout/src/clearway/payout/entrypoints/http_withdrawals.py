@@ -30,12 +30,15 @@ from clearway.payout.entrypoints.schemas_withdrawals import (
     WithdrawalWithIntentOut,
 )
 from clearway.payout.service import withdrawals
+from clearway.platform.errors import problem_responses
 from clearway.platform.pagination import Page
 
 router = APIRouter(prefix="/api/v1/payments", tags=["withdrawals"])
 
 
-@router.post("/withdrawals", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/withdrawals", status_code=status.HTTP_201_CREATED, responses=problem_responses(404)
+)  # an unknown withdrawal_method_id
 async def request_withdrawal(
     body: WithdrawalCreate, principal: Mover, key: IdempotencyKey, context: ContextDep, response: Response
 ) -> WithdrawalWithIntentOut:

@@ -22,9 +22,14 @@ from typing import Any
 
 import strawberry
 from fastapi import APIRouter, Depends, Request
+from fastapi import HTTPException as FastAPIHTTPException
 from strawberry.extensions import MaskErrors
 from strawberry.fastapi import GraphQLRouter
+
+# What Strawberry raises for an unreadable request (it re-uses cross_web's, not exported by name).
+from strawberry.http.async_base_view import HTTPException as StrawberryHTTPException  # type: ignore[attr-defined]
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.unset import UNSET
 
 from clearway.platform.auth import APPROVER, OPERATOR, PROCESSOR, READ_ONLY, SERVICE, require_roles
 from clearway.platform.ledger import LedgerRefusedError, LedgerUnavailableError
@@ -181,13 +186,24 @@ schema = strawberry.Schema(
 )
 
 
+class _ProblemGraphQLRouter(GraphQLRouter[dict[str, GraphQLData], None]):
+    """Strawberry answers a request it cannot read (wrong content type, no query, bad JSON) with a
+    text/plain body; here it is a problem+json 400 like every other error (found by `make fuzz`)."""
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except StrawberryHTTPException as error:
+            raise FastAPIHTTPException(error.status_code, detail=error.reason) from error
+
+
 def graphql_router(data: Callable[[Request], GraphQLData]) -> APIRouter:
     """`POST /graphql` answering from `data(request)`; `main.py` mounts it beside the REST routers."""
 
     async def context(request: Request) -> dict[str, GraphQLData]:
         return {"data": data(request)}
 
-    graphql_app: GraphQLRouter[dict[str, GraphQLData], None] = GraphQLRouter(
+    graphql_app: GraphQLRouter[dict[str, GraphQLData], None] = _ProblemGraphQLRouter(
         schema,
         path=GRAPHQL_PATH,
         graphql_ide=None,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from clearway.platform.errors import problem_responses
 from clearway.platform.pagination import Page
 from clearway.reconciliation.entrypoints.dependencies import ContextDep, Reader, Writer
 from clearway.reconciliation.entrypoints.schemas_breaks import (
@@ -48,7 +49,7 @@ async def run_checks(_: Writer, context: ContextDep) -> CheckRunOut:
     return CheckRunOut(checked=run.checked, breaks_found=run.breaks_found)
 
 
-@router.get("/clearing-accounts")
+@router.get("/clearing-accounts", responses=problem_responses(404))  # an unknown ledger_id
 async def list_clearing_accounts(
     _: Reader, context: ContextDep, params: Annotated[ClearingAccountParams, Query()]
 ) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from clearway.platform.errors import problem_responses
 from clearway.platform.pagination import Page
 from clearway.reconciliation.domain.expectations import ExpectationItem, NewExpectation
 from clearway.reconciliation.entrypoints.dependencies import ContextDep, Reader, Writer
@@ -25,9 +26,11 @@ from clearway.reconciliation.entrypoints.schemas_matching import (
 from clearway.reconciliation.service import expectations, matching, posting, reconcile_link
 
 router = APIRouter(tags=["matching"])
+# The body names a link (or its transactions and expectations): an unknown one is a 404.
+NAMES_A_LINK = problem_responses(404)
 
 
-@router.post("/expectations", status_code=status.HTTP_201_CREATED)
+@router.post("/expectations", status_code=status.HTTP_201_CREATED, responses=NAMES_A_LINK)
 async def create_expectation(body: ExpectationCreate, principal: Writer, context: ContextDep) -> ExpectationOut:
     """Outbound: seed 003's initiation entry is posted at once. With `external_id`, creating it again
     returns the same expectation."""
@@ -78,7 +81,7 @@ async def cancel_expectation(
     )
 
 
-@router.post("/matching/runs")
+@router.post("/matching/runs", responses=NAMES_A_LINK)
 async def run_matching(body: MatchingRunCreate, principal: Writer, context: ContextDep) -> MatchingRunOut:
     """Match the link's open items now; a dry run shows what would match and posts nothing."""
     run = await reconcile_link.reconcile_link(
@@ -99,7 +102,7 @@ async def run_matching(body: MatchingRunCreate, principal: Writer, context: Cont
     return MatchingRunOut(matches=shown, posted=run.posted, dry_run=run.dry_run)
 
 
-@router.post("/matches", status_code=status.HTTP_201_CREATED)
+@router.post("/matches", status_code=status.HTTP_201_CREATED, responses=NAMES_A_LINK)
 async def create_match(body: ManualMatchCreate, principal: Writer, context: ContextDep) -> MatchOut:
     match = await matching.manual_match(
         context,

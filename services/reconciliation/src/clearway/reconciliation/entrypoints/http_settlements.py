@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from clearway.platform.errors import problem_responses
 from clearway.platform.pagination import Page
 from clearway.reconciliation.entrypoints.dependencies import ContextDep, Reader, Writer
 from clearway.reconciliation.entrypoints.schemas_settlements import (
@@ -20,9 +21,11 @@ from clearway.reconciliation.entrypoints.schemas_settlements import (
 from clearway.reconciliation.service import batches, card_settlements, reconcile_link
 
 router = APIRouter(tags=["settlements"])
+# The body names a link (or its transactions and expectations): an unknown one is a 404.
+NAMES_A_LINK = problem_responses(404)
 
 
-@router.post("/batches", status_code=status.HTTP_201_CREATED)
+@router.post("/batches", status_code=status.HTTP_201_CREATED, responses=NAMES_A_LINK)
 async def form_batch(body: BatchCreate, principal: Writer, context: ContextDep) -> BatchOut:
     """Each payment's `prepare_batch` is posted now; the bank's settlement carrying `reference` settles
     the payments still in the batch (cancel one with `POST /expectations/{id}/cancellation`)."""

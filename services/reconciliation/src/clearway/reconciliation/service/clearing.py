@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from clearway.platform.ledger import LedgerAccount
+from clearway.reconciliation.domain.errors import NotFoundError
 from clearway.reconciliation.domain.expectations import ExpectationStatus
 from clearway.reconciliation.service.context import ReconciliationContext
 
@@ -16,6 +17,9 @@ PENDING_PAYMENT_PREFIX = "liabilities/pending_withdrawals:"
 async def clearing_accounts(
     context: ReconciliationContext, ledger_id: str, *, status: str | None, path: str | None
 ) -> list[dict[str, Any]]:
+    # An unknown ledger is the caller's mistake (404), not the ledger refusing us (502).
+    if await context.ledger.get_ledger(ledger_id) is None:
+        raise NotFoundError(f"The ledger has no ledger {ledger_id}.", code="LEDGER_NOT_FOUND")
     found: list[LedgerAccount] = []
     cursor: str | None = None
     for _page in range(PAGES_MAX):

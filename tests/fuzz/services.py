@@ -1,0 +1,127 @@
+"""The services the fuzzer runs, each in-process on a migrated database of its own and the
+session's broker, with the ledger in-process behind the ones that call it.
+
+To fuzz another service, add a `FuzzTarget` to `FUZZ_TARGETS` (authorization is left out while
+it is being rebuilt: add `"authorization": FuzzTarget(start=_authorization, ...)` once it lands).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+from fastapi import FastAPI
+
+from clearway.devstack.testing import migrated_database
+from clearway.ledger.testing import in_process_ledger
+
+ADMIN_KEY = "fuzz-admin"
+CALLBACK_TOKEN = "fuzz-callback-token"
+
+MakeDatabase = Callable[[str], Awaitable[str]]
+Start = Callable[[MakeDatabase, str, FastAPI], contextlib.AbstractAsyncContextManager[FastAPI]]
+
+# The sandbox's control routes steer the fake mobile-money rail the tests own (scenarios,
+# redelivery, reversal); they exist only with the sandbox provider and are not a product API.
+SANDBOX_CONTROL = re.compile(r"^/sandbox/")
+
+
+@dataclasses.dataclass(frozen=True)
+class FuzzTarget:
+    start: Start
+    excluded_paths: tuple[re.Pattern[str], ...] = ()
+
+    def excluded(self, _method: str, path: str) -> bool:
+        return any(pattern.search(path) for pattern in self.excluded_paths)
+
+
+@contextlib.asynccontextmanager
+async def fuzz_ledger(make_database: MakeDatabase, kafka_bootstrap_servers: str) -> AsyncIterator[FastAPI]:
+    """The one ledger of the run: fuzzed itself, and the ledger the other services call."""
+    url = await make_database("fuzzledger")
+    async with in_process_ledger(url, kafka_bootstrap_servers, api_key=ADMIN_KEY) as app:
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def _started(app: FastAPI) -> AsyncIterator[FastAPI]:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def _ledger(_make_database: MakeDatabase, _kafka: str, ledger_app: FastAPI) -> AsyncIterator[FastAPI]:
+    yield ledger_app
+
+
+@contextlib.asynccontextmanager
+async def _funding(make_database: MakeDatabase, kafka: str, ledger_app: FastAPI) -> AsyncIterator[FastAPI]:
+    from clearway.funding.config import FundingSettings
+    from clearway.funding.main import create_app, run_migrations
+
+    settings = FundingSettings(
+        database_url=await migrated_database(make_database, "fuzzfunding", run_migrations),
+        kafka_bootstrap_servers=kafka,
+        dev_api_key=ADMIN_KEY,
+        ledger_url="http://ledger",
+        ledger_api_key=ADMIN_KEY,
+        ledger_attempts_max=1,
+        mobile_money_callback_token=CALLBACK_TOKEN,
+        log_json=False,
+        public_url="http://funding.test",
+    )
+    async with _started(create_app(settings, ledger_transport=httpx.ASGITransport(app=ledger_app))) as app:
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def _payout(make_database: MakeDatabase, kafka: str, ledger_app: FastAPI) -> AsyncIterator[FastAPI]:
+    from clearway.payout.config import PayoutSettings
+    from clearway.payout.main import create_app, run_migrations
+    from clearway.providers.mobile_money import SandboxProvider
+
+    settings = PayoutSettings(
+        database_url=await migrated_database(make_database, "fuzzpayout", run_migrations),
+        kafka_bootstrap_servers=kafka,
+        dev_api_key=ADMIN_KEY,
+        ledger_url="http://ledger",
+        ledger_api_key=ADMIN_KEY,
+        ledger_attempts_max=1,
+        mobile_money_callback_token=CALLBACK_TOKEN,
+        sandbox_delivery_loop=False,
+        log_json=False,
+    )
+    sandbox = SandboxProvider(callback_token=CALLBACK_TOKEN, id_prefix="FUZ")
+    app = create_app(settings, ledger_transport=httpx.ASGITransport(app=ledger_app), payout_provider=sandbox)
+    async with _started(app):
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def _reconciliation(make_database: MakeDatabase, kafka: str, ledger_app: FastAPI) -> AsyncIterator[FastAPI]:
+    from clearway.reconciliation.config import ReconciliationSettings
+    from clearway.reconciliation.main import create_app, run_migrations
+
+    settings = ReconciliationSettings(
+        database_url=await migrated_database(make_database, "fuzzrecon", run_migrations),
+        kafka_bootstrap_servers=kafka,
+        dev_api_key=ADMIN_KEY,
+        ledger_url="http://ledger",
+        ledger_api_key=ADMIN_KEY,
+        ledger_attempts_max=1,
+        log_json=False,
+        checks_enabled=False,
+    )
+    async with _started(create_app(settings, ledger_transport=httpx.ASGITransport(app=ledger_app))) as app:
+        yield app
+
+
+FUZZ_TARGETS: dict[str, FuzzTarget] = {
+    "ledger": FuzzTarget(start=_ledger),
+    "funding": FuzzTarget(start=_funding, excluded_paths=(SANDBOX_CONTROL,)),
+    "payout": FuzzTarget(start=_payout, excluded_paths=(SANDBOX_CONTROL,)),
+    "reconciliation": FuzzTarget(start=_reconciliation),
+}
