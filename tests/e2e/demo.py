@@ -32,6 +32,7 @@ from clearway.devstack.local_config import (
 from clearway.devstack.scenarios.seed_charge_card import run_seed_002
 from clearway.devstack.services import DEFAULT_PORTS, service_url
 
+from .card_scenario import run_card
 from .funding_flows import FundingFlowApi, run_post_funding
 from .reconciliation_scenario import run_reconciliation
 from .topups_scenario import TopupApi, run_topup_flows
@@ -146,6 +147,14 @@ async def run_demo_flows(
         httpx.AsyncClient(base_url=urls["reconciliation"], headers={"X-API-Key": key}, timeout=30) as recon,
     ):
         await run_reconciliation(ledger, recon, report)
+    print(
+        "9. a charge card through authorization (seed 002): account, approved and declined, cleared lower, fee re-posted"
+    )
+    async with (
+        httpx.AsyncClient(base_url=urls["ledger"], headers={"X-API-Key": key}, timeout=30) as ledger,
+        httpx.AsyncClient(base_url=urls["authorization"], headers={"X-API-Key": key}, timeout=30) as card_service,
+    ):
+        await run_card(card_service, ledger, report)
 
 
 def main() -> int:

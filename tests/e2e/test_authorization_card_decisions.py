@@ -115,3 +115,28 @@ async def test_seed_002_steps_1_to_6_through_authorization(
     assert (reversed_.status_code, reversed_.json()["status"]) == (200, "reversed")
     primary = (await ledger.get(f"/balances/{balances['card_primary']}")).json()
     assert primary["inflight_debit_balance"] == 300_000
+
+    # 7 -> 8: the ATM clears at $2,800.00: committed in part, the rest released; the $45.00 fee is
+    # refunded and the recalculated $42.00 posted.
+    clearing = {
+        "clearing_id": f"e2e-clr-{uuid.uuid4().hex[:12]}",
+        "authorization_id": atm["authorization_id"],
+        "card_id": card_id,
+        "amount_minor": 280_000,
+        "currency": USD,
+        "merchant_name": "ATM Main St",
+        "merchant_category_code": "6011",
+        "cleared_at": "2026-05-03T02:00:00Z",
+    }
+    cleared = await service.post("/clearings", json=clearing)
+    assert cleared.status_code == 201, cleared.text
+    assert (cleared.json()["committed_minor"], cleared.json()["difference_minor"], cleared.json()["fee_minor"]) == (
+        280_000,
+        -20_000,
+        4_200,
+    )
+    assert (await service.post("/clearings", json=clearing)).status_code == 200  # the same clearing: no effect
+    primary = (await ledger.get(f"/balances/{balances['card_primary']}")).json()
+    assert (primary["balance"], primary["inflight_debit_balance"]) == (-280_000, 0)
+    assert (await ledger.get(f"/balances/{balances['fees_payable']}")).json()["balance"] == -(3_000 + 4_200)
+    assert (await service.get(f"/authorizations/{from_kafka['id']}")).json()["status"] == "cleared"

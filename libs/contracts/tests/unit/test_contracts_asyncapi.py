@@ -22,8 +22,10 @@ EXPECTED_CHANNELS = {
     },
     "authorization": {
         "card.authorization.decided",
+        "card.authorization.expired",
         "card.authorization.requested",
         "card.authorization.reversed",
+        "card.clearing.posted",
         "card.clearing.received",
         "ledger.transaction.requested",
         "ledger.transaction.applied",

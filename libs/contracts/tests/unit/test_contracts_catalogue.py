@@ -28,8 +28,10 @@ REQUIRED_TOPICS = {
     "transfer.created",
     "card.authorization.requested",
     "card.authorization.decided",
+    "card.authorization.expired",
     "card.authorization.reversed",
     "card.clearing.received",
+    "card.clearing.posted",
     "ledger.transaction.applied",
     "ledger.transaction.inflight",
     "ledger.transaction.committed",
@@ -51,8 +53,10 @@ HIGH_VOLUME = {
     "transfer.created",
     "card.authorization.requested",
     "card.authorization.decided",
+    "card.authorization.expired",
     "card.authorization.reversed",
     "card.clearing.received",
+    "card.clearing.posted",
 }
 
 

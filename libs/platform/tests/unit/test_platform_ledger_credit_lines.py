@@ -122,3 +122,28 @@ async def test_a_zero_limit_never_reaches_the_ledger_which_reads_it_as_unlimited
     async with client_for(handler) as client:
         with pytest.raises(AssertionError):
             await client.post_with_overdraft_limit(hold(1), overdraft_limit_minor=0)
+
+
+async def test_a_refund_is_asked_once_and_found_again_by_its_reference() -> None:
+    refunded: list[str] = []
+
+    def transaction(transaction_id: str, reference: str) -> dict[str, Any]:
+        return {"transaction_id": transaction_id, "reference": reference, "status": "APPLIED", "precise_amount": 3000}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/transactions/reference/fee:1:refund":
+            if refunded:
+                return httpx.Response(200, json=transaction("txn_refund", "fee:1:refund"))
+            return httpx.Response(404, json={"error": "not found"})
+        if path == "/transactions/reference/fee:1":
+            return httpx.Response(200, json=transaction("txn_fee", "fee:1"))
+        assert (request.method, path) == ("POST", "/transactions/refund-transaction/txn_fee")
+        refunded.append(path)
+        return httpx.Response(201, json=transaction("txn_refund", "fee:1:refund"))
+
+    async with client_for(handler) as client:
+        first = await client.refund_transaction("fee:1", refund_reference="fee:1:refund")
+        again = await client.refund_transaction("fee:1", refund_reference="fee:1:refund")
+    assert first is not None and again is not None
+    assert (first.transaction_id, again.transaction_id, len(refunded)) == ("txn_refund", "txn_refund", 1)

@@ -90,3 +90,29 @@ async def decided_events(database_url: str, processor_id: str) -> list[dict[str,
     finally:
         await connection.close()
     return [json.loads(row["payload"]) for row in rows]
+
+
+def clearing_body(card_id: str, amount_minor: int, authorization_id: str | None, **fields: Any) -> dict[str, Any]:
+    return {
+        "clearing_id": fields.pop("clearing_id", None) or new_processor_id("clr"),
+        "authorization_id": authorization_id,
+        "card_id": card_id,
+        "amount_minor": amount_minor,
+        "currency": "USD",
+        "merchant_name": "Corner Coffee",
+        "merchant_category_code": "5814",
+        "cleared_at": "2026-05-03T02:00:00Z",
+        **fields,
+    }
+
+
+async def outbox_events(database_url: str, topic: str, field: str, value: str) -> list[dict[str, Any]]:
+    """The payloads `topic` has in the outbox whose `field` is `value`."""
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT payload::text AS payload FROM outbox WHERE topic = $1 AND payload->>$2 = $3", topic, field, value
+        )
+    finally:
+        await connection.close()
+    return [json.loads(row["payload"]) for row in rows]

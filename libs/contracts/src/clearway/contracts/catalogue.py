@@ -269,6 +269,22 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         (),
         "Authorization approved (a ledger hold placed) or declined a processor's authorization request.",
     ),
+    _event(
+        "card.clearing.posted",
+        "card_id",
+        ev.CardClearingPosted,
+        "authorization",
+        (),
+        "Authorization posted a clearing: the hold committed (and any difference, release and fee), or force-posted.",
+    ),
+    _event(
+        "card.authorization.expired",
+        "card_id",
+        ev.CardAuthorizationExpired,
+        "authorization",
+        (),
+        "The expiry job voided the hold of an approved authorization never cleared or reversed.",
+    ),
     # Published by processors, banks and mobile-money providers (public contract).
     _event(
         "transfer.created",
@@ -301,7 +317,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         EXTERNAL_PROCESSOR,
         ("authorization",),
         "The network's final amount for a card transaction.",
-        planned_consumers=("authorization",),
     ),
     # Ledger outcomes.
     _event(

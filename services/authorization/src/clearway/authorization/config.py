@@ -37,6 +37,18 @@ class AuthorizationSettings(ServiceSettings):
     recovery_grace_ms: int = Field(default=5_000, ge=0, le=3_600_000)
     recovery_batch_size_max: int = Field(default=50, ge=1, le=1_000)
 
+    # Expiry: approved authorizations requested more than `authorization_expiry_days` before the
+    # business date (today, UTC, for the periodic run) and never cleared or reversed get their hold
+    # voided; `POST /admin/jobs/expire-authorizations` runs it for any date.
+    authorization_expiry_days: int = Field(
+        default=7,
+        ge=0,
+        le=3_650,
+        validation_alias=AliasChoices("authorization_expiry_days", "expiry_days", "CLEARWAY_AUTHORIZATION_EXPIRY_DAYS"),
+    )
+    expiry_enabled: bool = True
+    expiry_interval_ms: int = Field(default=3_600_000, ge=1_000, le=86_400_000)
+
     @model_validator(mode="after")
     def _ledger_key_defaults_to_dev_key(self) -> AuthorizationSettings:
         # Locally every service shares the dev admin key; production configures a service key.

@@ -1,5 +1,5 @@
 """The authorization service's only wiring: settings into one context, then the runtime and its
-consumers, the recovery pass, the routers and the error handlers. Nothing connects at import."""
+consumers, the recovery pass and the expiry job, the routers and the error handlers. Nothing connects at import."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ from fastapi import FastAPI
 from clearway.authorization.adapters.unit_of_work import SqlAuthorizationUnitOfWork
 from clearway.authorization.config import AuthorizationSettings
 from clearway.authorization.domain.authorizations import VelocityPolicy
-from clearway.authorization.entrypoints import consumers, http_authorizations, http_card_accounts
+from clearway.authorization.entrypoints import (
+    consumers,
+    http_authorizations,
+    http_card_accounts,
+    http_clearings,
+    http_jobs,
+)
 from clearway.authorization.entrypoints.errors import install_authorization_error_handlers
-from clearway.authorization.service import recovery
+from clearway.authorization.service import expiry, recovery
 from clearway.authorization.service.context import AuthorizationContext, AuthorizationPolicy
 from clearway.contracts.catalogue import topics_for_service
 from clearway.platform.http import create_http_app
@@ -39,6 +45,7 @@ def authorization_policy(settings: AuthorizationSettings) -> AuthorizationPolicy
         recovery_grace_ms=settings.recovery_grace_ms,
         batch_size_max=settings.recovery_batch_size_max,
         velocity=VelocityPolicy(count_max=settings.velocity_count_max, window_ms=settings.velocity_window_ms),
+        expiry_days=settings.authorization_expiry_days,
     )
 
 
@@ -75,6 +82,15 @@ def create_app(
                 stop_timeout_ms=TASK_STOP_TIMEOUT_MS,
             )
         )
+    if settings.expiry_enabled:
+        tasks.append(
+            PeriodicTask(
+                "authorization-expiry",
+                settings.expiry_interval_ms,
+                lambda: expiry.expire_authorizations(context, context.clock().date()),
+                stop_timeout_ms=TASK_STOP_TIMEOUT_MS,
+            )
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +110,7 @@ def create_app(
         settings=settings,
         title="Clearway Authorization",
         version="0.1.0",
-        routers=[http_card_accounts.router, http_authorizations.router],
+        routers=[http_card_accounts.router, http_authorizations.router, http_clearings.router, http_jobs.router],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),
     )

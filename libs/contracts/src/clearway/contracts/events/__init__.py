@@ -1,6 +1,13 @@
 """Message bodies: events (past tense) and commands (imperative), one model per topic."""
 
-from .cards import AuthorizationDecision, CardAuthorizationDecided, DeclineReason
+from .cards import (
+    AuthorizationDecision,
+    CardAuthorizationDecided,
+    CardAuthorizationExpired,
+    CardClearingPosted,
+    CardClearingStatus,
+    DeclineReason,
+)
 from .commands import LedgerEntryRequested, LedgerTransactionRequested
 from .funding import FundingCancelled, FundingCreated, FundingDepositLinked, FundingInvoiceSent
 from .ledger import (
@@ -52,9 +59,12 @@ __all__ = [
     "AuthorizationDecision",
     "BreakDetected",
     "CardAuthorizationDecided",
+    "CardAuthorizationExpired",
     "CardAuthorizationRequested",
     "CardAuthorizationReversed",
+    "CardClearingPosted",
     "CardClearingReceived",
+    "CardClearingStatus",
     "ContractModel",
     "Counterparty",
     "CurrencyCode",

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from clearway.platform.ledger.values import (
     TRANSACTION_STATUSES,
     LedgerAnswerInvalidError,
     LedgerBalance,
+    LedgerRefusedError,
     LedgerTransaction,
     Posting,
 )
@@ -33,6 +35,30 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 class CreditLineCalls:
     async def _answer(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         raise NotImplementedError  # HttpLedgerClient's
+
+    async def find_transaction(self, reference: str) -> LedgerTransaction | None:
+        raise NotImplementedError  # HttpLedgerClient's
+
+    async def refund_transaction(self, reference: str, *, refund_reference: str) -> LedgerTransaction | None:
+        """Seed 002's refund (`POST /transactions/refund-transaction/{id}`) of the transaction under
+        `reference`, safe to repeat: the ledger records it under `refund_reference`
+        (`<reference>:refund`) and refuses a second one (409), so asking again finds the first.
+        None when there is no transaction under `reference`."""
+        done = await self.find_transaction(refund_reference)
+        if done is not None:
+            return done
+        original = await self.find_transaction(reference)
+        if original is None:
+            return None
+        path = f"/transactions/refund-transaction/{quote(original.transaction_id, safe='')}"
+        try:
+            response = await self._answer("POST", path)
+        except LedgerRefusedError:
+            done = await self.find_transaction(refund_reference)  # refunded by a concurrent attempt
+            if done is None:
+                raise
+            return done
+        return credit_transaction(_object(response), replayed=False)
 
     async def open_account_balance(
         self, *, ledger_id: str, identity_id: str, currency: str, indicator: str, meta_data: dict[str, Any]

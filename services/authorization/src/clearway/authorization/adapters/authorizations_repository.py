@@ -23,7 +23,11 @@ from clearway.platform.timestamps import repaired_updated_at
 
 # What counts against a card's daily maximum: what is held, or asked for and not yet decided.
 _SPENDING = [AuthorizationStatus.PENDING.value, AuthorizationStatus.APPROVED.value, AuthorizationStatus.REVERSING.value]
-_UNFINISHED = [AuthorizationStatus.PENDING.value, AuthorizationStatus.REVERSING.value]
+_UNFINISHED = [
+    AuthorizationStatus.PENDING.value,
+    AuthorizationStatus.REVERSING.value,
+    AuthorizationStatus.EXPIRING.value,
+]
 
 
 def _authorization(row: AuthorizationRow) -> Authorization:
@@ -122,6 +126,20 @@ class SqlAuthorizationRepository:
             select(AuthorizationRow)
             .where(AuthorizationRow.status.in_(_UNFINISHED), AuthorizationRow.updated_at < moment)
             .order_by(AuthorizationRow.updated_at)
+            .limit(limit)
+        )
+        return [_authorization(row) for row in await self._session.scalars(query)]
+
+    async def approved_requested_before(self, moment: datetime, limit: int) -> Sequence[Authorization]:
+        """Approved authorizations (an open hold, never cleared) requested before `moment`, oldest first."""
+        query = (
+            select(AuthorizationRow)
+            .where(
+                AuthorizationRow.status == AuthorizationStatus.APPROVED.value,
+                AuthorizationRow.held_minor > 0,
+                AuthorizationRow.requested_at < moment,
+            )
+            .order_by(AuthorizationRow.requested_at, AuthorizationRow.id)
             .limit(limit)
         )
         return [_authorization(row) for row in await self._session.scalars(query)]

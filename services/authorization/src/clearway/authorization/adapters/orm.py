@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -76,3 +76,32 @@ class AuthorizationRow(AuthorizationBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expiry_business_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ClearingRow(AuthorizationBase):
+    __tablename__ = "clearings"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    clearing_id: Mapped[str] = mapped_column(Text, unique=True)
+    authorization_id: Mapped[str | None] = mapped_column(Text)
+    authorization_ref: Mapped[str | None] = mapped_column(Text, ForeignKey("authorizations.id"))
+    card_id: Mapped[str] = mapped_column(Text)
+    card_account_id: Mapped[str] = mapped_column(Text, ForeignKey("card_accounts.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    merchant_name: Mapped[str] = mapped_column(Text)
+    merchant_category_code: Mapped[str] = mapped_column(Text)
+    cleared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    forced: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(Text)
+    hold_transaction_id: Mapped[str | None] = mapped_column(Text)
+    held_minor: Mapped[int] = mapped_column(BigInteger)
+    authorized_fee_minor: Mapped[int | None] = mapped_column(BigInteger)
+    overdraft_limit_minor: Mapped[int] = mapped_column(BigInteger)
+    committed_minor: Mapped[int] = mapped_column(BigInteger)
+    difference_minor: Mapped[int] = mapped_column(BigInteger)
+    fee_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

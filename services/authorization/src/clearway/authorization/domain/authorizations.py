@@ -11,7 +11,7 @@ ledger is asked; the row says what it still holds).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from clearway.authorization.domain.card_accounts import CardAccount
@@ -47,6 +47,10 @@ class AuthorizationStatus(StrEnum):
     DECLINED = "declined"
     REVERSING = "reversing"  # a reversal is voiding (and maybe re-placing) the hold
     REVERSED = "reversed"  # fully reversed: nothing held
+    CLEARING = "clearing"  # a clearing is committing the hold (its row says how)
+    CLEARED = "cleared"  # the network's final amount was posted: nothing held
+    EXPIRING = "expiring"  # the expiry job is voiding the stale hold
+    EXPIRED = "expired"  # never cleared: the hold was voided by the expiry job
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,13 @@ def markup_fee_minor(amount_minor: int, fee_markup_bps: int) -> int:
     """`fee_markup_bps` of the amount in minor units, rounded half up (150 bps of 2,000.00 is 30.00)."""
     assert amount_minor >= 0 and fee_markup_bps >= 0, (amount_minor, fee_markup_bps)
     return (amount_minor * fee_markup_bps + BPS_DENOMINATOR // 2) // BPS_DENOMINATOR
+
+
+def expiry_cutoff(business_date: date, expiry_days: int) -> datetime:
+    """Approved authorizations requested before this moment are stale on `business_date`: more than
+    `expiry_days` days before the business date's start (UTC)."""
+    assert expiry_days >= 0, expiry_days
+    return datetime.combine(business_date, time.min, tzinfo=UTC) - timedelta(days=expiry_days)
 
 
 def refusal_before_hold(
@@ -147,6 +158,7 @@ class Authorization:
     created_at: datetime
     updated_at: datetime
     decided_at: datetime | None = None
+    expiry_business_date: date | None = None  # the business date whose expiry job voided (is voiding) the hold
 
     def __post_init__(self) -> None:
         assert self.id.startswith(f"{AUTHORIZATION_ID_PREFIX}_"), f"not an authorization id: {self.id!r}"
@@ -223,6 +235,37 @@ class Authorization:
             hold_transaction_id=new_hold_transaction_id or self.hold_transaction_id,
             updated_at=max(now, self.created_at),
         )
+
+    @property
+    def clearable(self) -> bool:
+        """An open hold a clearing can commit."""
+        return self.status is AuthorizationStatus.APPROVED and self.held_minor > 0
+
+    @property
+    def in_progress(self) -> bool:
+        """Being decided, reversed or expired: a clearing waits (the recovery pass finishes these)."""
+        return self.status in (AuthorizationStatus.PENDING, AuthorizationStatus.REVERSING, AuthorizationStatus.EXPIRING)
+
+    def clearing_started(self, now: datetime) -> Authorization:
+        assert self.clearable, f"{self.id} is {self.status} holding {self.held_minor}"
+        return replace(self, status=AuthorizationStatus.CLEARING, updated_at=max(now, self.created_at))
+
+    def cleared(self, now: datetime) -> Authorization:
+        assert self.status is AuthorizationStatus.CLEARING, f"{self.id} is {self.status}"
+        return replace(self, status=AuthorizationStatus.CLEARED, held_minor=0, updated_at=max(now, self.created_at))
+
+    def expiry_started(self, business_date: date, now: datetime) -> Authorization:
+        assert self.clearable, f"{self.id} is {self.status} holding {self.held_minor}"
+        return replace(
+            self,
+            status=AuthorizationStatus.EXPIRING,
+            expiry_business_date=business_date,
+            updated_at=max(now, self.created_at),
+        )
+
+    def expired(self, now: datetime) -> Authorization:
+        assert self.status is AuthorizationStatus.EXPIRING, f"{self.id} is {self.status}"
+        return replace(self, status=AuthorizationStatus.EXPIRED, held_minor=0, updated_at=max(now, self.created_at))
 
     @property
     def remaining_after_reversal_minor(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from clearway.authorization.domain.authorizations import Authorization
 from clearway.authorization.domain.card_accounts import CARD_PRIMARY, FEES_PAYABLE, CardAccount
+from clearway.authorization.domain.clearings import Clearing
 from clearway.platform.ledger import Posting
 
 
@@ -30,7 +31,12 @@ def void_reference(authorization: Authorization) -> str:
 
 
 def fee_reference(authorization: Authorization) -> str:
-    return f"authorization:{authorization.id}:fee"
+    return fee_reference_of(authorization.id)
+
+
+def fee_reference_of(authorization_ref: str) -> str:
+    """The markup fee posted at authorization, by our authorization id (`cau_...`)."""
+    return f"authorization:{authorization_ref}:fee"
 
 
 def hold_posting(authorization: Authorization, account: CardAccount, amount_minor: int, generation: int) -> Posting:
@@ -67,4 +73,55 @@ def fee_posting(authorization: Authorization, account: CardAccount, fee_minor: i
             "authorization_id": authorization.authorization_id,
             "hold_reference": hold_reference(authorization, 0),
         },
+    )
+
+
+def expire_reference(authorization: Authorization) -> str:
+    """The expiry job's void of the stale hold (the generation it voids)."""
+    return f"authorization:{authorization.id}:expire:{authorization.hold_generation}"
+
+
+def fee_refund_reference(authorization_ref: str) -> str:
+    """The ledger names a refund after what it refunds: `<reference>:refund`."""
+    return f"{fee_reference_of(authorization_ref)}:refund"
+
+
+def clearing_reference(clearing: Clearing, step: str) -> str:
+    """`commit` (the hold), `release` (the rest of a lower clearing), `post` (a higher clearing's
+    difference or a force post's amount), `fee` (the recalculated or force post's fee)."""
+    assert step in ("commit", "release", "post", "fee"), step
+    return f"clearing:{clearing.id}:{step}"
+
+
+def clearing_posting(clearing: Clearing, account: CardAccount, amount_minor: int) -> Posting:
+    """What a clearing posts outside a hold: card primary -> @World-<CUR>, overdrawing to the credit limit."""
+    return Posting(
+        amount_minor=amount_minor,
+        currency=clearing.currency,
+        reference=clearing_reference(clearing, "post"),
+        source=account.balance_id(CARD_PRIMARY),
+        destination=world(clearing.currency),
+        allow_overdraft=True,
+        description="Card transaction (force post)" if clearing.forced else "Card transaction (cleared above hold)",
+        meta_data={
+            "clearing_id": clearing.clearing_id,
+            "authorization_id": clearing.authorization_id or "",
+            "card_id": clearing.card_id,
+            "merchant_name": clearing.merchant_name,
+            "merchant_category_code": clearing.merchant_category_code,
+        },
+    )
+
+
+def clearing_fee_posting(clearing: Clearing, account: CardAccount, fee_minor: int) -> Posting:
+    """Seed 8: the recalculated (or force post's) markup fee, fees payable -> the program's fee income."""
+    return Posting(
+        amount_minor=fee_minor,
+        currency=clearing.currency,
+        reference=clearing_reference(clearing, "fee"),
+        source=account.balance_id(FEES_PAYABLE),
+        destination=fee_income(clearing.currency),
+        allow_overdraft=True,
+        description=f"{account.terms.fee_markup_bps} bps markup of cleared card transaction",
+        meta_data={"clearing_id": clearing.clearing_id, "authorization_id": clearing.authorization_id or ""},
     )

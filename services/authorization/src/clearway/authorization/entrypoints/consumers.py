@@ -8,18 +8,21 @@ always gets a decision (an unknown card is declined `invalid_request`), publishe
 from __future__ import annotations
 
 from clearway.authorization.domain.authorizations import AuthorizationRequest, Channel
-from clearway.authorization.service import authorizations, reversals
+from clearway.authorization.domain.clearings import ClearingRequest
+from clearway.authorization.service import authorizations, clearings, reversals
 from clearway.authorization.service.authorizations import InboxEntry
 from clearway.authorization.service.context import AuthorizationContext
 from clearway.contracts.catalogue import topic
-from clearway.contracts.events import CardAuthorizationRequested, CardAuthorizationReversed
+from clearway.contracts.events import CardAuthorizationRequested, CardAuthorizationReversed, CardClearingReceived
 from clearway.platform.consumer import Handler, IncomingEvent
 
 AUTHORIZATION_REQUESTED = topic("card.authorization.requested").name
 AUTHORIZATION_REVERSED = topic("card.authorization.reversed").name
+CLEARING_RECEIVED = topic("card.clearing.received").name
 # The group id doubles as the inbox's consumer name: one inbox namespace per subscription.
 REQUESTS_GROUP_ID = "authorization.requests"
 REVERSALS_GROUP_ID = "authorization.reversals"
+CLEARINGS_GROUP_ID = "authorization.clearings"
 
 
 def authorization_requested_handler(context: AuthorizationContext) -> Handler:
@@ -52,8 +55,28 @@ def authorization_reversed_handler(context: AuthorizationContext) -> Handler:
     return handle
 
 
+def clearing_received_handler(context: AuthorizationContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        received = CardClearingReceived.model_validate(event.payload)
+        request = ClearingRequest(
+            clearing_id=received.clearing_id,
+            authorization_id=received.authorization_id,
+            card_id=received.card_id,
+            amount_minor=received.amount_minor,
+            currency=received.currency,
+            merchant_name=received.merchant_name,
+            merchant_category_code=received.merchant_category_code,
+            cleared_at=received.cleared_at,
+        )
+        inbox = InboxEntry(CLEARINGS_GROUP_ID, event.inbox_id, event.topic)
+        await clearings.clear(context, request, inbox=inbox)
+
+    return handle
+
+
 def subscriptions(context: AuthorizationContext) -> list[tuple[str, str, Handler]]:
     return [
         (AUTHORIZATION_REQUESTED, REQUESTS_GROUP_ID, authorization_requested_handler(context)),
         (AUTHORIZATION_REVERSED, REVERSALS_GROUP_ID, authorization_reversed_handler(context)),
+        (CLEARING_RECEIVED, CLEARINGS_GROUP_ID, clearing_received_handler(context)),
     ]

@@ -23,6 +23,9 @@ class AuthorizationPolicy:
     recovery_grace_ms: int = 5_000
     batch_size_max: int = 50
     velocity: VelocityPolicy = field(default_factory=VelocityPolicy)
+    # Approved authorizations requested more than this many days before a business date, never
+    # cleared or reversed, are expired by that date's job (their hold voided).
+    expiry_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)

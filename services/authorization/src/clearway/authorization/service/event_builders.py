@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from clearway.authorization.domain.authorizations import Authorization
-from clearway.contracts.events import CardAuthorizationDecided
+from clearway.authorization.domain.clearings import Clearing, ClearingStatus
+from clearway.contracts.events import CardAuthorizationDecided, CardAuthorizationExpired, CardClearingPosted
 
 
 def decided(authorization: Authorization) -> CardAuthorizationDecided:
@@ -21,4 +24,41 @@ def decided(authorization: Authorization) -> CardAuthorizationDecided:
         hold_transaction_id=authorization.hold_transaction_id,
         fee_minor=authorization.fee_minor,
         decided_at=authorization.decided_at,
+    )
+
+
+def clearing_posted(clearing: Clearing) -> CardClearingPosted:
+    assert clearing.status is not ClearingStatus.PENDING and clearing.posted_at is not None, clearing.id
+    return CardClearingPosted(
+        id=clearing.id,
+        clearing_id=clearing.clearing_id,
+        authorization_id=clearing.authorization_id,
+        card_id=clearing.card_id,
+        card_account_id=clearing.card_account_id,
+        amount_minor=clearing.amount_minor,
+        currency=clearing.currency,
+        forced=clearing.forced,
+        status="posted" if clearing.status is ClearingStatus.POSTED else "rejected",
+        committed_minor=clearing.committed_minor,
+        difference_minor=clearing.difference_minor,
+        fee_minor=clearing.fee_minor,
+        cleared_at=clearing.cleared_at,
+        posted_at=clearing.posted_at,
+    )
+
+
+def authorization_expired(
+    authorization: Authorization, released_minor: int, business_date: date, now: datetime
+) -> CardAuthorizationExpired:
+    assert authorization.card_account_id is not None, authorization.id
+    return CardAuthorizationExpired(
+        id=authorization.id,
+        authorization_id=authorization.authorization_id,
+        card_id=authorization.card_id,
+        card_account_id=authorization.card_account_id,
+        amount_minor=authorization.amount_minor,
+        released_minor=released_minor,
+        currency=authorization.currency,
+        business_date=business_date,
+        expired_at=now,
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from clearway.authorization.domain.authorizations import Authorization, CardActivity
 from clearway.authorization.domain.card_accounts import CardAccount
 from clearway.authorization.domain.cards import Card
+from clearway.authorization.domain.clearings import Clearing
 from clearway.platform.ledger import LedgerBalance, LedgerRef, LedgerTransaction, Posting
 
 
@@ -71,7 +72,30 @@ class AuthorizationRepository(Protocol):
     ) -> Sequence[Authorization]: ...
 
     async def unfinished_older_than(self, moment: datetime, limit: int) -> Sequence[Authorization]:
-        """`pending` and `reversing` authorizations last changed before `moment`, oldest first."""
+        """`pending`, `reversing` and `expiring` authorizations last changed before `moment`, oldest first."""
+
+    async def approved_requested_before(self, moment: datetime, limit: int) -> Sequence[Authorization]:
+        """Approved authorizations still holding something, requested before `moment`, oldest first."""
+
+
+class ClearingRepository(Protocol):
+    async def lock_processor_id(self, clearing_id: str) -> None:
+        """Serialise clearings carrying one processor clearing id until the transaction ends."""
+
+    async def add(self, clearing: Clearing) -> None: ...
+
+    async def get(self, clearing_ref: str, *, for_update: bool = False) -> Clearing | None:
+        """By our id (`ccl_...`)."""
+
+    async def get_by_processor_id(self, clearing_id: str, *, for_update: bool = False) -> Clearing | None: ...
+
+    async def update(self, clearing: Clearing) -> None: ...
+
+    async def list(
+        self, *, card_id: str | None, clearing_id: str | None, starting_after: str | None, limit: int
+    ) -> Sequence[Clearing]: ...
+
+    async def pending_older_than(self, moment: datetime, limit: int) -> Sequence[Clearing]: ...
 
 
 class EventOutbox(Protocol):
@@ -93,6 +117,9 @@ class AuthorizationUnitOfWork(Protocol):
 
     @property
     def authorizations(self) -> AuthorizationRepository: ...
+
+    @property
+    def clearings(self) -> ClearingRepository: ...
 
     @property
     def events(self) -> EventOutbox: ...
@@ -129,3 +156,13 @@ class Ledger(Protocol):
     async def post_with_overdraft_limit(self, posting: Posting, *, overdraft_limit_minor: int) -> LedgerTransaction: ...
 
     async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction: ...
+
+    async def commit_hold(
+        self, transaction_id: str, *, reference: str, amount_minor: int | None = None
+    ) -> LedgerTransaction: ...
+
+    async def find_transaction(self, reference: str) -> LedgerTransaction | None: ...
+
+    async def refund_transaction(self, reference: str, *, refund_reference: str) -> LedgerTransaction | None:
+        """Refund the transaction posted under `reference` once (the ledger records the refund under
+        `refund_reference`); None when nothing was posted under `reference`."""

@@ -3,7 +3,9 @@
 - a card account still `opening` after the grace period: its ledger and balances are asked for again;
 - an authorization still `pending`: its hold is asked for again (a replay adopts it, or the ledger's
   refusal is learned) and its one decision is committed with its event;
-- an authorization still `reversing`: its void and re-placed rest are asked for again.
+- an authorization still `reversing`: its void and re-placed rest are asked for again;
+- an authorization still `expiring`: its void is asked for again, then it is committed `expired`;
+- a clearing still `pending`: its commit, release, difference and fee are asked for again.
 Every step is a replay when it already happened, so running the pass twice changes nothing.
 """
 
@@ -14,7 +16,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from clearway.authorization.domain.authorizations import Authorization, AuthorizationStatus
-from clearway.authorization.service import authorizations, card_accounts, reversals
+from clearway.authorization.service import authorizations, card_accounts, clearings, expiry, reversals
 from clearway.authorization.service.context import AuthorizationContext
 from clearway.platform.logging import get_logger
 
@@ -24,20 +26,24 @@ T = TypeVar("T")
 
 
 async def recover_once(context: AuthorizationContext) -> int:
-    """-> how many accounts and authorizations the pass finished."""
+    """-> how many accounts, authorizations and clearings the pass finished."""
     policy = context.policy
     older_than = context.clock() - timedelta(milliseconds=policy.recovery_grace_ms)
     async with context.unit_of_work() as uow:
         opening = await uow.card_accounts.opening_older_than(older_than, policy.batch_size_max)
         unfinished = await uow.authorizations.unfinished_older_than(older_than, policy.batch_size_max)
+        pending_clearings = await uow.clearings.pending_older_than(older_than, policy.batch_size_max)
     done = await _each(opening, lambda account: card_accounts.finish_opening(context, account), "card_account_id")
     done += await _each(unfinished, lambda item: _finish(context, item), "authorization_id")
+    done += await _each(pending_clearings, lambda item: clearings.finish(context, item), "clearing_id")
     return done
 
 
 async def _finish(context: AuthorizationContext, authorization: Authorization) -> Authorization:
     if authorization.status is AuthorizationStatus.PENDING:
         return await authorizations.decide(context, authorization)
+    if authorization.status is AuthorizationStatus.EXPIRING:
+        return await expiry.finish_expiry(context, authorization)
     return await reversals.finish_reversal(context, authorization)
 
 
