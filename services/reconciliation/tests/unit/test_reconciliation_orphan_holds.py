@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clearway.platform.ledger import LedgerHold, LedgerUnavailableError
-from clearway.reconciliation.adapters.payout_client import withdrawal_answer
+from clearway.reconciliation.adapters.owner_clients import AUTHORIZATION, owner_answer, withdrawal_answer
 from clearway.reconciliation.domain.breaks import BreakKind
 from clearway.reconciliation.domain.holds import HoldVerdict, Liveness, OwnerAnswer, judge_owner
 from clearway.reconciliation.service.orphan_holds import HoldOwner, HoldOwners, HoldScan, OrphanHoldSweep
@@ -214,3 +214,21 @@ def test_an_unreadable_withdrawal_is_no_verdict() -> None:
     assert withdrawal_answer({"withdrawal": {"status": "failed"}}).liveness is Liveness.UNKNOWN  # no updated_at
     naive = {"withdrawal": {"status": "failed", "updated_at": "2026-11-29T11:00:00"}}
     assert withdrawal_answer(naive).liveness is Liveness.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("status", "liveness"),
+    [
+        ("pending", Liveness.LIVE),
+        ("approved", Liveness.LIVE),
+        ("clearing", Liveness.LIVE),
+        ("expiring", Liveness.LIVE),
+        ("declined", Liveness.ENDED),
+        ("reversed", Liveness.ENDED),
+        ("cleared", Liveness.ENDED),
+        ("expired", Liveness.ENDED),
+    ],
+)
+def test_authorizations_statuses_as_owner_answers(status: str, liveness: Liveness) -> None:
+    answer = owner_answer(AUTHORIZATION, {"id": "cau_1", "status": status, "updated_at": "2026-11-29T11:00:00+00:00"})
+    assert (answer.liveness, answer.status) == (liveness, status)

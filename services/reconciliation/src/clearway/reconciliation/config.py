@@ -48,6 +48,17 @@ class ReconciliationSettings(ServiceSettings):
         default=None, validation_alias=AliasChoices("payout_api_key", "CLEARWAY_RECONCILIATION_PAYOUT_API_KEY")
     )
     payout_timeout_ms: int = Field(default=5_000, ge=100, le=60_000)
+    # Authorization, asked whether an authorization still needs its hold; the same rules as payout.
+    authorization_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "authorization_url", "CLEARWAY_RECONCILIATION_AUTHORIZATION_URL", "CLEARWAY_AUTHORIZATION_URL"
+        ),
+    )
+    authorization_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("authorization_api_key", "CLEARWAY_RECONCILIATION_AUTHORIZATION_API_KEY"),
+    )
 
     @model_validator(mode="after")
     def _ledger_key_defaults_to_dev_key(self) -> ReconciliationSettings:
@@ -56,4 +67,6 @@ class ReconciliationSettings(ServiceSettings):
             self.ledger_api_key = self.dev_api_key
         if self.payout_api_key is None:
             self.payout_api_key = self.dev_api_key
+        if self.authorization_api_key is None:
+            self.authorization_api_key = self.dev_api_key
         return self

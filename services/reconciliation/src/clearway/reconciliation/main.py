@@ -17,7 +17,7 @@ from clearway.platform.logging import configure_logging
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.periodic import PeriodicTask
 from clearway.platform.runtime import ServiceRuntime, service_command_line
-from clearway.reconciliation.adapters.payout_client import WITHDRAWAL_HOLD_PREFIX, HttpPayoutClient
+from clearway.reconciliation.adapters.owner_clients import AUTHORIZATION, PAYOUT, HttpOwnerClient
 from clearway.reconciliation.adapters.unit_of_work import SqlReconciliationUnitOfWork
 from clearway.reconciliation.config import ReconciliationSettings
 from clearway.reconciliation.entrypoints import (
@@ -87,19 +87,19 @@ def create_app(
         attempts_max=settings.ledger_attempts_max,
         transport=ledger_transport,
     )
-    payout = (
-        HttpPayoutClient(
-            settings.payout_url,
-            settings.payout_api_key,
-            timeout_ms=settings.payout_timeout_ms,
-            transport=payout_transport,
+    # The services that hold money, each asked over HTTP when its URL is configured (else its holds
+    # are counted unverified); a new holder of money adds its `OwnerApi` here.
+    owner_clients = [
+        HttpOwnerClient(api, url, key, timeout_ms=settings.payout_timeout_ms, transport=transport)
+        for api, url, key, transport in (
+            (PAYOUT, settings.payout_url, settings.payout_api_key, payout_transport),
+            (AUTHORIZATION, settings.authorization_url, settings.authorization_api_key, None),
         )
-        if settings.payout_url
-        else None
-    )
-    # Authorization registers its holds' prefix here when it places holds (issue 10).
+        if url
+    ]
+    asked = {client.api.name: client.owner for client in owner_clients}
     hold_owners = HoldOwners(
-        (HoldOwner("payout", WITHDRAWAL_HOLD_PREFIX, payout.withdrawal_owner if payout is not None else None),)
+        tuple(HoldOwner(api.name, api.hold_prefix, asked.get(api.name)) for api in (PAYOUT, AUTHORIZATION))
     )
     context = ReconciliationContext(
         unit_of_work=lambda: SqlReconciliationUnitOfWork(runtime.session_factory),
@@ -142,8 +142,8 @@ def create_app(
                 await task.stop()
             await runtime.stop()
             await ledger.aclose()
-            if payout is not None:
-                await payout.aclose()
+            for client in owner_clients:
+                await client.aclose()
 
     app = create_http_app(
         settings=settings,
