@@ -23,6 +23,7 @@ EXPECTED_CHANNELS = {
     "authorization": {
         "card.authorization.decided",
         "card.authorization.expired",
+        "statement.closed",
         "card.authorization.requested",
         "card.authorization.reversed",
         "card.clearing.posted",

@@ -58,6 +58,7 @@ async def authorization_settings(
         recovery_interval_ms=200,
         recovery_grace_ms=60_000,  # the crash test runs the pass itself, with its own grace
         expiry_enabled=False,  # the tests run the expiry job for their own business dates
+        billing_enabled=False,  # and the billing jobs
     )
 
 

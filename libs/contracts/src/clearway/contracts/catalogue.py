@@ -285,6 +285,14 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         (),
         "The expiry job voided the hold of an approved authorization never cleared or reversed.",
     ),
+    _event(
+        "statement.closed",
+        "card_account_id",
+        ev.StatementClosed,
+        "authorization",
+        (),
+        "The close-cycles job closed a card account's billing cycle: a statement and its billed-balance transfer.",
+    ),
     # Published by processors, banks and mobile-money providers (public contract).
     _event(
         "transfer.created",

@@ -49,6 +49,11 @@ class AuthorizationSettings(ServiceSettings):
     expiry_enabled: bool = True
     expiry_interval_ms: int = Field(default=3_600_000, ge=1_000, le=86_400_000)
 
+    # Billing: `accrue-interest`, `close-cycles` and `mark-overdue` for today (UTC), each idempotent per
+    # account and business date; `POST /admin/jobs/{job}` runs one for any date.
+    billing_enabled: bool = True
+    billing_interval_ms: int = Field(default=3_600_000, ge=1_000, le=86_400_000)
+
     @model_validator(mode="after")
     def _ledger_key_defaults_to_dev_key(self) -> AuthorizationSettings:
         # Locally every service shares the dev admin key; production configures a service key.

@@ -12,16 +12,18 @@ from fastapi import FastAPI
 
 from clearway.authorization.adapters.unit_of_work import SqlAuthorizationUnitOfWork
 from clearway.authorization.config import AuthorizationSettings
+from clearway.authorization.domain import billing as billing_jobs
 from clearway.authorization.domain.authorizations import VelocityPolicy
 from clearway.authorization.entrypoints import (
     consumers,
     http_authorizations,
+    http_billing,
     http_card_accounts,
     http_clearings,
     http_jobs,
 )
 from clearway.authorization.entrypoints.errors import install_authorization_error_handlers
-from clearway.authorization.service import expiry, recovery
+from clearway.authorization.service import billing, expiry, recovery
 from clearway.authorization.service.context import AuthorizationContext, AuthorizationPolicy
 from clearway.contracts.catalogue import topics_for_service
 from clearway.platform.http import create_http_app
@@ -91,6 +93,16 @@ def create_app(
                 stop_timeout_ms=TASK_STOP_TIMEOUT_MS,
             )
         )
+    if settings.billing_enabled:
+        for job in billing_jobs.BILLING_JOBS:
+            tasks.append(
+                PeriodicTask(
+                    f"authorization-{job}",
+                    settings.billing_interval_ms,
+                    billing.daily_run(context, job),
+                    stop_timeout_ms=TASK_STOP_TIMEOUT_MS,
+                )
+            )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,7 +122,13 @@ def create_app(
         settings=settings,
         title="Clearway Authorization",
         version="0.1.0",
-        routers=[http_card_accounts.router, http_authorizations.router, http_clearings.router, http_jobs.router],
+        routers=[
+            http_card_accounts.router,
+            http_authorizations.router,
+            http_clearings.router,
+            http_jobs.router,
+            http_billing.router,
+        ],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),
     )

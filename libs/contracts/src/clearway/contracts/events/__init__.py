@@ -52,6 +52,7 @@ from .processor import (
     TransferCreated,
 )
 from .reconciliation import BreakDetected, TransferReconciled
+from .statements import StatementClosed
 from .topups import TopupEvent, TopupFailed, TopupResolvedBy, TopupSucceeded
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "PayoutSubmitted",
     "PayoutSucceeded",
     "SignedAmountMinor",
+    "StatementClosed",
     "Timestamp",
     "TopupEvent",
     "TopupFailed",

@@ -26,6 +26,7 @@ import httpx
 from clearway.platform.ledger.credit_lines import CreditLineCalls
 from clearway.platform.ledger.holds import HoldQueries
 from clearway.platform.ledger.schema_answers import entry_body, ledger_account, ledger_ref, schema_entry
+from clearway.platform.ledger.splits import SplitCalls
 from clearway.platform.ledger.values import (
     CLEARING_STATUSES,
     REFUSED,
@@ -169,7 +170,9 @@ def _bulk_results(postings: Sequence[Posting], document: dict[str, Any]) -> list
     return results
 
 
-class HttpLedgerClient(HoldQueries, CreditLineCalls):  # mixins in their own modules: this one is at its size bound
+class HttpLedgerClient(
+    HoldQueries, CreditLineCalls, SplitCalls
+):  # mixins in their own modules: this one is at its size bound
     def __init__(
         self,
         base_url: str,

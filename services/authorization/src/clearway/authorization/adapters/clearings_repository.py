@@ -14,9 +14,13 @@ from clearway.authorization.adapters.orm import ClearingRow
 from clearway.authorization.domain.clearings import Clearing, ClearingStatus
 from clearway.platform.timestamps import repaired_updated_at
 
+# Billing's (the statement a posted clearing is on), written by the close-cycles job only.
+BILLING_COLUMNS = frozenset({"statement_number"})
+
 
 def _clearing(row: ClearingRow) -> Clearing:
-    values = {column: getattr(row, column) for column in ClearingRow.__table__.columns.keys()}  # noqa: SIM118
+    columns = [column for column in ClearingRow.__table__.columns.keys() if column not in BILLING_COLUMNS]  # noqa: SIM118
+    values = {column: getattr(row, column) for column in columns}
     values["status"] = ClearingStatus(row.status)
     values["updated_at"] = repaired_updated_at("clearing", row.id, row.created_at, row.updated_at)
     return Clearing(**values)

@@ -105,3 +105,50 @@ class ClearingRow(AuthorizationBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    statement_number: Mapped[int | None] = mapped_column(Integer)
+
+
+class CardJobRunRow(AuthorizationBase):
+    __tablename__ = "card_job_runs"
+
+    job: Mapped[str] = mapped_column(Text, primary_key=True)
+    card_account_id: Mapped[str] = mapped_column(Text, ForeignKey("card_accounts.id"), primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(Text)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StatementRow(AuthorizationBase):
+    __tablename__ = "statements"
+
+    card_account_id: Mapped[str] = mapped_column(Text, ForeignKey("card_accounts.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    currency: Mapped[str] = mapped_column(Text)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text)
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    billed_minor: Mapped[int] = mapped_column(BigInteger)
+    fees_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    total_due_minor: Mapped[int] = mapped_column(BigInteger)
+    transactions: Mapped[list[Any]] = mapped_column(JSONB)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RepaymentRow(AuthorizationBase):
+    __tablename__ = "repayments"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    card_account_id: Mapped[str] = mapped_column(Text, ForeignKey("card_accounts.id"))
+    reference: Mapped[str] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    allocation: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

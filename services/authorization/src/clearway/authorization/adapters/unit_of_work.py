@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.authorization.adapters.authorizations_repository import SqlAuthorizationRepository
+from clearway.authorization.adapters.billing_repository import SqlBillingRepository
 from clearway.authorization.adapters.card_accounts_repository import SqlCardAccountRepository
 from clearway.authorization.adapters.cards_repository import SqlCardRepository
 from clearway.authorization.adapters.clearings_repository import SqlClearingRepository
@@ -20,6 +21,7 @@ class SqlAuthorizationUnitOfWork(UnitOfWork):
     clearings: SqlClearingRepository
     events: SqlEventOutbox
     inbox: SqlInbox
+    billing: SqlBillingRepository
 
     def bind(self, session: AsyncSession) -> None:
         self.card_accounts = SqlCardAccountRepository(session)
@@ -28,3 +30,4 @@ class SqlAuthorizationUnitOfWork(UnitOfWork):
         self.clearings = SqlClearingRepository(session)
         self.events = SqlEventOutbox(session)
         self.inbox = SqlInbox(session)
+        self.billing = SqlBillingRepository(session)

@@ -4,7 +4,7 @@ the ledger. Adapters implement them; unit tests fake them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -98,6 +98,46 @@ class ClearingRepository(Protocol):
     async def pending_older_than(self, moment: datetime, limit: int) -> Sequence[Clearing]: ...
 
 
+class BillingRepository(Protocol):
+    """Job runs, statements, repayments (rows as dicts; `adapters.billing_repository`)."""
+
+    async def get_run(self, job: str, card_account_id: str, business_date: date) -> dict[str, Any] | None: ...
+
+    async def add_run(
+        self, job: str, card_account_id: str, business_date: date, plan: dict[str, Any], now: datetime
+    ) -> bool: ...
+
+    async def finish_run(self, job: str, card_account_id: str, business_date: date, now: datetime) -> None: ...
+
+    async def active_account_ids(self, *, starting_after: str, limit: int, cycle_day: int | None) -> list[str]: ...
+
+    async def last_statement(self, card_account_id: str) -> dict[str, Any] | None: ...
+
+    async def statement(self, card_account_id: str, number: int) -> dict[str, Any] | None: ...
+
+    async def statements(self, card_account_id: str, *, after_number: int, limit: int) -> list[dict[str, Any]]: ...
+
+    async def add_statement(self, statement: dict[str, Any]) -> bool: ...
+
+    async def set_statement_status(self, card_account_id: str, number: int, status: str, now: datetime) -> None: ...
+
+    async def unpaid_statements_due_before(self, card_account_id: str, day: date) -> list[dict[str, Any]]: ...
+
+    async def mark_statements_paid(self, card_account_id: str, now: datetime) -> None: ...
+
+    async def unbilled_clearings(self, card_account_id: str) -> list[dict[str, Any]]: ...
+
+    async def bill_clearings(self, card_account_id: str, clearing_ids: Sequence[str], number: int) -> None: ...
+
+    async def repayment_by_reference(
+        self, card_account_id: str, reference: str, *, for_update: bool = False
+    ) -> dict[str, Any] | None: ...
+
+    async def add_repayment(self, repayment: dict[str, Any]) -> None: ...
+
+    async def repayment_posted(self, repayment_id: str, now: datetime) -> None: ...
+
+
 class EventOutbox(Protocol):
     async def add(self, event: BaseModel) -> str: ...
 
@@ -126,6 +166,9 @@ class AuthorizationUnitOfWork(Protocol):
 
     @property
     def inbox(self) -> Inbox: ...
+
+    @property
+    def billing(self) -> BillingRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -162,6 +205,18 @@ class Ledger(Protocol):
     ) -> LedgerTransaction: ...
 
     async def find_transaction(self, reference: str) -> LedgerTransaction | None: ...
+
+    async def post_split(
+        self,
+        *,
+        reference: str,
+        currency: str,
+        source: str,
+        destinations: Sequence[tuple[str, int]],
+        allow_overdraft: bool = True,
+        description: str = "",
+        meta_data: dict[str, Any] | None = None,
+    ) -> LedgerTransaction: ...
 
     async def refund_transaction(self, reference: str, *, refund_reference: str) -> LedgerTransaction | None:
         """Refund the transaction posted under `reference` once (the ledger records the refund under

@@ -13,8 +13,10 @@ from clearway.platform.auth import Principal, require_roles
 from clearway.platform.errors import ProblemError
 
 # Who may move money in the ledger, and who may only look.
-WRITERS = ("operator", "service", "processor")
-READERS = (*WRITERS, "read_only", "approver")
+# Moving money (out of `@World` included) is for the platform's own workflows and operators; a card
+# processor reads but never posts here (its requests go through authorization's controls).
+WRITERS = ("operator", "service")
+READERS = (*WRITERS, "processor", "read_only", "approver")
 
 
 def get_pool(request: Request) -> asyncpg.Pool:

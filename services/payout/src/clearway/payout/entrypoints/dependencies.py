@@ -17,7 +17,6 @@ from clearway.platform.auth import (
     ADMIN,
     APPROVER,
     OPERATOR,
-    PROCESSOR,
     READ_ONLY,
     SERVICE,
     USER,
@@ -26,7 +25,8 @@ from clearway.platform.auth import (
 )
 from clearway.platform.idempotency import require_idempotency_key
 
-READERS = (USER, READ_ONLY, OPERATOR, APPROVER, PROCESSOR, SERVICE)
+# A card processor has no business with users' wallets and withdrawals: not a reader here.
+READERS = (USER, READ_ONLY, OPERATOR, APPROVER, SERVICE)
 OPERATOR_READERS = (READ_ONLY, OPERATOR, APPROVER, SERVICE)
 MOVERS = (USER, OPERATOR)  # may ask for money to move out of a wallet
 SETTLEMENT_REQUESTERS = (OPERATOR,)  # admin holds every role
