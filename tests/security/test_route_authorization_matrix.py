@@ -29,6 +29,7 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import Route, WebSocketRoute
 
 from clearway.devstack.databases import with_database
+from clearway.devstack.testing import wait_until
 
 from . import apps
 from .route_roles import KNOWN_SERVER_ERRORS, NONE, PATH_TOKEN_ROUTES, PRINCIPALS, PROCESSOR, ROUTE_ROLES, USER
@@ -107,7 +108,10 @@ async def service_apps(postgres_server_url: str, kafka_bootstrap_servers: str) -
                     for start in apps.SERVICES.values()
                 )
             )
-            yield {"ledger": ledger, **dict(zip(apps.SERVICES, started, strict=True))}
+            running = {"ledger": ledger, **dict(zip(apps.SERVICES, started, strict=True))}
+            for name, app in running.items():
+                await _until_ready(name, app)
+            yield running
     finally:
         connection = await asyncpg.connect(postgres_server_url)
         try:
@@ -118,6 +122,17 @@ async def service_apps(postgres_server_url: str, kafka_bootstrap_servers: str) -
 
 
 # --- who calls ---------------------------------------------------------------------------------
+
+
+async def _until_ready(name: str, app: FastAPI) -> None:
+    """`GET /health/ready` is in the matrix: a service still joining its consumer groups on a busy
+    machine answers 503, which is right, but is not what the matrix is about."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ready") as client:
+
+        async def ready() -> bool:
+            return (await client.get("/health/ready")).status_code == 200
+
+        await wait_until(ready, f"{name} is ready", timeout_s=60)
 
 
 def credentials(app: FastAPI, principal: str) -> dict[str, str]:

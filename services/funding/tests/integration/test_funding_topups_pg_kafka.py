@@ -222,8 +222,12 @@ async def test_an_approved_top_up_credits_the_wallet_once(topup_stack: TopupStac
 
     assert await topup_stack.sandbox.deliver_due() == 1
     settled = await topup_stack.topup(topup["id"])
-    assert (settled["status"], settled["resolved_by"], settled["result_code"]) == ("succeeded", "callback", 0)
-    assert settled["receipt"] and settled["ledger_reference"] == f"topup:{topup['id']}"
+    # The resolver's status query (due 300 ms after the push here) may settle it before the callback
+    # on a busy machine: either way it is settled once.
+    assert (settled["status"], settled["result_code"]) == ("succeeded", 0)
+    assert settled["resolved_by"] in ("callback", "status_query")
+    assert settled["ledger_reference"] == f"topup:{topup['id']}"
+    assert settled["receipt"] or settled["resolved_by"] == "status_query"  # a status query omits it
     assert await topup_stack.wallet_minor(owner) == 150_000
     (credit,) = await topup_stack.credits_for(topup["id"])
     assert (credit["source"], credit["status"]) == ("@MobileMoney-sandbox-KES", "APPLIED")
