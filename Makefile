@@ -30,16 +30,8 @@ serve: install  ## run one service in the foreground against `make dev`'s infras
 	@$(UV) run --frozen python -m clearway.$(SERVICE).main migrate
 	@$(UV) run --frozen python -m clearway.$(SERVICE).main serve
 
-# The end-to-end tests (five services as processes) and the rest run as two pytest sessions side by
-# side, each with its own PostgreSQL and broker: both mostly wait on I/O, so together they take about
-# as long as the longer one. The end-to-end session's output follows the other's.
 test: install lint  ## lint, type-check and run the whole suite (unit, integration, end-to-end)
-	@e2e_log=$$(mktemp); \
-	$(UV) run --frozen pytest -q -p no:cacheprovider tests/e2e >"$$e2e_log" 2>&1 & e2e_pid=$$!; \
-	$(UV) run --frozen pytest -q -p no:cacheprovider --ignore=tests/e2e; rest_rc=$$?; \
-	wait $$e2e_pid; e2e_rc=$$?; \
-	echo "--- end-to-end tests (tests/e2e) ---"; cat "$$e2e_log"; rm -f "$$e2e_log"; \
-	test $$rest_rc -eq 0 -a $$e2e_rc -eq 0
+	@$(UV) run --frozen pytest -q -p no:cacheprovider
 
 test-fast: install  ## unit tests only (no infrastructure)
 	@$(UV) run --frozen pytest -q -p no:cacheprovider -m "not integration and not e2e" --ignore-glob='*/integration/*' --ignore-glob='tests/e2e/*'
