@@ -261,7 +261,10 @@ def refusal_problems(route: str, answer: Answer) -> list[str]:
 def admission_problems(route: str, answer: Answer, *, server_error_known: bool) -> list[str]:
     if route.startswith("WS "):
         return [] if answer.status == 101 else [f"{route} as {answer.principal}: {answer.status}, wanted accepted"]
-    if answer.status in {401, 403} or (answer.status >= 500 and not server_error_known):
+    # Readiness answers 503 while a service is not ready (a consumer group rejoining on a busy
+    # machine): an honest answer about readiness, not about who may ask.
+    readiness_503 = route == "GET /health/ready" and answer.status == 503
+    if answer.status in {401, 403} or (answer.status >= 500 and not server_error_known and not readiness_503):
         return [f"{route} as {answer.principal}: {answer.status} {answer.detail}, wanted it admitted"]
     return []
 
