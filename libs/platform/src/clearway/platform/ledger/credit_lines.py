@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from clearway.platform.ledger.answers import balance_of, document_of
 from clearway.platform.ledger.values import (
     TRANSACTION_STATUSES,
     LedgerAnswerInvalidError,
@@ -58,7 +59,7 @@ class CreditLineCalls:
             if done is None:
                 raise
             return done
-        return credit_transaction(_object(response), replayed=False)
+        return credit_transaction(document_of(response), replayed=False)
 
     async def open_account_balance(
         self, *, ledger_id: str, identity_id: str, currency: str, indicator: str, meta_data: dict[str, Any]
@@ -71,7 +72,7 @@ class CreditLineCalls:
             "indicator": indicator,
             "meta_data": meta_data,
         }
-        return credit_balance(_object(await self._answer("POST", "/balances", json=body)))
+        return balance_of(document_of(await self._answer("POST", "/balances", json=body)))
 
     async def post_with_overdraft_limit(self, posting: Posting, *, overdraft_limit_minor: int) -> LedgerTransaction:
         """Post `posting` (a hold when `inflight`) letting its source overdraw to `-overdraft_limit_minor`.
@@ -98,30 +99,7 @@ class CreditLineCalls:
             "meta_data": posting.meta_data,
         }
         response = await self._answer("POST", "/transactions", json=body)
-        return credit_transaction(_object(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
-
-
-def _object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        document = response.json()
-    except ValueError as error:
-        raise LedgerAnswerInvalidError(f"{response.status_code} answer is not JSON") from error
-    if not isinstance(document, dict):
-        raise LedgerAnswerInvalidError(f"{response.status_code} answer is not a JSON object")
-    return document
-
-
-def credit_balance(document: dict[str, Any]) -> LedgerBalance:
-    try:
-        return LedgerBalance(
-            balance_id=str(document["balance_id"]),
-            balance_minor=int(document["balance"]),
-            inflight_debit_minor=int(document["inflight_debit_balance"]),
-            currency=str(document["currency"]),
-            inflight_credit_minor=int(document.get("inflight_credit_balance") or 0),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise LedgerAnswerInvalidError(f"unreadable balance: {error!r}") from error
+        return credit_transaction(document_of(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
 
 
 def credit_transaction(document: dict[str, Any], *, replayed: bool) -> LedgerTransaction:

@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
+from clearway.platform.ledger.answers import balance_of as _balance
+from clearway.platform.ledger.answers import document_of as _document
 from clearway.platform.ledger.credit_lines import CreditLineCalls
 from clearway.platform.ledger.holds import HoldQueries
 from clearway.platform.ledger.schema_answers import entry_body, ledger_account, ledger_ref, schema_entry
@@ -76,29 +78,6 @@ def _segment(value: str) -> str:
     if "/" in value:
         raise LedgerRefusedError(400, UNADDRESSABLE, f"{value[:64]!r} cannot be looked up by path")
     return quote(value, safe="")
-
-
-def _document(response: httpx.Response) -> dict[str, Any]:
-    try:
-        document = response.json()
-    except ValueError as error:
-        raise LedgerAnswerInvalidError(f"{response.status_code} answer is not JSON") from error
-    if not isinstance(document, dict):
-        raise LedgerAnswerInvalidError(f"{response.status_code} answer is not a JSON object")
-    return document
-
-
-def _balance(document: dict[str, Any]) -> LedgerBalance:
-    try:
-        return LedgerBalance(
-            balance_id=str(document["balance_id"]),
-            balance_minor=int(document["balance"]),
-            inflight_debit_minor=int(document["inflight_debit_balance"]),
-            currency=str(document["currency"]),
-            inflight_credit_minor=int(document.get("inflight_credit_balance") or 0),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise LedgerAnswerInvalidError(f"unreadable balance: {error!r}") from error
 
 
 def _transaction(response: httpx.Response) -> LedgerTransaction:
