@@ -219,3 +219,55 @@ async def test_a_mobile_money_collection_reconciles_on_its_collection_account_on
         assert await balance(ledger, link["ledger_id"], f"{USERS}:idt_collector") == 1_500
         expectations = (await client.get("/expectations", params={"link_id": link["id"]})).json()["data"]
         assert [(e["source"], e["status"]) for e in expectations] == [("topup", "matched")]
+
+
+async def test_a_single_purpose_route_credits_its_account_with_what_no_expectation_explains(
+    running_flow: RunningFlow, ledger: httpx.AsyncClient
+) -> None:
+    """Rule 4: a paybill's link routes unexplained inbound money to its account; the earlier rules
+    still win, money sent out is never routed, and a second run routes nothing twice."""
+    async with running_flow() as client:
+        refused = await client.post(
+            "/links",
+            json={
+                "name": "Paybill 888",
+                "kind": "mobile_money",
+                "ledger_id": "led_any",
+                "currency": "KES",
+                "route_account_path": "assets/operating",
+            },
+        )
+        assert refused.status_code == 422 and refused.json()["code"] == "ACCOUNT_PATH_UNSUPPORTED", refused.text
+        link = await new_link(client, ledger, route_account_path=f"{USERS}:usr_paybill")
+        assert link["route_account_path"] == f"{USERS}:usr_paybill"
+        await expect(
+            client,
+            link["id"],
+            direction="inbound",
+            amount_minor=3_000,
+            reference="INV-R",
+            account_path=f"{USERS}:usr_o",
+        )
+        statement = csv_statement(
+            ("inbound", 3_000, "INV-R", "route-1"),
+            ("inbound", 700, "M-PESA QX1", "route-2"),
+            ("inbound", 800, None, "route-3"),
+            ("outbound", 400, "OUT-X", "route-4"),
+        )
+        await import_csv(client, link["id"], statement)
+
+        assert [line["external_id"] for line in await unreconciled(client, link["id"])] == ["route-4"]
+        assert await balance(ledger, link["ledger_id"], f"{USERS}:usr_o") == 3_000
+        assert await balance(ledger, link["ledger_id"], f"{USERS}:usr_paybill") == 1_500
+        matches = (await client.get("/matches", params={"link_id": link["id"]})).json()["data"]
+        assert sorted((m["rule"], m["status"]) for m in matches) == [
+            ("reference", "posted"),
+            ("route", "posted"),
+            ("route", "posted"),
+        ]
+        routed = (await client.get("/expectations", params={"link_id": link["id"], "status": "matched"})).json()
+        assert sorted(e["amount_minor"] for e in routed["data"] if e["source"] == "route") == [700, 800]
+
+        again = await client.post("/matching/runs", json={"link_id": link["id"], "dry_run": False})
+        assert again.status_code == 200 and again.json()["matches"] == [], again.text
+        assert await balance(ledger, link["ledger_id"], f"{USERS}:usr_paybill") == 1_500

@@ -25,6 +25,7 @@ def _link(row: LinkRow) -> Link:
         auto_match=row.auto_match,
         clearing_max_age_s=row.clearing_max_age_s,
         date_window_days=row.date_window_days,
+        route_account_path=row.route_account_path,
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=repaired_updated_at("link", row.id, row.created_at, row.updated_at),

@@ -8,7 +8,7 @@ each is bounded by sorting them once per rule.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -128,6 +128,31 @@ _REVERSALS = text(
 )
 
 
+# Rule 4, single-purpose routes (a virtual account, a paybill number): inbound money on such a link
+# that no expectation explained belongs to the link's route account. Each transaction gets its own
+# expectation (source `route`, unique per transaction, so a second run adds none), paired one to one.
+_UNEXPLAINED_INBOUND = text(
+    """
+    SELECT id FROM external_transactions
+    WHERE link_id = :link_id AND status = 'unreconciled' AND direction = 'inbound' AND NOT held_for_review
+        AND coalesce(reference, '') NOT LIKE 'reversal:%'
+    ORDER BY booked_at, id
+    """
+)
+_ROUTED_EXPECTATIONS = text(
+    """
+    INSERT INTO expectations (id, link_id, direction, amount_minor, currency, reference, expected_on,
+                              account_path, source, source_id, status, initiation_status, created_at, updated_at)
+    SELECT n.id, t.link_id, 'inbound', t.amount_minor, t.currency, t.reference, t.booked_at::date,
+           :account_path, :source, t.id, 'open', 'none', :now, :now
+    FROM unnest(CAST(:ids AS text[]), CAST(:tx_ids AS text[])) AS n(id, tx_id)
+    JOIN external_transactions t ON t.id = n.tx_id
+    ON CONFLICT (source, source_id) DO NOTHING
+    RETURNING source_id AS tx_id, id AS ex_id
+    """
+)
+
+
 def _match(row: MatchRow) -> Match:
     return Match(
         id=row.id,
@@ -183,6 +208,25 @@ class SqlMatchRepository:
     async def candidates_by_amount_and_date(self, link_id: str, window_days: int) -> list[Candidate]:
         rows = await self._session.execute(_BY_AMOUNT_AND_DATE, {"link_id": link_id, "window_days": window_days})
         return [Candidate((tx,), (ex,), _one_to_one(bulk, card), Rule.AMOUNT_DATE) for tx, ex, bulk, card in rows]
+
+    async def candidates_by_route(
+        self, link_id: str, account_path: str, *, source: str, new_ids: Callable[[int], list[str]], now: datetime
+    ) -> list[Candidate]:
+        """Creates the routed expectations it pairs (the caller's transaction decides whether they stay)."""
+        transaction_ids = list(await self._session.scalars(_UNEXPLAINED_INBOUND, {"link_id": link_id}))
+        if not transaction_ids:
+            return []
+        rows = await self._session.execute(
+            _ROUTED_EXPECTATIONS,
+            {
+                "ids": new_ids(len(transaction_ids)),
+                "tx_ids": transaction_ids,
+                "account_path": account_path,
+                "source": source,
+                "now": now,
+            },
+        )
+        return [Candidate((tx,), (ex,), Strategy.ONE_TO_ONE, Rule.ROUTE) for tx, ex in rows]
 
     async def candidates_for_reversal(self, link_id: str) -> list[Candidate]:
         rows = await self._session.execute(_REVERSALS, {"link_id": link_id})

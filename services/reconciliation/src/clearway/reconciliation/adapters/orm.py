@@ -27,6 +27,7 @@ class LinkRow(ReconciliationBase):
     auto_match: Mapped[bool] = mapped_column(Boolean)
     clearing_max_age_s: Mapped[int] = mapped_column(Integer)
     date_window_days: Mapped[int] = mapped_column(Integer)
+    route_account_path: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

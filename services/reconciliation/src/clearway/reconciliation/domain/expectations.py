@@ -19,6 +19,8 @@ USER_BALANCE_PREFIX = "liabilities/user_balances:"
 # A card network's settlement file splits its total across clearings (seed 003's batches of batches).
 CARD_CLEARING_PREFIX = "liabilities/pending_clearings:"
 CARD_SETTLEMENT_SOURCE = "card_settlement"
+# Made by the route rule for inbound money on a single-purpose route's link (one per transaction).
+ROUTE_SOURCE = "route"
 UNALLOCATED_USER = "unallocated"
 ITEMS_MAX = 1_000
 

@@ -35,3 +35,6 @@ class Link:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    # A single-purpose route (a virtual account, a paybill number): inbound money on this link that
+    # no expectation explains belongs to this account (`liabilities/user_balances:<user>`).
+    route_account_path: str | None = None

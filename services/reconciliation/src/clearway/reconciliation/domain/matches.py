@@ -66,6 +66,7 @@ class Rule(StrEnum):
     REFERENCE_GROUP = "reference_group"
     REVERSAL = "reversal"
     AMOUNT_DATE = "amount_date"
+    ROUTE = "route"  # a single-purpose route: the link's route account (service/matching.py)
     MANUAL = "manual"
 
 

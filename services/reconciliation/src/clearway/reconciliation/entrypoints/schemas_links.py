@@ -27,6 +27,13 @@ class LinkCreate(BaseModel):
     auto_match: bool = True
     clearing_max_age_s: int = Field(default=DEFAULT_CLEARING_MAX_AGE_S, ge=1, le=365 * 24 * 3600)
     date_window_days: int = Field(default=DEFAULT_DATE_WINDOW_DAYS, ge=0, le=60)
+    route_account_path: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="A single-purpose route (a virtual account, a paybill number): inbound money no expectation "
+        "explains is reconciled to this account, `liabilities/user_balances:<user>`.",
+    )
 
 
 class LinkOut(BaseModel):
@@ -40,6 +47,7 @@ class LinkOut(BaseModel):
     auto_match: bool
     clearing_max_age_s: int
     date_window_days: int
+    route_account_path: str | None
     created_by: str
     created_at: datetime
 
@@ -56,6 +64,7 @@ class LinkOut(BaseModel):
             auto_match=link.auto_match,
             clearing_max_age_s=link.clearing_max_age_s,
             date_window_days=link.date_window_days,
+            route_account_path=link.route_account_path,
             created_by=link.created_by,
             created_at=link.created_at,
         )

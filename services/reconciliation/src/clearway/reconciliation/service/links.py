@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from clearway.platform.ids import new_id
 from clearway.platform.logging import get_logger
 from clearway.reconciliation.domain.errors import ConflictError, InvalidRequestError, NotFoundError
+from clearway.reconciliation.domain.expectations import user_of
 from clearway.reconciliation.domain.links import (
     DEFAULT_CLEARING_MAX_AGE_S,
     DEFAULT_DATE_WINDOW_DAYS,
@@ -34,9 +35,12 @@ class CreateLink:
     auto_match: bool = True
     clearing_max_age_s: int = DEFAULT_CLEARING_MAX_AGE_S
     date_window_days: int = DEFAULT_DATE_WINDOW_DAYS
+    route_account_path: str | None = None
 
 
 async def create_link(context: ReconciliationContext, command: CreateLink, *, actor: str) -> Link:
+    if command.route_account_path is not None:
+        user_of(command.route_account_path)  # the account a routed payment credits, as seed 003 names it
     if await context.ledger.get_ledger(command.ledger_id) is None:
         raise InvalidRequestError(f"The ledger has no ledger {command.ledger_id}.", code="LEDGER_NOT_FOUND")
     # Before the link exists: a link whose entry types are missing could match but never post.
@@ -53,6 +57,7 @@ async def create_link(context: ReconciliationContext, command: CreateLink, *, ac
         auto_match=command.auto_match,
         clearing_max_age_s=command.clearing_max_age_s,
         date_window_days=command.date_window_days,
+        route_account_path=command.route_account_path,
         created_by=actor,
         created_at=now,
         updated_at=now,

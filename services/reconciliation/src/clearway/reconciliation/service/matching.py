@@ -7,7 +7,9 @@ Rules in order, each a set-based query in PostgreSQL (adapters/matches_repositor
      one bulk receipt against an expectation with items: seed 003's split_bulk_payment);
   2. reference group: one transaction whose reference several open expectations share, their
      amounts adding up to it (a bulk receipt for several workflows; a batch settling several payouts);
-  3. amount, currency and direction within the link's date window.
+  3. amount, currency and direction within the link's date window;
+  4. single-purpose route: on a link for a virtual account or a paybill number, inbound money none of
+     the above explained is the route account's (`reconcile_payment` to it), one expectation each.
 A run holds the link's advisory lock, records its matches and marks both sides in one transaction;
 posting to the ledger follows (`posting.post_pending`). A dry run does the same and rolls back.
 """
@@ -23,8 +25,14 @@ from clearway.platform.logging import get_logger
 from clearway.reconciliation.adapters.matches_repository import Candidate
 from clearway.reconciliation.adapters.unit_of_work import SqlReconciliationUnitOfWork
 from clearway.reconciliation.domain.errors import ConflictError, InvalidRequestError, NotFoundError
-from clearway.reconciliation.domain.expectations import Expectation, ExpectationStatus
+from clearway.reconciliation.domain.expectations import (
+    EXPECTATION_ID_PREFIX,
+    ROUTE_SOURCE,
+    Expectation,
+    ExpectationStatus,
+)
 from clearway.reconciliation.domain.external_transactions import ReconStatus
+from clearway.reconciliation.domain.links import Link
 from clearway.reconciliation.domain.matches import MATCH_ID_PREFIX, Match, MatchStatus, Rule, Strategy, entries_for
 from clearway.reconciliation.service import audit
 from clearway.reconciliation.service.context import ReconciliationContext
@@ -83,6 +91,18 @@ async def _record(uow: SqlReconciliationUnitOfWork, matches: Sequence[Match], no
     )
 
 
+async def _routed(uow: SqlReconciliationUnitOfWork, link: Link, now: datetime) -> list[Candidate]:
+    if link.route_account_path is None:
+        return []
+    return await uow.matches.candidates_by_route(
+        link.id,
+        link.route_account_path,
+        source=ROUTE_SOURCE,
+        new_ids=lambda count: [new_id(EXPECTATION_ID_PREFIX) for _ in range(count)],
+        now=now,
+    )
+
+
 async def run_matching(
     context: ReconciliationContext, link_id: str, *, dry_run: bool, actor: str = AUTO_MATCHER, explain: bool = False
 ) -> RunResult:
@@ -100,6 +120,7 @@ async def run_matching(
             uow.matches.candidates_by_reference(link_id),
             uow.matches.candidates_by_reference_group(link_id),
             uow.matches.candidates_by_amount_and_date(link_id, link.date_window_days),
+            _routed(uow, link, now),
         ):
             matches = [_match_of(candidate, link_id, actor, now) for candidate in await rule]
             await _record(uow, matches, now)
