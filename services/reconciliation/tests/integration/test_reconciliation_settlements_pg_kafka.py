@@ -4,10 +4,22 @@ card network's three-level settlement, and a match the ledger refuses held for a
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+
+from clearway.contracts.events import (
+    CardClearingFileReceived,
+    CardSettlementReceived,
+    ClearedCardTransaction,
+    Counterparty,
+    SettledClearing,
+    TransferCreated,
+)
+from clearway.devstack.testing import publish_as_processor, started_producer, wait_until
 
 from .conftest import RunningFlow
 from .flows import account, balance, csv_statement, expect, import_csv, new_link, unreconciled
@@ -237,3 +249,102 @@ async def test_a_match_the_ledger_refuses_is_held_for_an_operator_not_retried_on
         assert line["status"] == "unreconciled"
         found = (await client.get("/breaks", params={"kind": "posting_failed"})).json()["data"]
         assert any(b["detail"]["match_id"] == matches[0]["id"] for b in found)
+
+
+async def test_a_card_networks_settlement_synced_from_its_events(
+    running_flow: RunningFlow, ledger: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
+    """The same three levels with every file published by the network's processor and the bank's
+    payment as `transfer.created`: redelivered files add nothing, and a file for an account no link
+    syncs is an `unknown_account` break."""
+    account_id = f"card-settlements-{uuid.uuid4().hex[:8]}"
+    settlement_id = f"SET-{uuid.uuid4().hex[:8]}"
+    report = CardSettlementReceived(
+        settlement_id=settlement_id,
+        network="visa",
+        account_id=account_id,
+        currency="KES",
+        settled_on=datetime.now(UTC).date(),
+        clearings=[SettledClearing(clearing_id=f"{settlement_id}-A", amount_minor=1_200)],
+    )
+    clearing_file = CardClearingFileReceived(
+        clearing_id=f"{settlement_id}-A",
+        network="visa",
+        account_id=account_id,
+        currency="KES",
+        transactions=[
+            ClearedCardTransaction(card_transaction_id="ct-e1", account_path=f"{USERS}:usr_e1", amount_minor=1_000),
+            ClearedCardTransaction(card_transaction_id="ct-e2", account_path=f"{USERS}:usr_e2", amount_minor=200),
+        ],
+    )
+    payment = TransferCreated(
+        transfer_id=f"trf-{settlement_id}",
+        processor="acme-bank",
+        direction="inbound",
+        amount_minor=1_200,
+        currency="KES",
+        account_id=account_id,
+        payment_reference=settlement_id,
+        counterparty=Counterparty(name="Visa settlement", account=None),
+        settled_at=datetime.now(UTC),
+    )
+    async with running_flow() as client, started_producer(kafka_bootstrap_servers) as producer:
+        link = await new_link(client, ledger, kind="card_network", external_account_id=account_id)
+        ledger_id = link["ledger_id"]
+        for event_id in ("evt-1", "evt-1"):  # a redelivery of each file
+            await publish_as_processor(
+                producer,
+                "card.clearing_file.received",
+                clearing_file.model_dump(mode="json"),
+                key=clearing_file.clearing_id,
+                event_id=f"{settlement_id}-clearing-{event_id}",
+                source="visa",
+            )
+            await publish_as_processor(
+                producer,
+                "card.settlement.received",
+                report.model_dump(mode="json"),
+                key=settlement_id,
+                event_id=f"{settlement_id}-report-{event_id}",
+                source="visa",
+            )
+        await publish_as_processor(
+            producer,
+            "transfer.created",
+            payment.model_dump(mode="json"),
+            key=payment.transfer_id,
+            event_id=f"{settlement_id}-bank",
+            source="acme-bank",
+        )
+
+        async def split() -> bool:
+            # The clearing is marked posted after its last card transaction's entry.
+            view = (await client.get(f"/links/{link['id']}/card-settlements/{settlement_id}")).json()
+            return [c["status"] for c in view.get("clearings", [])] == ["posted"]
+
+        await wait_until(
+            split, "the settlement is reconciled and its clearing split per card transaction", timeout_s=30
+        )
+        assert await balance(ledger, ledger_id, f"{USERS}:usr_e1") == 1_000
+        assert await balance(ledger, ledger_id, f"{USERS}:usr_e2") == 200
+        assert await balance(ledger, ledger_id, "assets/operating") == 1_200
+        assert await _pending_clearing_accounts(ledger, ledger_id) == []
+        assert await unreconciled(client, link["id"]) == []
+
+        stray = report.model_copy(
+            update={"account_id": f"nowhere-{settlement_id}", "settlement_id": f"{settlement_id}-X"}
+        )
+        await publish_as_processor(
+            producer,
+            "card.settlement.received",
+            stray.model_dump(mode="json"),
+            key=stray.settlement_id,
+            event_id=f"{settlement_id}-stray",
+            source="visa",
+        )
+
+        async def unknown_account_break() -> bool:
+            found = (await client.get("/breaks", params={"kind": "unknown_account"})).json()["data"]
+            return any(b["detail"]["account_id"] == stray.account_id for b in found)
+
+        await wait_until(unknown_account_break, "a file for an account no link syncs is a break", timeout_s=30)

@@ -112,7 +112,10 @@ def _event(
 
 
 def _partitions_for(name: str) -> int:
-    high_volume = name.startswith(("ledger.transaction.", "card.")) or name == "transfer.created"
+    # Per card transaction; a network's settlement files (card.settlement.*, card.clearing_file.*) are daily.
+    high_volume = name.startswith(("ledger.transaction.", "card.authorization.", "card.clearing.")) or name in (
+        "transfer.created",
+    )
     return PARTITIONS_HIGH_VOLUME if high_volume else PARTITIONS_DEFAULT
 
 
@@ -325,6 +328,22 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         EXTERNAL_PROCESSOR,
         ("authorization",),
         "The network's final amount for a card transaction.",
+    ),
+    _event(
+        "card.settlement.received",
+        "settlement_id",
+        ev.CardSettlementReceived,
+        EXTERNAL_PROCESSOR,
+        ("reconciliation",),
+        "A card network's settlement report: what the bank will receive, per clearing (seed 003 level 1-2).",
+    ),
+    _event(
+        "card.clearing_file.received",
+        "clearing_id",
+        ev.CardClearingFileReceived,
+        EXTERNAL_PROCESSOR,
+        ("reconciliation",),
+        "One clearing's file: the card transactions its settled amount is made of (seed 003 level 3).",
     ),
     # Ledger outcomes.
     _event(

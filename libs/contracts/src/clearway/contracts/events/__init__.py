@@ -1,5 +1,11 @@
 """Message bodies: events (past tense) and commands (imperative), one model per topic."""
 
+from .card_settlements import (
+    CardClearingFileReceived,
+    CardSettlementReceived,
+    ClearedCardTransaction,
+    SettledClearing,
+)
 from .cards import (
     AuthorizationDecision,
     CardAuthorizationDecided,
@@ -63,9 +69,12 @@ __all__ = [
     "CardAuthorizationExpired",
     "CardAuthorizationRequested",
     "CardAuthorizationReversed",
+    "CardClearingFileReceived",
     "CardClearingPosted",
     "CardClearingReceived",
     "CardClearingStatus",
+    "CardSettlementReceived",
+    "ClearedCardTransaction",
     "ContractModel",
     "Counterparty",
     "CurrencyCode",
@@ -99,6 +108,7 @@ __all__ = [
     "PayoutReversed",
     "PayoutSubmitted",
     "PayoutSucceeded",
+    "SettledClearing",
     "SignedAmountMinor",
     "StatementClosed",
     "Timestamp",

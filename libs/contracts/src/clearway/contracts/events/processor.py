@@ -74,6 +74,12 @@ class CardAuthorizationRequested(ContractModel):
     )
     channel: Literal["pos", "ecommerce", "atm"]
     requested_at: Timestamp
+    incremental_of: str | None = Field(
+        default=None,
+        min_length=1,
+        description="An incremental authorization (added later, optional): the processor's id of the approved "
+        "authorization whose hold this one raises by `amount_minor`; this request has its own `authorization_id`.",
+    )
 
 
 class CardAuthorizationReversed(ContractModel):

@@ -10,6 +10,9 @@ payout.reversed           -> the rail's inbound reversal of the settled payout (
 topup.succeeded           -> on the collection account's link (`collections:<provider>:<currency>`): the
                              wallet credit funding made is expected, and the provider's receipt is the
                              external transaction that settles it
+card.settlement.received  -> a card network's settlement report on the link naming its account: the
+                             expectation the bank's payment settles (seed 003 levels 1-2)
+card.clearing_file.received -> a clearing's card transactions, split once its settlement is posted (level 3)
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from datetime import datetime
 
 from clearway.contracts.catalogue import topic
 from clearway.contracts.events import (
+    CardClearingFileReceived,
+    CardSettlementReceived,
     FundingCreated,
     FundingDepositLinked,
     PayoutFailed,
@@ -28,9 +33,10 @@ from clearway.contracts.events import (
     TransferCreated,
 )
 from clearway.platform.consumer import Handler, IncomingEvent
+from clearway.reconciliation.domain.card_clearings import CardTransaction
 from clearway.reconciliation.domain.expectations import USER_BALANCE_PREFIX, NewExpectation
 from clearway.reconciliation.domain.external_transactions import Direction, RecordExternalTransaction
-from clearway.reconciliation.service import checks, expectations, reconcile_link, transactions
+from clearway.reconciliation.service import card_settlements, checks, expectations, reconcile_link, transactions
 from clearway.reconciliation.service.context import ReconciliationContext
 from clearway.reconciliation.service.sources import (
     collection_account,
@@ -45,6 +51,7 @@ TRANSFERS_GROUP_ID = "reconciliation.transfers"
 FUNDINGS_GROUP_ID = "reconciliation.fundings"
 PAYOUTS_GROUP_ID = "reconciliation.payouts"
 TOPUPS_GROUP_ID = "reconciliation.topups"
+CARD_SETTLEMENTS_GROUP_ID = "reconciliation.card_settlements"
 ACTOR = "event"
 
 
@@ -261,6 +268,54 @@ def topup_handler(context: ReconciliationContext) -> Handler:
     return handle
 
 
+def card_settlement_handler(context: ReconciliationContext) -> Handler:
+    """The network's files, the same use cases as their HTTP imports: importing a file again changes
+    nothing (so a redelivery needs no inbox), a different file under the same id is refused (DLQ)."""
+
+    async def handle(event: IncomingEvent) -> None:
+        if event.topic == CARD_SETTLEMENT_RECEIVED:
+            report = CardSettlementReceived.model_validate(event.payload)
+            link = await card_settlements.link_of_network_account(
+                context,
+                network=report.network,
+                account_id=report.account_id,
+                currency=report.currency,
+                file=f"settlement {report.settlement_id}",
+            )
+            if link is None:
+                return
+            await card_settlements.import_settlement_file(
+                context,
+                link.id,
+                settlement_id=report.settlement_id,
+                clearings=[(clearing.clearing_id, clearing.amount_minor) for clearing in report.clearings],
+                settled_on=report.settled_on,
+                actor=ACTOR,
+            )
+            await reconcile_link.after_arrival(context, link.id)
+            return
+        clearing_file = CardClearingFileReceived.model_validate(event.payload)
+        link = await card_settlements.link_of_network_account(
+            context,
+            network=clearing_file.network,
+            account_id=clearing_file.account_id,
+            currency=clearing_file.currency,
+            file=f"clearing {clearing_file.clearing_id}",
+        )
+        if link is not None:
+            await card_settlements.import_clearing_file(
+                context,
+                link.id,
+                clearing_id=clearing_file.clearing_id,
+                transactions=[
+                    CardTransaction(t.card_transaction_id, t.account_path, t.amount_minor)
+                    for t in clearing_file.transactions
+                ],
+            )
+
+    return handle
+
+
 TRANSFER_CREATED = topic("transfer.created").name
 TOPUP_SUCCEEDED = topic("topup.succeeded").name
 FUNDING_CREATED = topic("funding.created").name
@@ -269,10 +324,12 @@ PAYOUT_SUBMITTED = topic("payout.submitted").name
 PAYOUT_SUCCEEDED = topic("payout.succeeded").name
 PAYOUT_FAILED = topic("payout.failed").name
 PAYOUT_REVERSED = topic("payout.reversed").name
+CARD_SETTLEMENT_RECEIVED = topic("card.settlement.received").name
+CARD_CLEARING_FILE_RECEIVED = topic("card.clearing_file.received").name
 
 
 def subscriptions(context: ReconciliationContext) -> list[tuple[str, str, Handler]]:
-    fundings, payouts = funding_handler(context), payout_handler(context)
+    fundings, payouts, cards = funding_handler(context), payout_handler(context), card_settlement_handler(context)
     return [
         (TRANSFER_CREATED, TRANSFERS_GROUP_ID, transfer_created_handler(context)),
         (FUNDING_CREATED, f"{FUNDINGS_GROUP_ID}.created", fundings),
@@ -282,4 +339,6 @@ def subscriptions(context: ReconciliationContext) -> list[tuple[str, str, Handle
         (PAYOUT_FAILED, f"{PAYOUTS_GROUP_ID}.failed", payouts),
         (PAYOUT_REVERSED, f"{PAYOUTS_GROUP_ID}.reversed", payouts),
         (TOPUP_SUCCEEDED, TOPUPS_GROUP_ID, topup_handler(context)),
+        (CARD_SETTLEMENT_RECEIVED, f"{CARD_SETTLEMENTS_GROUP_ID}.reports", cards),
+        (CARD_CLEARING_FILE_RECEIVED, f"{CARD_SETTLEMENTS_GROUP_ID}.clearing_files", cards),
     ]

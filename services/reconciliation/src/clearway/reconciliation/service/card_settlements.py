@@ -30,6 +30,7 @@ from clearway.reconciliation.domain.expectations import (
     ExpectationItem,
     NewExpectation,
 )
+from clearway.reconciliation.domain.links import Link
 from clearway.reconciliation.domain.matches import split_entries
 from clearway.reconciliation.service import breaks, expectations
 from clearway.reconciliation.service.context import ReconciliationContext
@@ -46,6 +47,36 @@ class SettlementView:
 
 def _source_id(link_id: str, settlement_id: str) -> str:
     return f"{link_id}:{settlement_id}"
+
+
+async def link_of_network_account(
+    context: ReconciliationContext, *, network: str, account_id: str, currency: str, file: str
+) -> Link | None:
+    """The link a network's file lands on (its `external_account_id`). None, with an `unknown_account`
+    break, when no link syncs that account: the file cannot be kept without one, so the break says so."""
+    async with context.unit_of_work() as uow:
+        link = await uow.links.by_external_account(account_id)
+        if link is None:
+            await breaks.raise_break(
+                uow,
+                context,
+                DetectedBreak(
+                    BreakKind.UNKNOWN_ACCOUNT,
+                    subject=f"{network}:{account_id}",
+                    detail={
+                        "account_id": account_id,
+                        "processor": network,
+                        "first_file": file,
+                        "hint": "POST /links with this external_account_id, then have the network resend its files",
+                    },
+                ),
+            )
+            await uow.commit()
+    if link is not None and link.currency != currency:
+        raise InvalidRequestError(
+            f"{file} is in {currency}; link {link.id} reconciles {link.currency}.", code="CURRENCY_MISMATCH"
+        )
+    return link
 
 
 async def import_settlement_file(

@@ -18,7 +18,7 @@ from clearway.reconciliation.adapters.unit_of_work import SqlReconciliationUnitO
 from clearway.reconciliation.domain.breaks import BreakKind, DetectedBreak
 from clearway.reconciliation.domain.expectations import Expectation, clearing_of
 from clearway.reconciliation.domain.matches import Match, MatchStatus, Strategy, batch_of, entries_for
-from clearway.reconciliation.service import breaks, card_settlements, expectations
+from clearway.reconciliation.service import breaks, expectations
 from clearway.reconciliation.service.context import ReconciliationContext
 from clearway.reconciliation.service.ledger_posting import post_planned
 
@@ -70,8 +70,6 @@ async def post_match(context: ReconciliationContext, match: Match) -> MatchStatu
             )
         await uow.commit()
     logger.info("match posted", match_id=match.id, strategy=match.strategy.value, entries=len(planned))
-    if match.strategy is Strategy.CARD_SETTLEMENT:
-        await card_settlements.post_ready_clearings(context, link_id=link.id)
     return MatchStatus.POSTED
 
 
