@@ -11,6 +11,7 @@ from clearway.devstack.stack import Platform
 from clearway.devstack.testing import wait_until
 
 from .reconciliation_scenario import run_reconciliation
+from .seed_queries_scenario import SeedQueryChecks
 from .walking_skeleton import Processor, new_event_id, new_transfer
 
 pytestmark = pytest.mark.e2e
@@ -67,3 +68,17 @@ async def test_a_processors_transfer_lands_on_its_link_and_matches_the_expectati
             return bool(found) and found[0]["status"] == "reconciled"
 
         await wait_until(reconciled, "the transfer is reconciled on its link", timeout_s=60)
+
+
+async def test_seed_003_queries_run_verbatim_against_the_running_platform(running_platform: Platform) -> None:
+    """The seed's four queries, byte for byte, against its own ledger ik (`ledger_123`, shared by
+    every run: created once, then answered as the existing ledger). Each run leaves its own lines and
+    payments reconciled again, so what it asserts is about its own items only."""
+    platform = running_platform
+    headers = {"X-API-Key": platform.api_key}
+    async with (
+        httpx.AsyncClient(base_url=platform.url("ledger"), headers=headers, timeout=30) as ledger,
+        httpx.AsyncClient(base_url=platform.url("reconciliation"), headers=headers, timeout=30) as recon,
+    ):
+        checks = SeedQueryChecks(ledger, recon)
+        await checks.run()

@@ -18,77 +18,14 @@ from clearway.platform.auth import READ_ONLY, Principal, current_principal
 from clearway.platform.errors import install_error_handlers
 from clearway.platform.ledger import LedgerAccount, LedgerUnavailableError
 from clearway.reconciliation.entrypoints.graphql import graphql_router
+from clearway.reconciliation.entrypoints.seed_queries import (
+    PENDING_BULK_RECEIVABLES,
+    PENDING_PAYMENTS,
+    PENDING_WITHDRAWALS,
+    SEED_QUERIES,
+    UNRECONCILED_PAYMENTS,
+)
 from clearway.reconciliation.service.graphql_data import UnreconciledTx
-
-# ---- seed 003's queries, copied exactly as written -------------------------------------
-
-UNRECONCILED_PAYMENTS = """query UnreconciledPayments {
-ledgerAccount(
-ledgerAccount: {
-path: "assets/operating"
-ledger: { ik: "ledger_123" }
-}
-) {
-unreconciledTxs {
-nodes {
-id
-description
-amount
-externalId
-}
-}
-}
-}"""
-
-PENDING_PAYMENTS = """query PendingPayments {
-ledger(ledger: { ik: "ledger_123" }) {
-ledgerAccounts(
-filter: {
-clearingStatus: { equalTo: pending }
-}
-) {
-nodes {
-path
-clearingStatus
-ownBalance
-}
-}
-}
-}"""
-
-PENDING_BULK_RECEIVABLES = """query PendingBulkReceivables {
-ledger(ledger: { ik: "ledger_123" }) {
-ledgerAccounts(
-filter: {
-clearingStatus: { equalTo: pending }
-path: { matches: "liabilities/bulk_receivables" }
-}
-) {
-nodes {
-path
-clearingStatus
-ownBalance
-}
-}
-}
-}"""
-
-PENDING_WITHDRAWALS = """query PendingWithdrawals {
-ledger(ledger: { ik: "ledger_123" }) {
-ledgerAccounts(
-filter: {
-clearingStatus: { equalTo: pending }
-path: { matches: "liabilities/pending_withdrawals:*" }
-}
-) {
-nodes {
-path
-clearingStatus
-ownBalance
-}
-}
-}
-}"""
 
 SEED_003 = sorted((Path(__file__).resolve().parents[5] / "shared" / "seeds").glob("003_*.txt"))
 
@@ -96,7 +33,7 @@ SEED_003 = sorted((Path(__file__).resolve().parents[5] / "shared" / "seeds").glo
 @pytest.mark.skipif(not SEED_003, reason="the seed documents (shared/seeds) are not beside the repository")
 def test_the_queries_are_the_seeds_own() -> None:
     seed = SEED_003[0].read_text(encoding="utf-8")
-    for query in (UNRECONCILED_PAYMENTS, PENDING_PAYMENTS, PENDING_BULK_RECEIVABLES, PENDING_WITHDRAWALS):
+    for query in SEED_QUERIES:
         assert query in seed
 
 
