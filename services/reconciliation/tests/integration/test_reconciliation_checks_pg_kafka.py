@@ -112,9 +112,9 @@ async def test_a_submitted_payout_the_rail_never_reports_is_a_break_after_its_wi
                 withdrawal_id=f"wdr_{run}_{name}",
                 payment_intent_id=f"pi_{run}_{name}",
                 user_id=f"usr_{run}",
-                # Different amounts: the rail's report may arrive before its submission (two topics),
-                # and the amount-and-date rule would then pair it with the other payout.
-                amount_minor=amount_minor,
+                # The same amount: the rail's report may arrive before its submission (two topics), and
+                # must still settle its own payout, never the other one (payouts match by reference only).
+                amount_minor=1_000,
                 currency="KES",
                 status="submitted",
                 method_type="mobile_money",
@@ -123,29 +123,38 @@ async def test_a_submitted_payout_the_rail_never_reports_is_a_break_after_its_wi
                 provider_reference=f"ref-{name}",
                 occurred_at=datetime.now(UTC),
             )
-            for name, amount_minor in (("paid", 1_000), ("silent", 1_500))
+            for name in ("paid", "silent")
         )
-        for submitted in (paid, silent):
+
+        async def publish(topic: str, body: PayoutSubmitted | PayoutSucceeded, suffix: str) -> None:
             await publish_as_processor(
                 producer,
-                "payout.submitted",
-                submitted.model_dump(mode="json"),
-                key=submitted.withdrawal_id,
-                event_id=f"evt-{submitted.withdrawal_id}",
+                topic,
+                body.model_dump(mode="json"),
+                key=body.withdrawal_id,
+                event_id=f"evt-{body.withdrawal_id}-{suffix}",
                 source="payout",
             )
+
+        async def payout_lines() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = (
+                await client.get("/external-transactions", params={"link_id": link["id"]})
+            ).json()["data"]
+            return [t for t in found if t["direction"] == "outbound"]
+
+        # The worst order: the silent payout is expected, then the rail reports the paid one before
+        # the paid one's own submission arrives (two topics, no order between them).
+        await publish("payout.submitted", silent, "submitted")
+        await wait_until(
+            lambda: _payout_expected(client, link["id"], silent.withdrawal_id), "the silent payout is expected"
+        )
         succeeded = PayoutSucceeded(
             **{**paid.model_dump(exclude={"provider_reference", "batch_id"}), "status": "succeeded"},
             receipt=f"RCPT{run}",
         )
-        await publish_as_processor(
-            producer,
-            "payout.succeeded",
-            succeeded.model_dump(mode="json"),
-            key=paid.withdrawal_id,
-            event_id=f"evt-{paid.withdrawal_id}-succeeded",
-            source="payout",
-        )
+        await publish("payout.succeeded", succeeded, "succeeded")
+        await wait_until(payout_lines, "the rail's report is recorded")
+        await publish("payout.submitted", paid, "submitted")
 
         async def both_known() -> bool:
             listed = (await client.get("/expectations", params={"link_id": link["id"], "limit": 100})).json()["data"]
@@ -158,3 +167,8 @@ async def test_a_submitted_payout_the_rail_never_reports_is_a_break_after_its_wi
         assert ran.status_code == 200, ran.text
         found = [b for b in await _breaks(client, "payout_not_settled") if b["link_id"] == link["id"]]
         assert [b["detail"]["withdrawal_id"] for b in found] == [silent.withdrawal_id]
+
+
+async def _payout_expected(client: httpx.AsyncClient, link_id: str, withdrawal_id: str) -> bool:
+    listed = (await client.get("/expectations", params={"link_id": link_id, "limit": 100})).json()["data"]
+    return any(e["source_id"] == withdrawal_id for e in listed)

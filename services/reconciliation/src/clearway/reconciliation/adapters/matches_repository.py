@@ -83,7 +83,10 @@ _BY_REFERENCE_GROUP = text(
 )
 
 # What references could not pair: the same amount, currency and direction within the link's date
-# window, nearest dates first, each side used once.
+# window, nearest dates first, each side used once. Not for expectations whose reference the rail
+# always echoes (a payout's withdrawal id, a top-up's id): the rail's report can arrive before the
+# event that creates its expectation (two topics), and pairing it by amount with another user's
+# payout would settle the wrong payment.
 _BY_AMOUNT_AND_DATE = text(
     """
     WITH tx AS (
@@ -99,7 +102,7 @@ _BY_AMOUNT_AND_DATE = text(
                    PARTITION BY amount_minor, currency, direction ORDER BY coalesce(expected_on, created_at::date), id
                ) rn
         FROM expectations
-        WHERE link_id = :link_id AND status = 'open' AND batch_id IS NULL
+        WHERE link_id = :link_id AND status = 'open' AND batch_id IS NULL AND source NOT IN ('payout', 'topup')
     )
     SELECT tx.id AS tx_id, ex.id AS ex_id, ex.bulk, ex.card
     FROM tx JOIN ex USING (amount_minor, currency, direction, rn)
