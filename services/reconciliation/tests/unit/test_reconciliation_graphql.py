@@ -388,3 +388,35 @@ async def test_graphql_transport_errors_are_problem_json_not_plain_text(
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize("body", ['"a bare string"', "[]", '[{"query": "{ __typename }"}]', "42", "null"])
+async def test_a_graphql_body_that_is_not_an_object_is_a_400_problem_not_a_500(
+    graphql: httpx.AsyncClient, data: FakeData, body: str
+) -> None:
+    # Found by the route x role matrix: strawberry called .get() on a JSON string (AttributeError, 500).
+    answer = await graphql.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "JSON object" in answer.json()["detail"]
+    assert data.calls == []
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_graphql_has_no_websocket_door(data: FakeData) -> None:
+    # Subscriptions are not offered, so a WebSocket to /graphql must not open (it would be a second
+    # door needing its own authentication).
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    app = FastAPI()
+    app.include_router(graphql_router(lambda _request: data))
+    app.dependency_overrides[current_principal] = lambda: Principal(name="reader", roles=frozenset({READ_ONLY}))
+    with TestClient(app) as client:
+        for protocol in ("graphql-transport-ws", "graphql-ws"):
+            with (
+                pytest.raises(WebSocketDisconnect),
+                client.websocket_connect("/graphql", subprotocols=[protocol]) as ws,
+            ):
+                ws.send_json({"type": "connection_init"})
+                ws.receive_json()

@@ -23,6 +23,7 @@ from typing import Any
 import strawberry
 from fastapi import APIRouter, Depends, Request
 from fastapi import HTTPException as FastAPIHTTPException
+from fastapi.routing import APIWebSocketRoute
 from strawberry.extensions import MaskErrors
 from strawberry.fastapi import GraphQLRouter
 
@@ -191,10 +192,26 @@ class _ProblemGraphQLRouter(GraphQLRouter[dict[str, GraphQLData], None]):
     text/plain body; here it is a problem+json 400 like every other error (found by `make fuzz`)."""
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        await _refuse_a_body_that_is_not_an_object(request)
         try:
             return await super().run(request, context=context, root_value=root_value)
         except StrawberryHTTPException as error:
             raise FastAPIHTTPException(error.status_code, detail=error.reason) from error
+
+
+async def _refuse_a_body_that_is_not_an_object(request: Any) -> None:
+    """Strawberry calls `.get()` on the parsed body: a JSON array or string was a 500 (found by the
+    route x role matrix). A GraphQL request is one JSON object; batching is not offered."""
+    if not isinstance(request, Request) or request.method != "POST":
+        return
+    if "json" not in request.headers.get("content-type", ""):
+        return
+    try:
+        body = await request.json()  # cached: strawberry reads the same body next
+    except ValueError:
+        return  # not JSON at all: strawberry's own 400, made a problem by `run`
+    if not isinstance(body, dict):
+        raise FastAPIHTTPException(400, detail='A GraphQL request is a JSON object: {"query": "...", "variables": {}}.')
 
 
 def graphql_router(data: Callable[[Request], GraphQLData]) -> APIRouter:
@@ -209,7 +226,11 @@ def graphql_router(data: Callable[[Request], GraphQLData]) -> APIRouter:
         graphql_ide=None,
         allow_queries_via_get=False,
         context_getter=context,
+        subscription_protocols=(),
     )
+    # Queries only: no subscriptions, so no WebSocket door either (it would need its own
+    # authentication); strawberry registers one regardless of the protocols offered.
+    graphql_app.routes = [route for route in graphql_app.routes if not isinstance(route, APIWebSocketRoute)]
     router = APIRouter(tags=["graphql"], dependencies=[Depends(require_roles(*READERS))])
     router.include_router(graphql_app)
     return router
