@@ -1,8 +1,9 @@
 """Who is calling: operator API keys, and end users with bearer tokens.
 
-API keys: configuration (`ServiceSettings.api_keys_json`) holds `sha256(key)` in hex, so a leaked
-config does not leak credentials. A presented key is hashed and compared in constant time against
-every configured hash. Keys are never logged.
+API keys: configuration (`ServiceSettings.api_keys_json`, and `api_keys_file` re-read when it
+changes: rotation without a restart) holds `sha256(key)` in hex, so a leaked config does not leak
+credentials. A presented key is hashed and compared in constant time against every configured hash.
+Keys are never logged.
 
 End users: `Authorization: Bearer <JWT>` is verified by `clearway.platform.user_tokens` (when a key
 is configured) and becomes `Principal(name="user:<sub>", roles={"user"}, user_id=<sub>)`. A route
@@ -14,15 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from clearway.platform.errors import Forbidden, Unauthorized
+from clearway.platform.logging import get_logger
 from clearway.platform.settings import ServiceSettings
 from clearway.platform.user_tokens import (
     UserClaims,
@@ -82,6 +86,10 @@ class ApiKeyEntry(BaseModel):
 
 
 _API_KEY_ENTRIES = TypeAdapter(list[ApiKeyEntry])
+# How often a request may look at the keys file's modification time (one stat, not a read).
+KEYS_FILE_CHECK_INTERVAL_S = 2.0
+
+logger = get_logger("clearway.platform.auth")
 
 
 def hash_api_key(key: str) -> str:
@@ -107,14 +115,77 @@ def _api_key_roles(entry: ApiKeyEntry) -> frozenset[str]:
     return roles
 
 
+def _resolved(entries: Iterable[ApiKeyEntry]) -> list[tuple[bytes, Principal]]:
+    return [
+        (
+            entry.key_sha256.encode("ascii"),
+            Principal(name=entry.name, roles=_api_key_roles(entry), workspace_id=entry.workspace_id),
+        )
+        for entry in entries
+    ]
+
+
+class KeysFile:
+    """API keys kept in a file, re-read when the file changes, so keys rotate without a restart:
+    list the new key beside the old one (both valid), move the clients over, then remove the old.
+
+    The file is looked at (one stat) at most every `KEYS_FILE_CHECK_INTERVAL_S`. A file that cannot
+    be read or does not validate leaves the keys it last held in force, and says so in the log: a
+    broken edit must neither lock everyone out nor let anyone in."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic, load_now: bool = True
+    ) -> None:
+        self.path = os.fspath(path)
+        self._clock = clock
+        self._signature: tuple[int, int, int] | None = None
+        self._next_check_at = 0.0
+        self.entries: list[tuple[bytes, Principal]] = []
+        if load_now and not self.reload_if_changed():
+            # At start a missing or invalid file is a configuration error, not something to wait out.
+            raise ValueError(f"API keys file {self.path} could not be loaded")
+
+    def reload_if_changed(self) -> bool:
+        """Re-read the file if it changed since the last look; -> whether the keys were replaced."""
+        now = self._clock()
+        if now < self._next_check_at:
+            return False
+        self._next_check_at = now + KEYS_FILE_CHECK_INTERVAL_S
+        try:
+            stat = os.stat(self.path)
+            signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            if signature == self._signature:
+                return False
+            with open(self.path, "rb") as file:
+                entries = _resolved(_API_KEY_ENTRIES.validate_json(file.read()))
+        except (OSError, ValueError) as error:
+            logger.error(
+                "API keys file not loaded; the keys it last held stay in force",
+                path=self.path,
+                error=type(error).__name__,
+            )
+            return False
+        if len(entries) > API_KEYS_MAX:
+            logger.error("API keys file lists too many keys; not loaded", path=self.path, keys=len(entries))
+            return False
+        self._signature, self.entries = signature, entries
+        logger.info("API keys loaded", path=self.path, keys=len(entries))
+        return True
+
+
 class Authenticator:
     """Resolves presented credentials to a `Principal`: API keys, and user tokens when `user_tokens` is set."""
 
-    def __init__(self, entries: Iterable[ApiKeyEntry], *, user_tokens: UserTokenVerifier | None = None) -> None:
-        self._entries: list[tuple[bytes, Principal]] = []
-        for entry in entries:
-            principal = Principal(name=entry.name, roles=_api_key_roles(entry), workspace_id=entry.workspace_id)
-            self._entries.append((entry.key_sha256.encode("ascii"), principal))
+    def __init__(
+        self,
+        entries: Iterable[ApiKeyEntry],
+        *,
+        user_tokens: UserTokenVerifier | None = None,
+        keys_file: KeysFile | None = None,
+    ) -> None:
+        self._configured = _resolved(entries)
+        self._keys_file = keys_file
+        self._entries = self._configured + (keys_file.entries if keys_file else [])
         if len(self._entries) > API_KEYS_MAX:
             raise ValueError(f"at most {API_KEYS_MAX} API keys may be configured")
         self.user_tokens = user_tokens
@@ -134,11 +205,14 @@ class Authenticator:
                     roles=[APPROVER, OPERATOR],
                 )
             )
-        return cls(entries, user_tokens=UserTokenVerifier.from_settings(settings))
+        keys_file = KeysFile(settings.api_keys_file) if settings.api_keys_file else None
+        return cls(entries, user_tokens=UserTokenVerifier.from_settings(settings), keys_file=keys_file)
 
     def authenticate(self, key: str) -> Principal | None:
         if not key or len(key) > API_KEY_LENGTH_MAX:
             return None
+        if self._keys_file is not None and self._keys_file.reload_if_changed():
+            self._entries = self._configured + self._keys_file.entries
         presented = hash_api_key(key).encode("ascii")
         matched: Principal | None = None
         # Compare against every entry (no early exit) so timing does not reveal which entry matched.
@@ -265,3 +339,33 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return dependency
+
+
+class PrincipalOut(BaseModel):
+    """Who a credential is: what a console shows in its header (never the credential itself)."""
+
+    name: str
+    roles: list[str]
+    workspace_id: str | None = None
+    user_id: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> PrincipalOut:
+        return cls(
+            name=principal.name,
+            roles=sorted(principal.roles),
+            workspace_id=principal.workspace_id,
+            user_id=principal.user_id,
+        )
+
+
+def whoami_router() -> APIRouter:
+    """`GET /auth/whoami`: the caller's principal, so a client can show who it acts as and offer
+    only what its roles allow (the routes still refuse the rest)."""
+    router = APIRouter(tags=["auth"])
+
+    @router.get("/auth/whoami")
+    async def whoami(principal: CurrentPrincipal) -> PrincipalOut:
+        return PrincipalOut.of(principal)
+
+    return router

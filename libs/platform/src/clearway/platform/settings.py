@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     api_keys_json: str = Field(
         default="[]", validation_alias=AliasChoices("CLEARWAY_API_KEYS", "CLEARWAY_API_KEYS_JSON")
     )
+    # The same JSON list in a file, re-read when it changes (at most every few seconds), so keys rotate
+    # without a restart: add the new key beside the old one, move clients over, then drop the old one.
+    api_keys_file: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_API_KEYS_FILE"))
     # A plain admin key for local development (`make run` generates one); hashed at start-up.
     dev_api_key: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_DEV_API_KEY"))
     # A second local principal (approver and operator), so dual approval works on the embedded stack.
