@@ -63,6 +63,8 @@ class Principal:
     roles: frozenset[str] = field(default_factory=frozenset)
     workspace_id: str | None = None
     user_id: str | None = None  # an end user's ledger identity id (the token's `sub`); None for API keys
+    # Requests per second this key may make (admission.py); None: the service's default, if any.
+    rate_limit_per_s: float | None = None
 
     @property
     def is_end_user(self) -> bool:
@@ -83,6 +85,7 @@ class ApiKeyEntry(BaseModel):
     key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     roles: list[str] = Field(min_length=1, max_length=20)
     workspace_id: str | None = None
+    rate_limit_per_s: float | None = Field(default=None, gt=0, le=1_000_000)
 
 
 _API_KEY_ENTRIES = TypeAdapter(list[ApiKeyEntry])
@@ -119,7 +122,12 @@ def _resolved(entries: Iterable[ApiKeyEntry]) -> list[tuple[bytes, Principal]]:
     return [
         (
             entry.key_sha256.encode("ascii"),
-            Principal(name=entry.name, roles=_api_key_roles(entry), workspace_id=entry.workspace_id),
+            Principal(
+                name=entry.name,
+                roles=_api_key_roles(entry),
+                workspace_id=entry.workspace_id,
+                rate_limit_per_s=entry.rate_limit_per_s,
+            ),
         )
         for entry in entries
     ]
@@ -189,6 +197,10 @@ class Authenticator:
         if len(self._entries) > API_KEYS_MAX:
             raise ValueError(f"at most {API_KEYS_MAX} API keys may be configured")
         self.user_tokens = user_tokens
+
+    @property
+    def has_rate_limited_keys(self) -> bool:
+        return any(principal.rate_limit_per_s for _, principal in self._entries)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Authenticator:

@@ -274,8 +274,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 # What any authenticated route may answer: a malformed request (400), no or a bad credential (401),
-# a role that may not (403), a broken rule or a reused Idempotency-Key (422), an outage (503).
-COMMON_PROBLEM_STATUSES = (400, 401, 403, 422, 503)
+# a role that may not (403), a broken rule or a reused Idempotency-Key (422), over the key's rate
+# (429, admission.py), an outage or the service at capacity (503).
+COMMON_PROBLEM_STATUSES = (400, 401, 403, 422, 429, 503)
 # Mutations also meet state conflicts and concurrent Idempotency-Keys (409) and the body limit (413).
 MUTATION_PROBLEM_STATUSES = (409, 413)
 MUTATION_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -8,8 +8,8 @@ The lifespan owns connections (nothing connects at import time). It sets `app.st
 it builds there: `app.state.readiness_checks["database"] = database_check(engine)`.
 
 Middleware, outermost first: request context (correlation ids, access log, last-resort 500)
--> Prometheus metrics -> the JSON body guard (NUL, size) -> idempotency -> FastAPI's exception
-handlers -> routes.
+-> Prometheus metrics -> admission (503 when at capacity, 429 over a key's rate) -> the JSON body
+guard (NUL, size) -> idempotency -> FastAPI's exception handlers -> routes.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearway.contracts.asyncapi import build_asyncapi
 from clearway.contracts.catalogue import SERVICES
+from clearway.platform.admission import AdmissionMiddleware
 from clearway.platform.auth import Authenticator
 from clearway.platform.body_guard import RequestBodyGuardMiddleware
 from clearway.platform.context import causation_id_var, correlation_id_var
@@ -181,6 +182,12 @@ def create_http_app(
     # Each add_middleware wraps everything added before it: the last one added runs first.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestBodyGuardMiddleware)
+    app.add_middleware(
+        AdmissionMiddleware,
+        authenticator=app.state.authenticator,
+        inflight_max=settings.http_inflight_max,
+        rate_limit_per_key_per_s=settings.rate_limit_per_key_per_s,
+    )
     app.add_middleware(PrometheusMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -48,6 +48,10 @@ class ServiceSettings(BaseSettings):
     # The same JSON list in a file, re-read when it changes (at most every few seconds), so keys rotate
     # without a restart: add the new key beside the old one, move clients over, then drop the old one.
     api_keys_file: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_API_KEYS_FILE"))
+    # Admission (admission.py): requests served at once before answering 503 OVERLOADED, and the
+    # default requests per second per key (a key entry's `rate_limit_per_s` overrides it; unset: none).
+    http_inflight_max: int | None = Field(default=1_000, ge=1, le=1_000_000)
+    rate_limit_per_key_per_s: float | None = Field(default=None, gt=0, le=1_000_000)
     # A plain admin key for local development (`make run` generates one); hashed at start-up.
     dev_api_key: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_DEV_API_KEY"))
     # A second local principal (approver and operator), so dual approval works on the embedded stack.
