@@ -203,4 +203,7 @@ def service_command_line(
         port=settings.port,
         log_config=None,
         access_log=False,
+        # SIGTERM: stop accepting, let in-flight requests finish for at most this long, then run the
+        # lifespan's shutdown (consumers stop and commit what they applied; the outbox relay stops).
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
     )

@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     # Admission (admission.py): requests served at once before answering 503 OVERLOADED, and the
     # default requests per second per key (a key entry's `rate_limit_per_s` overrides it; unset: none).
     http_inflight_max: int | None = Field(default=1_000, ge=1, le=1_000_000)
+    # On SIGTERM, how long in-flight requests may take to finish before the service exits anyway
+    # (the devstack passes uvicorn the same bound: 5 s).
+    shutdown_grace_s: int = Field(default=10, ge=0, le=300)
     rate_limit_per_key_per_s: float | None = Field(default=None, gt=0, le=1_000_000)
     # A plain admin key for local development (`make run` generates one); hashed at start-up.
     dev_api_key: str | None = Field(default=None, validation_alias=AliasChoices("CLEARWAY_DEV_API_KEY"))
