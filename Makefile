@@ -8,7 +8,7 @@ UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),$(CURDIR)/.tools/bin/uv)
 SERVICE ?= ledger
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger bench-reconciliation fuzz asyncapi schemas clean user-token
+.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger bench-reconciliation bench-authorization fuzz asyncapi schemas clean user-token
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-resu
 
 bench-reconciliation: install  ## matching benchmark: 100,000 external transactions against 100,000 expectations (writes bench-results/reconciliation.json)
 	@$(UV) run --frozen python -m bench.reconciliation $(ARGS)
+
+bench-authorization: install  ## authorization decisions over HTTP against ledger + authorization, holds checked on the ledger (writes bench-results/authorization.json): make bench-authorization ARGS="--requests 500"
+	@$(UV) run --frozen python -m bench.authorization $(ARGS)
 
 FUZZ_EXAMPLES ?= 50
 FUZZ_SEED ?= 1

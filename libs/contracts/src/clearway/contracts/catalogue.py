@@ -302,7 +302,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         "transfer_id",
         ev.TransferCreated,
         EXTERNAL_PROCESSOR,
-        ("funding", "reconciliation"),
+        ("funding", "reconciliation", "authorization"),
         "Money settled on (or left) one of the platform's bank or wallet accounts.",
     ),
     _event(

@@ -13,7 +13,7 @@ from clearway.devstack.local_config import default_data_dir, embedded_user_token
 from clearway.devstack.services import SERVICE_NAMES
 from clearway.platform.user_tokens import SUBJECT_LENGTH_MAX
 
-USER_TOKEN_USAGE = "make user-token IDENTITY=<identity id>"
+USER_TOKEN_USAGE = "make user-token IDENTITY=<identity id>"  # noqa: S105 (a usage line, not a secret)
 
 
 def _services(value: str) -> list[str]:

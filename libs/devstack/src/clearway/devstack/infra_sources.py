@@ -102,7 +102,7 @@ def provide_postgres(work_dir: Callable[[], Path]) -> Provided:
         return Provided(url, kind, lambda: None)
     if kind is InfraKind.TESTCONTAINERS:
         PostgresContainer = _testcontainers_class("postgres", "PostgresContainer")
-        container = PostgresContainer(POSTGRES_IMAGE, username="postgres", password="postgres", dbname="postgres")
+        container = PostgresContainer(POSTGRES_IMAGE, username="postgres", password="postgres", dbname="postgres")  # noqa: S106 (a throwaway test container)
         container.with_command(_TEST_POSTGRES_FLAGS)
         container.start()
         return Provided(container.get_connection_url(driver=None), kind, container.stop)

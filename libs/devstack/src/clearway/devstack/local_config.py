@@ -15,8 +15,9 @@ from clearway.platform.user_tokens import USER_TOKEN_TTL_S, issue_user_token
 
 DEFAULT_POSTGRES_PORT = 5433
 DEFAULT_BROKER_PORT = 9092
-USER_TOKEN_SECRET_FILE = "user-token-secret"
+USER_TOKEN_SECRET_FILE = "user-token-secret"  # noqa: S105 (a file name)
 APPROVER_KEY_FILE = "dev-approver-key"
+VIEWER_KEY_FILE = "dev-viewer-key"
 _WORKSPACE_MARKER = "[tool.uv.workspace]"
 _SEARCH_DEPTH_MAX = 12
 
@@ -51,6 +52,12 @@ def load_or_create_approver_key(data_dir: Path) -> str:
     return _load_or_create_secret(
         "CLEARWAY_DEV_APPROVER_API_KEY", data_dir / APPROVER_KEY_FILE, secrets.token_urlsafe(32)
     )
+
+
+def load_or_create_viewer_key(data_dir: Path) -> str:
+    """`CLEARWAY_DEV_VIEWER_API_KEY`, else `<data_dir>/dev-viewer-key` (created once): a read-only
+    principal (`dev-viewer`), so the console can be seen refusing what a role may not do."""
+    return _load_or_create_secret("CLEARWAY_DEV_VIEWER_API_KEY", data_dir / VIEWER_KEY_FILE, secrets.token_urlsafe(32))
 
 
 def load_or_create_user_token_secret(data_dir: Path) -> str:
@@ -127,7 +134,7 @@ def choose_port(env_var: str, default: int, *, already_ours: int | None = None) 
 
 
 def service_ports(services: Mapping[str, int] | None = None) -> tuple[dict[str, int], list[str]]:
-    """Port for every service (`CLEARWAY_<SVC>_PORT`, default 5001-5005) and notes on substitutions."""
+    """Port for every service (`CLEARWAY_<SVC>_PORT`, default 5001-5006) and notes on substitutions."""
     defaults = dict(services or DEFAULT_PORTS)
     ports: dict[str, int] = {}
     notes: list[str] = []

@@ -55,7 +55,8 @@ def spawn(
 
         entry = pwd.getpwnam(run_as_user)
         user_kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+    # The argv is the devstack's own (a service's python -m command), never user input.
+    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]  # noqa: S603
         list(argv),
         env=dict(env) if env is not None else None,
         stdin=subprocess.DEVNULL,

@@ -1,7 +1,8 @@
 """`make run` / `make dev`: the local stack in the foreground until Ctrl-C or SIGTERM.
 
 `run`: PostgreSQL + broker (embedded unless `CLEARWAY_DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS`
-point elsewhere), one database per service, migrations, topics, the five services.
+point elsewhere), one database per service that has one, migrations, topics, the services (the
+five of the platform and the operator console).
 `up`: the same infrastructure, databases and topics, no services; prints `export` lines.
 Shutdown order is services, broker, PostgreSQL; nothing is left running.
 """
@@ -34,12 +35,13 @@ from clearway.devstack.local_config import (
     load_or_create_api_key,
     load_or_create_approver_key,
     load_or_create_user_token_secret,
+    load_or_create_viewer_key,
     service_ports,
 )
 from clearway.devstack.postgres import EmbeddedPostgres, running_postmaster
 from clearway.devstack.preparation import create_catalogue_topics, create_databases
 from clearway.devstack.processes import log_tail
-from clearway.devstack.services import SERVICE_NAMES, env_prefix, service_url
+from clearway.devstack.services import DATABASE_SERVICES, SERVICE_NAMES, env_prefix, has_database, service_url
 from clearway.devstack.stack import Platform, start_platform
 from clearway.platform.db import libpq_url
 
@@ -135,6 +137,8 @@ def _print_table(
     rows += [(s, platform.url(s), f"{platform.url(s)}/docs") for s in platform.services]
     width = max(len(row[1]) for row in rows) + 2
     lines = ["", "Clearway is running (Ctrl-C to stop)", ""]
+    if "console" in platform.services:
+        lines += [f"  Operator console: {platform.url('console')}  (sign in with one of the keys below)", ""]
     lines += [f"  {name:<16}{url:<{width}}{docs}" for name, url, docs in rows]
     skipped = [s for s in wanted if s not in platform.services]
     if skipped:
@@ -145,6 +149,7 @@ def _print_table(
         f"  {'Kafka':<16}{infra.kafka_bootstrap_servers}",
         f"  {'API key':<16}{platform.api_key}   (dev-admin)",
         f"  {'Approver key':<16}{platform.approver_api_key}   (dev-approver: the second person of dual approval)",
+        f"  {'Viewer key':<16}{platform.viewer_api_key}   (dev-viewer: read-only)",
         f"  {'User token':<16}make user-token IDENTITY=<identity id>   (one hour, for that ledger identity)",
         f"  {'logs':<16}{data_dir / 'logs'}",
         "",
@@ -188,6 +193,7 @@ def run(
                 api_key = load_or_create_api_key(data_dir)
                 user_token_secret = load_or_create_user_token_secret(data_dir)
                 approver_key = load_or_create_approver_key(data_dir)
+                viewer_key = load_or_create_viewer_key(data_dir)
                 infra = start_infrastructure(data_dir, console)
                 ports, notes = service_ports()
                 for note in [*infra.notes, *notes]:
@@ -203,6 +209,7 @@ def run(
                     api_key=api_key,
                     user_token_secret=user_token_secret,
                     approver_api_key=approver_key,
+                    viewer_api_key=viewer_key,
                     test_mode=False,
                     require_all=False,
                     console=console,
@@ -245,9 +252,10 @@ def _export_lines(infra: Infrastructure, api_key: str, user_token_secret: str, a
     }
     ports, _ = service_ports()
     for service in SERVICE_NAMES:
-        exports[f"{env_prefix(service)}DATABASE_URL"] = with_database(
-            server, f"{DATABASE_PREFIX}_{service}", driver="asyncpg"
-        )
+        if has_database(service):
+            exports[f"{env_prefix(service)}DATABASE_URL"] = with_database(
+                server, f"{DATABASE_PREFIX}_{service}", driver="asyncpg"
+            )
         exports[f"CLEARWAY_{service.upper()}_URL"] = service_url(ports[service])
     return [f"export {name}={value}" for name, value in exports.items()]
 
@@ -266,7 +274,7 @@ def up(data_dir: Path, *, console: Console | None = None) -> int:
                 infra = start_infrastructure(data_dir, console)
                 if infra.broker is not None:
                     record_children(data_dir, [infra.broker.pid or 0])
-                create_databases(infra.postgres_server_url, [f"{DATABASE_PREFIX}_{s}" for s in SERVICE_NAMES])
+                create_databases(infra.postgres_server_url, [f"{DATABASE_PREFIX}_{s}" for s in DATABASE_SERVICES])
                 topics = create_catalogue_topics(infra.kafka_bootstrap_servers)
                 console.say(f"topics: {'no catalogue yet' if topics is None else f'{len(topics)} ready'}")
                 for note in infra.notes:

@@ -1,7 +1,13 @@
-"""The five Clearway services as child processes: environment, start, readiness, stop."""
+"""The Clearway services as child processes: environment, start, readiness, stop.
+
+Five own a database (migrated before they start); the console owns none: it calls the others' HTTP
+APIs with the signed-in operator's key, so it gets their URLs and no `DATABASE_URL`.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -18,14 +24,19 @@ import httpx
 from clearway.devstack.console import Console
 from clearway.devstack.processes import log_tail, signal_group, spawn, terminate_all
 
-SERVICE_NAMES: tuple[str, ...] = ("ledger", "authorization", "funding", "payout", "reconciliation")
+SERVICE_NAMES: tuple[str, ...] = ("ledger", "authorization", "funding", "payout", "reconciliation", "console")
+# The services with a database of their own (created and migrated before they start).
+DATABASE_SERVICES: tuple[str, ...] = ("ledger", "authorization", "funding", "payout", "reconciliation")
 DEFAULT_PORTS: Mapping[str, int] = {
     "ledger": 5001,
     "authorization": 5002,
     "funding": 5003,
     "payout": 5004,
     "reconciliation": 5005,
+    "console": 5006,
 }
+# The third local principal: read-only, so a role's refusal can be seen (console, tests).
+DEV_VIEWER_NAME = "dev-viewer"
 LOCAL_HOST = "127.0.0.1"
 _READY_POLL_INTERVAL_S = 0.2
 _READY_REQUEST_TIMEOUT_S = 2.0
@@ -46,6 +57,21 @@ def env_prefix(service: str) -> str:
     return f"CLEARWAY_{service.upper()}_"
 
 
+def has_database(service: str) -> bool:
+    return service in DATABASE_SERVICES
+
+
+def api_keys_with_viewer(configured_json: str | None, viewer_api_key: str) -> str:
+    """`CLEARWAY_API_KEYS` (a JSON list of hashed keys) plus the read-only `dev-viewer`, stored hashed
+    like every other key; keys configured in the environment are kept."""
+    entries = json.loads(configured_json) if configured_json else []
+    assert isinstance(entries, list), "CLEARWAY_API_KEYS must be a JSON list"
+    entries = [entry for entry in entries if entry.get("name") != DEV_VIEWER_NAME]
+    key_sha256 = hashlib.sha256(viewer_api_key.encode("utf-8")).hexdigest()
+    entries.append({"name": DEV_VIEWER_NAME, "key_sha256": key_sha256, "roles": ["read_only"]})
+    return json.dumps(entries)
+
+
 def service_url(port: int) -> str:
     return f"http://{LOCAL_HOST}:{port}"
 
@@ -54,7 +80,7 @@ def service_url(port: int) -> str:
 class ServiceWiring:
     """Everything one service needs to find its database, the broker and the other services."""
 
-    database_urls: Mapping[str, str]  # service -> SQLAlchemy asyncpg URL
+    database_urls: Mapping[str, str]  # service with a database -> SQLAlchemy asyncpg URL
     ports: Mapping[str, int]  # every service, started or not, so peers can be configured
     kafka_bootstrap_servers: str
     api_key: str
@@ -64,6 +90,8 @@ class ServiceWiring:
     user_token_secret: str | None = None
     # The second local principal (approver, operator) for dual approval.
     approver_api_key: str | None = None
+    # A read-only principal (`dev-viewer`): what an operator without a role sees and is refused.
+    viewer_api_key: str | None = None
 
     def env_for(self, service: str) -> dict[str, str]:
         prefix = env_prefix(service)
@@ -71,7 +99,6 @@ class ServiceWiring:
         env.update(self.extra_env)
         env.update(
             {
-                f"{prefix}DATABASE_URL": self.database_urls[service],
                 f"{prefix}HOST": LOCAL_HOST,
                 f"{prefix}PORT": str(self.ports[service]),
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
@@ -80,6 +107,10 @@ class ServiceWiring:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if service in self.database_urls:
+            env[f"{prefix}DATABASE_URL"] = self.database_urls[service]
+        if self.viewer_api_key:
+            env["CLEARWAY_API_KEYS"] = api_keys_with_viewer(env.get("CLEARWAY_API_KEYS"), self.viewer_api_key)
         if self.user_token_secret:
             env["CLEARWAY_USER_TOKEN_SECRET"] = self.user_token_secret
         if self.approver_api_key:

@@ -1,6 +1,6 @@
 """The whole platform as child processes: the Python API behind `make run` and end-to-end tests.
 
-platform = start_platform()            # embedded PostgreSQL + broker, five services on free ports
+platform = start_platform()            # embedded PostgreSQL + broker, the services on free ports
 platform.url("ledger")                  # "http://127.0.0.1:40123"
 platform.stop_service("payout"); platform.start_service("payout")
 platform.user_token("idt_...")          # a one-hour end-user token every service accepts
@@ -29,6 +29,7 @@ from clearway.devstack.services import (
     ServiceProcess,
     ServiceWiring,
     env_prefix,
+    has_database,
     service_url,
     stop_services,
     wait_until_ready,
@@ -70,6 +71,8 @@ class Platform:
         self.user_token_secret = wiring.user_token_secret
         # A second principal (`dev-approver`: approver and operator) for dual approval.
         self.approver_api_key = wiring.approver_api_key
+        # A third, read-only principal (`dev-viewer`): the console shows it what it may not do.
+        self.viewer_api_key = wiring.viewer_api_key
         self.database_prefix = database_prefix
         self.consumer_group_prefix = wiring.consumer_group_prefix
         self.work_dir = work_dir
@@ -212,6 +215,7 @@ def start_platform(
     api_key: str | None = None,
     user_token_secret: str | None = None,
     approver_api_key: str | None = None,
+    viewer_api_key: str | None = None,
     test_mode: bool = True,
     require_all: bool = True,
     console: Console | None = None,
@@ -252,9 +256,12 @@ def start_platform(
         say = console.say if console is not None else (lambda _message: None)
         prefix = database_prefix or f"e2e_{secrets.token_hex(4)}"
         server_url = libpq_url(postgres_server_url)
-        database_urls = {s: with_database(server_url, f"{prefix}_{s}", driver="asyncpg") for s in SERVICE_NAMES}
-        wanted = {s: database_urls[s] for s in services}
-        created = create_databases(server_url, [f"{prefix}_{s}" for s in services])
+        database_urls = {
+            s: with_database(server_url, f"{prefix}_{s}", driver="asyncpg") for s in SERVICE_NAMES if has_database(s)
+        }
+        # A service without a database (the console) has nothing to create or migrate.
+        wanted = {s: database_urls[s] for s in services if has_database(s)}
+        created = create_databases(server_url, [f"{prefix}_{s}" for s in wanted])
         say(f"databases: {', '.join(created) if created else 'all present'}")
         topics = create_catalogue_topics(kafka_bootstrap_servers)
         say(
@@ -276,6 +283,7 @@ def start_platform(
             consumer_group_prefix=consumer_group_prefix,
             user_token_secret=user_token_secret or secrets.token_urlsafe(USER_TOKEN_SECRET_BYTES),
             approver_api_key=approver_api_key or secrets.token_urlsafe(32),
+            viewer_api_key=viewer_api_key or secrets.token_urlsafe(32),
         )
         for service in (s for s in services if s not in missing):
             process = ServiceProcess(

@@ -44,8 +44,9 @@ def owner_is_gone_sql(owner_id_column: str) -> TextClause:
     `owner_id_column` is a fixed, qualified column name from platform code, never user input.
     """
     assert owner_id_column.replace("_", "").replace(".", "").isalnum(), "a column name, not an expression"
+    # A checked column name and a constant: no input reaches this SQL.
     return text(
-        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks held"
+        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks held"  # noqa: S608
         " WHERE held.locktype = 'advisory' AND held.granted AND held.objsubid = 2"
         " AND held.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
         f" AND held.classid = {OWNER_LOCK_NAMESPACE}::oid AND held.objid = {owner_id_column}::oid)"

@@ -7,8 +7,8 @@ one variable points every service at the same broker, as ARCHITECTURE.md documen
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_USER_TOKEN_ISSUER = "clearway"
-DEFAULT_USER_TOKEN_AUDIENCE = "clearway-wallet"
+DEFAULT_USER_TOKEN_ISSUER = "clearway"  # noqa: S105 (a token claim, not a secret)
+DEFAULT_USER_TOKEN_AUDIENCE = "clearway-wallet"  # noqa: S105 (a token claim, not a secret)
 
 
 class ServiceSettings(BaseSettings):

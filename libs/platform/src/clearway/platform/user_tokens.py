@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from clearway.platform.errors import ProblemError, Unauthorized
 from clearway.platform.settings import ServiceSettings
 
-USER_TOKEN_INVALID = "USER_TOKEN_INVALID"
-USER_TOKEN_EXPIRED = "USER_TOKEN_EXPIRED"
-USER_TOKEN_KEYS_UNAVAILABLE = "USER_TOKEN_KEYS_UNAVAILABLE"
+USER_TOKEN_INVALID = "USER_TOKEN_INVALID"  # noqa: S105 (an error code)
+USER_TOKEN_EXPIRED = "USER_TOKEN_EXPIRED"  # noqa: S105 (an error code)
+USER_TOKEN_KEYS_UNAVAILABLE = "USER_TOKEN_KEYS_UNAVAILABLE"  # noqa: S105 (an error code)
 USER_TOKEN_TTL_S = 3_600
 # Clocks of the issuer and of our hosts drift a little; more would stretch a token's life.
 LEEWAY_S = 30

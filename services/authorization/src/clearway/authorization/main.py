@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from clearway.authorization.adapters.statement_pdf import render_statement_pdf
 from clearway.authorization.adapters.unit_of_work import SqlAuthorizationUnitOfWork
 from clearway.authorization.config import AuthorizationSettings
 from clearway.authorization.domain import billing as billing_jobs
@@ -21,6 +22,7 @@ from clearway.authorization.entrypoints import (
     http_card_accounts,
     http_clearings,
     http_jobs,
+    http_statements,
 )
 from clearway.authorization.entrypoints.errors import install_authorization_error_handlers
 from clearway.authorization.service import billing, expiry, recovery
@@ -70,6 +72,7 @@ def create_app(
     context = AuthorizationContext(
         unit_of_work=lambda: SqlAuthorizationUnitOfWork(runtime.session_factory),
         ledger=ledger,
+        render_statement=render_statement_pdf,
         policy=authorization_policy(settings),
     )
     for topic, group_id, handler in consumers.subscriptions(context):
@@ -128,6 +131,7 @@ def create_app(
             http_clearings.router,
             http_jobs.router,
             http_billing.router,
+            http_statements.router,
         ],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),

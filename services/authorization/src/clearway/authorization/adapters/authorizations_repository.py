@@ -21,8 +21,16 @@ from clearway.authorization.domain.authorizations import (
 )
 from clearway.platform.timestamps import repaired_updated_at
 
+# Incremental authorizations of one authorization that are read back (a hotel stay extended daily
+# for years stays under it).
+INCREMENTS_MAX = 1_000
 # What counts against a card's daily maximum: what is held, or asked for and not yet decided.
-_SPENDING = [AuthorizationStatus.PENDING.value, AuthorizationStatus.APPROVED.value, AuthorizationStatus.REVERSING.value]
+_SPENDING = [
+    AuthorizationStatus.PENDING.value,
+    AuthorizationStatus.APPROVED.value,
+    AuthorizationStatus.REVERSING.value,
+    AuthorizationStatus.RAISING.value,
+]
 _UNFINISHED = [
     AuthorizationStatus.PENDING.value,
     AuthorizationStatus.REVERSING.value,
@@ -127,6 +135,19 @@ class SqlAuthorizationRepository:
             .where(AuthorizationRow.status.in_(_UNFINISHED), AuthorizationRow.updated_at < moment)
             .order_by(AuthorizationRow.updated_at)
             .limit(limit)
+        )
+        return [_authorization(row) for row in await self._session.scalars(query)]
+
+    async def approved_increments(self, authorization_id: str) -> Sequence[Authorization]:
+        """The approved incremental authorizations that raised `authorization_id` (ours), oldest first."""
+        query = (
+            select(AuthorizationRow)
+            .where(
+                AuthorizationRow.incremental_of == authorization_id,
+                AuthorizationRow.status == AuthorizationStatus.APPROVED.value,
+            )
+            .order_by(AuthorizationRow.created_at, AuthorizationRow.id)
+            .limit(INCREMENTS_MAX)
         )
         return [_authorization(row) for row in await self._session.scalars(query)]
 

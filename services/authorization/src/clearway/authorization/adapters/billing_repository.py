@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Spliced into the statements' SQL below (`noqa: S608` there): a constant, never input.
 _STATEMENT_COLUMNS = (
     "card_account_id, number, currency, period_start, period_end, due_date, status, principal_minor, "
     "billed_minor, fees_minor, interest_minor, total_due_minor, transactions, closed_at, updated_at"
@@ -66,6 +67,15 @@ class SqlBillingRepository:
             {"job": job, "account": card_account_id, "day": business_date, "now": now},
         )
 
+    async def pending_runs_older_than(self, moment: datetime, limit: int) -> list[dict[str, Any]]:
+        """Runs a crash (or a failed ledger call) left `pending`, recorded before `moment`, oldest first."""
+        return await self._rows(
+            "SELECT job, card_account_id, business_date FROM card_job_runs WHERE status = 'pending' "
+            "AND created_at < :moment ORDER BY created_at LIMIT :limit",
+            moment=moment,
+            limit=limit,
+        )
+
     async def active_account_ids(self, *, starting_after: str, limit: int, cycle_day: int | None) -> list[str]:
         sql = "SELECT id FROM card_accounts WHERE status = 'active' AND id > :after"
         if cycle_day is not None:
@@ -76,14 +86,14 @@ class SqlBillingRepository:
     # Statements.
     async def last_statement(self, card_account_id: str) -> dict[str, Any] | None:
         rows = await self._rows(
-            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account ORDER BY number DESC LIMIT 1",
+            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account ORDER BY number DESC LIMIT 1",  # noqa: S608
             account=card_account_id,
         )
         return rows[0] if rows else None
 
     async def statement(self, card_account_id: str, number: int) -> dict[str, Any] | None:
         rows = await self._rows(
-            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account AND number = :number",
+            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account AND number = :number",  # noqa: S608
             account=card_account_id,
             number=number,
         )
@@ -91,7 +101,7 @@ class SqlBillingRepository:
 
     async def statements(self, card_account_id: str, *, after_number: int, limit: int) -> list[dict[str, Any]]:
         return await self._rows(
-            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account AND number > :after "
+            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account AND number > :after "  # noqa: S608
             "ORDER BY number LIMIT :limit",
             account=card_account_id,
             after=after_number,
@@ -102,7 +112,7 @@ class SqlBillingRepository:
         params = {**statement, "transactions": json.dumps(statement["transactions"])}
         result = await self._session.execute(
             text(
-                f"INSERT INTO statements ({_STATEMENT_COLUMNS}) VALUES (:card_account_id, :number, :currency, "
+                f"INSERT INTO statements ({_STATEMENT_COLUMNS}) VALUES (:card_account_id, :number, :currency, "  # noqa: S608
                 ":period_start, :period_end, :due_date, :status, :principal_minor, :billed_minor, :fees_minor, "
                 ":interest_minor, :total_due_minor, CAST(:transactions AS jsonb), :closed_at, :updated_at) "
                 "ON CONFLICT DO NOTHING"
@@ -122,7 +132,7 @@ class SqlBillingRepository:
 
     async def unpaid_statements_due_before(self, card_account_id: str, day: date) -> list[dict[str, Any]]:
         return await self._rows(
-            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account "
+            f"SELECT {_STATEMENT_COLUMNS} FROM statements WHERE card_account_id = :account "  # noqa: S608
             "AND status = 'open' AND due_date < :day ORDER BY number",
             account=card_account_id,
             day=day,
@@ -167,6 +177,15 @@ class SqlBillingRepository:
         )
         return rows[0] if rows else None
 
+    async def pending_repayments_older_than(self, moment: datetime, limit: int) -> list[dict[str, Any]]:
+        """Repayments a crash (or a failed ledger call) left `pending`, recorded before `moment`, oldest first."""
+        return await self._rows(
+            "SELECT id, card_account_id, reference, amount_minor, currency, status, allocation, created_at, posted_at "
+            "FROM repayments WHERE status = 'pending' AND created_at < :moment ORDER BY created_at LIMIT :limit",
+            moment=moment,
+            limit=limit,
+        )
+
     async def add_repayment(self, repayment: dict[str, Any]) -> None:
         await self._session.execute(
             text(
@@ -176,6 +195,17 @@ class SqlBillingRepository:
             ),
             {**repayment, "allocation": json.dumps(repayment["allocation"])},
         )
+
+    async def repayments_posted_minor(self, card_account_id: str, *, after: datetime | None, until: datetime) -> int:
+        """What repayments posted in (`after`, `until`] add up to (all before `until` when `after` is None)."""
+        rows = await self._rows(
+            "SELECT COALESCE(SUM(amount_minor), 0) AS total FROM repayments WHERE card_account_id = :account "
+            "AND status = 'posted' AND posted_at <= :until AND (CAST(:after AS timestamptz) IS NULL OR posted_at > :after)",
+            account=card_account_id,
+            after=after,
+            until=until,
+        )
+        return int(rows[0]["total"])
 
     async def repayment_posted(self, repayment_id: str, now: datetime) -> None:
         await self._session.execute(

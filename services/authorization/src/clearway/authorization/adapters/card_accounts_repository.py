@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from types import MappingProxyType
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.authorization.adapters.orm import CardAccountRow
 from clearway.authorization.domain.card_accounts import CardAccount, CardAccountStatus, CardAccountTerms
+from clearway.authorization.domain.repayment_references import BODY_ID_CHARACTERS, id_tail_of, repayment_reference_for
 from clearway.platform.timestamps import repaired_updated_at
 
 
@@ -67,6 +68,18 @@ class SqlCardAccountRepository:
             query = query.with_for_update()
         row = (await self._session.scalars(query)).one_or_none()
         return _card_account(row) if row is not None else None
+
+    async def get_by_repayment_reference(self, repayment_reference: str) -> CardAccount | None:
+        """The account whose id the reference was computed from (`ix_card_accounts_id_tail`)."""
+        tail = id_tail_of(repayment_reference)
+        if tail is None:
+            return None
+        query = select(CardAccountRow).where(func.right(CardAccountRow.id, BODY_ID_CHARACTERS) == tail).limit(2)
+        rows = [
+            row for row in await self._session.scalars(query) if repayment_reference_for(row.id) == repayment_reference
+        ]
+        # Two accounts sharing 19 characters of ULID (80 random bits) would make the reference ambiguous: no one.
+        return _card_account(rows[0]) if len(rows) == 1 else None
 
     async def update(self, account: CardAccount) -> None:
         # Terms do not change after opening (no such use case yet): status, ledger and balances do.

@@ -77,6 +77,7 @@ class AuthorizationRow(AuthorizationBase):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expiry_business_date: Mapped[date | None] = mapped_column(Date)
+    incremental_of: Mapped[str | None] = mapped_column(Text, ForeignKey("authorizations.id"))
 
 
 class ClearingRow(AuthorizationBase):

@@ -51,6 +51,7 @@ class AuthorizationStatus(StrEnum):
     CLEARED = "cleared"  # the network's final amount was posted: nothing held
     EXPIRING = "expiring"  # the expiry job is voiding the stale hold
     EXPIRED = "expired"  # never cleared: the hold was voided by the expiry job
+    RAISING = "raising"  # an incremental authorization is raising this one's hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,10 @@ class AuthorizationRequest:
     merchant_category_code: str
     channel: Channel
     requested_at: datetime
+    # An incremental authorization: the processor's id of the approved authorization whose hold
+    # this one raises by `amount_minor` (Visa/Mastercard incremental authorizations, e.g. a hotel
+    # or car rental extending a stay). None for an original authorization.
+    incremental_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +164,9 @@ class Authorization:
     updated_at: datetime
     decided_at: datetime | None = None
     expiry_business_date: date | None = None  # the business date whose expiry job voided (is voiding) the hold
+    # Our id of the authorization an incremental one raised (is raising); its hold is that one's, so
+    # an incremental authorization itself never holds anything (`held_minor` 0).
+    incremental_of: str | None = None
 
     def __post_init__(self) -> None:
         assert self.id.startswith(f"{AUTHORIZATION_ID_PREFIX}_"), f"not an authorization id: {self.id!r}"
@@ -169,6 +177,8 @@ class Authorization:
         assert (self.decision is Decision.DECLINED) == (self.reason is not None), f"{self.id}: reason {self.reason}"
         if self.status is AuthorizationStatus.REVERSING:
             assert 0 < self.reversing_minor <= self.held_minor, (self.reversing_minor, self.held_minor)
+        if self.incremental_of is not None:
+            assert self.held_minor == 0, f"{self.id}: an increment holds nothing of its own"
 
     @property
     def is_pending(self) -> bool:
@@ -183,7 +193,7 @@ class Authorization:
             status=AuthorizationStatus.APPROVED,
             decision=Decision.APPROVED,
             hold_transaction_id=hold_transaction_id,
-            held_minor=self.amount_minor,
+            held_minor=self.amount_minor if self.incremental_of is None else 0,
             fee_minor=fee_minor,
             available_credit_minor=available_credit_minor,
             decided_at=now,
@@ -206,6 +216,11 @@ class Authorization:
         """Ask to release `amount_minor` of the hold (all of it when None)."""
         if self.status is AuthorizationStatus.REVERSING:
             raise ConflictError(f"Authorization {self.id} is being reversed; try again.", code="REVERSAL_IN_PROGRESS")
+        if self.status is AuthorizationStatus.RAISING:
+            raise ConflictError(
+                f"Authorization {self.id} is being raised by an incremental authorization; try again.",
+                code="AUTHORIZATION_IN_PROGRESS",
+            )
         if self.status is not AuthorizationStatus.APPROVED or self.held_minor == 0:
             raise ConflictError(
                 f"Authorization {self.id} is {self.status.value}: nothing is held to reverse.",
@@ -243,8 +258,36 @@ class Authorization:
 
     @property
     def in_progress(self) -> bool:
-        """Being decided, reversed or expired: a clearing waits (the recovery pass finishes these)."""
-        return self.status in (AuthorizationStatus.PENDING, AuthorizationStatus.REVERSING, AuthorizationStatus.EXPIRING)
+        """Being decided, reversed, raised or expired: a clearing waits (the recovery pass finishes these)."""
+        return self.status in (
+            AuthorizationStatus.PENDING,
+            AuthorizationStatus.REVERSING,
+            AuthorizationStatus.EXPIRING,
+            AuthorizationStatus.RAISING,
+        )
+
+    def raise_started(self, now: datetime) -> Authorization:
+        """An incremental authorization will ask for a larger hold: nothing else touches this one meanwhile."""
+        assert self.clearable and self.incremental_of is None, f"{self.id} is {self.status} holding {self.held_minor}"
+        return replace(self, status=AuthorizationStatus.RAISING, updated_at=max(now, self.created_at))
+
+    def raised(self, increment_minor: int, new_hold_transaction_id: str, now: datetime) -> Authorization:
+        """The larger hold (the next generation) replaced the old one: the authorization is for more."""
+        assert self.status is AuthorizationStatus.RAISING and increment_minor > 0, (self.status, increment_minor)
+        return replace(
+            self,
+            status=AuthorizationStatus.APPROVED,
+            amount_minor=self.amount_minor + increment_minor,
+            held_minor=self.held_minor + increment_minor,
+            hold_generation=self.hold_generation + 1,
+            hold_transaction_id=new_hold_transaction_id,
+            updated_at=max(now, self.created_at),
+        )
+
+    def raise_refused(self, now: datetime) -> Authorization:
+        """The ledger refused the larger hold: the original hold stands as it was."""
+        assert self.status is AuthorizationStatus.RAISING, f"{self.id} is {self.status}"
+        return replace(self, status=AuthorizationStatus.APPROVED, updated_at=max(now, self.created_at))
 
     def clearing_started(self, now: datetime) -> Authorization:
         assert self.clearable, f"{self.id} is {self.status} holding {self.held_minor}"
@@ -271,3 +314,39 @@ class Authorization:
     def remaining_after_reversal_minor(self) -> int:
         assert self.status is AuthorizationStatus.REVERSING
         return self.held_minor - self.reversing_minor
+
+
+def pending_authorization(
+    authorization_ref: str,
+    request: AuthorizationRequest,
+    account: CardAccount | None,
+    now: datetime,
+    *,
+    incremental_of: str | None = None,
+) -> Authorization:
+    """The request recorded before its hold is asked for (`authorization_ref` is our new id)."""
+    return Authorization(
+        id=authorization_ref,
+        authorization_id=request.authorization_id,
+        card_id=request.card_id,
+        card_account_id=account.id if account is not None else None,
+        amount_minor=request.amount_minor,
+        currency=request.currency,
+        merchant_name=request.merchant_name,
+        merchant_category_code=request.merchant_category_code,
+        channel=request.channel,
+        status=AuthorizationStatus.PENDING,
+        decision=None,
+        reason=None,
+        requested_at=request.requested_at,
+        overdraft_limit_minor=account.credit_limit_minor if account is not None else None,
+        hold_generation=0,
+        hold_transaction_id=None,
+        held_minor=0,
+        fee_minor=0,
+        available_credit_minor=None,
+        reversing_minor=0,
+        created_at=now,
+        updated_at=now,
+        incremental_of=incremental_of,
+    )

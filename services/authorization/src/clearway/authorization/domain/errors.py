@@ -36,3 +36,10 @@ class RuleViolationError(AuthorizationError):
 
     http_status = 422
     code = "RULE_VIOLATION"
+
+
+class NotAcceptableError(AuthorizationError):
+    """The caller accepts none of the representations a resource has (a statement is JSON or PDF)."""
+
+    http_status = 406
+    code = "NOT_ACCEPTABLE"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from clearway.authorization.domain.authorizations import Authorization
 from clearway.authorization.domain.card_accounts import CARD_PRIMARY, FEES_PAYABLE, CardAccount
 from clearway.authorization.domain.clearings import Clearing
@@ -23,6 +25,24 @@ def hold_reference(authorization: Authorization, generation: int | None = None) 
     """Generation 0 is the authorization's hold; a partial reversal re-places the rest as the next."""
     return (
         f"authorization:{authorization.id}:hold:{authorization.hold_generation if generation is None else generation}"
+    )
+
+
+def raise_reference(original: Authorization, increment: Authorization) -> str:
+    """The larger hold an incremental authorization asks for, owned by the original (the orphan-hold
+    check asks the original's owner). By the increment's id, not the next generation: a refused
+    increment must not spend the reference the next one (or a partial reversal) asks with."""
+    return f"authorization:{original.id}:raise:{increment.id}"
+
+
+def raise_posting(original: Authorization, increment: Authorization, account: CardAccount) -> Posting:
+    """The original's hold plus the increment, as one inflight hold (the old one is voided after)."""
+    posting = hold_posting(original, account, original.held_minor + increment.amount_minor, original.hold_generation)
+    return replace(
+        posting,
+        reference=raise_reference(original, increment),
+        description="Card transaction (incremental authorization)",
+        meta_data={**posting.meta_data, "incremental_authorization_id": increment.authorization_id},
     )
 
 

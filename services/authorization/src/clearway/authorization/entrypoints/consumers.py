@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from clearway.authorization.domain.authorizations import AuthorizationRequest, Channel
 from clearway.authorization.domain.clearings import ClearingRequest
-from clearway.authorization.service import authorizations, clearings, reversals
+from clearway.authorization.service import clearings, decisions, reversals, transfer_repayments
 from clearway.authorization.service.authorizations import InboxEntry
 from clearway.authorization.service.context import AuthorizationContext
 from clearway.contracts.catalogue import topic
-from clearway.contracts.events import CardAuthorizationRequested, CardAuthorizationReversed, CardClearingReceived
+from clearway.contracts.events import (
+    CardAuthorizationRequested,
+    CardAuthorizationReversed,
+    CardClearingReceived,
+    TransferCreated,
+)
 from clearway.platform.consumer import Handler, IncomingEvent
 
 AUTHORIZATION_REQUESTED = topic("card.authorization.requested").name
@@ -23,6 +28,8 @@ CLEARING_RECEIVED = topic("card.clearing.received").name
 REQUESTS_GROUP_ID = "authorization.requests"
 REVERSALS_GROUP_ID = "authorization.reversals"
 CLEARINGS_GROUP_ID = "authorization.clearings"
+TRANSFER_CREATED = topic("transfer.created").name
+TRANSFERS_GROUP_ID = "authorization.transfers"
 
 
 def authorization_requested_handler(context: AuthorizationContext) -> Handler:
@@ -37,9 +44,10 @@ def authorization_requested_handler(context: AuthorizationContext) -> Handler:
             merchant_category_code=requested.merchant_category_code,
             channel=Channel(requested.channel),
             requested_at=requested.requested_at,
+            incremental_of=requested.incremental_of,
         )
         inbox = InboxEntry(REQUESTS_GROUP_ID, event.inbox_id, event.topic)
-        await authorizations.authorize(context, request, inbox=inbox)
+        await decisions.authorize(context, request, inbox=inbox)
 
     return handle
 
@@ -74,9 +82,27 @@ def clearing_received_handler(context: AuthorizationContext) -> Handler:
     return handle
 
 
+def transfer_created_handler(context: AuthorizationContext) -> Handler:
+    async def handle(event: IncomingEvent) -> None:
+        created = TransferCreated.model_validate(event.payload)
+        transfer = transfer_repayments.SettledTransfer(
+            transfer_id=created.transfer_id,
+            processor=created.processor,
+            direction=created.direction,
+            amount_minor=created.amount_minor,
+            currency=created.currency,
+            payment_reference=created.payment_reference,
+        )
+        inbox = InboxEntry(TRANSFERS_GROUP_ID, event.inbox_id, event.topic)
+        await transfer_repayments.repay_from_transfer(context, transfer, inbox=inbox)
+
+    return handle
+
+
 def subscriptions(context: AuthorizationContext) -> list[tuple[str, str, Handler]]:
     return [
         (AUTHORIZATION_REQUESTED, REQUESTS_GROUP_ID, authorization_requested_handler(context)),
         (AUTHORIZATION_REVERSED, REVERSALS_GROUP_ID, authorization_reversed_handler(context)),
         (CLEARING_RECEIVED, CLEARINGS_GROUP_ID, clearing_received_handler(context)),
+        (TRANSFER_CREATED, TRANSFERS_GROUP_ID, transfer_created_handler(context)),
     ]

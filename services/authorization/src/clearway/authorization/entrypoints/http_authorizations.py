@@ -17,7 +17,7 @@ from clearway.authorization.entrypoints.schemas_authorizations import (
     AuthorizationOut,
     ReversalCreate,
 )
-from clearway.authorization.service import authorizations, reversals
+from clearway.authorization.service import authorizations, decisions, reversals
 from clearway.platform.pagination import Page
 
 router = APIRouter(tags=["authorizations"])
@@ -27,7 +27,7 @@ router = APIRouter(tags=["authorizations"])
 async def authorize(
     body: AuthorizationCreate, _: Authorizer, context: ContextDep, response: Response
 ) -> AuthorizationOut:
-    result = await authorizations.authorize(context, body.request())
+    result = await decisions.authorize(context, body.request())
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return AuthorizationOut.from_domain(result.authorization)

@@ -1,4 +1,4 @@
-"""Billing routes: the daily billing jobs for a business date, statements, repayments.
+"""Billing routes: the daily billing jobs for a business date, repayments (statements: `http_statements.py`).
 
 `POST` routes honour an `Idempotency-Key` (the platform's middleware replays the first answer); a
 repayment is also idempotent by its `reference`.
@@ -6,21 +6,18 @@ repayment is also idempotent by its `reference`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearway.authorization.domain import billing as billing_domain
-from clearway.authorization.domain.errors import NotFoundError
-from clearway.authorization.entrypoints.dependencies import AccountManager, ContextDep, JobRunner, Reader
+from clearway.authorization.entrypoints.dependencies import AccountManager, ContextDep, JobRunner
 from clearway.authorization.entrypoints.schemas_clearings import JobRun
 from clearway.authorization.service import billing, repayments
 
 router = APIRouter(tags=["billing"])
-
-STATEMENTS_PAGE_MAX = 100
 
 
 class JobPosting(BaseModel):
@@ -55,28 +52,6 @@ class RepaymentCreate(BaseModel):
     reference: str = Field(min_length=1, max_length=200)
 
 
-class StatementOut(BaseModel):
-    card_account_id: str
-    number: int
-    currency: str
-    period_start: date
-    period_end: date
-    due_date: date
-    status: str
-    principal_minor: int
-    billed_minor: int
-    fees_minor: int
-    interest_minor: int
-    total_due_minor: int
-    transactions: list[dict[str, Any]]
-    closed_at: datetime
-
-
-class StatementPage(BaseModel):
-    data: list[StatementOut]
-    has_more: bool
-
-
 def _job_out(result: billing.JobResult) -> BillingJobOut:
     accounts = [
         JobAccountOut(
@@ -108,30 +83,6 @@ async def close_cycles(body: JobRun, _: JobRunner, context: ContextDep) -> Billi
 @router.post(f"/admin/jobs/{billing_domain.MARK_OVERDUE}")
 async def mark_overdue(body: JobRun, _: JobRunner, context: ContextDep) -> BillingJobOut:
     return _job_out(await billing.run_job(context, billing_domain.MARK_OVERDUE, body.business_date))
-
-
-@router.get("/card-accounts/{card_account_id}/statements")
-async def list_statements(
-    card_account_id: str,
-    _: Reader,
-    context: ContextDep,
-    starting_after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=STATEMENTS_PAGE_MAX)] = 20,
-) -> StatementPage:
-    async with context.unit_of_work() as uow:
-        if await uow.card_accounts.get(card_account_id) is None:
-            raise NotFoundError(f"No card account {card_account_id[:64]}.", code="CARD_ACCOUNT_NOT_FOUND")
-        rows = await uow.billing.statements(card_account_id, after_number=starting_after, limit=limit + 1)
-    return StatementPage(data=[StatementOut(**row) for row in rows[:limit]], has_more=len(rows) > limit)
-
-
-@router.get("/card-accounts/{card_account_id}/statements/{number}")
-async def get_statement(card_account_id: str, number: int, _: Reader, context: ContextDep) -> StatementOut:
-    async with context.unit_of_work() as uow:
-        row = await uow.billing.statement(card_account_id, number)
-    if row is None:
-        raise NotFoundError(f"No statement {number} of {card_account_id[:64]}.", code="STATEMENT_NOT_FOUND")
-    return StatementOut(**row)
 
 
 @router.post("/card-accounts/{card_account_id}/repayments", status_code=status.HTTP_201_CREATED)

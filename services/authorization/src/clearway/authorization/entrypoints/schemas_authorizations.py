@@ -33,6 +33,13 @@ class AuthorizationCreate(BaseModel):
     merchant_category_code: str = Field(pattern=r"^[0-9]{4}$")
     channel: Channel
     requested_at: datetime
+    incremental_of: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="An incremental authorization: the processor's id of the approved authorization whose hold "
+        "this one raises by `amount_minor` (this request keeps its own `authorization_id`).",
+    )
 
     def request(self) -> AuthorizationRequest:
         return AuthorizationRequest(**self.model_dump())
@@ -59,6 +66,9 @@ class AuthorizationOut(BaseModel):
     decided_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    incremental_of: str | None = Field(
+        default=None, description="Our id (`cau_...`) of the authorization this incremental one raised."
+    )
 
     @classmethod
     def from_domain(cls, item: Authorization) -> AuthorizationOut:
@@ -83,6 +93,7 @@ class AuthorizationOut(BaseModel):
             decided_at=item.decided_at,
             created_at=item.created_at,
             updated_at=item.updated_at,
+            incremental_of=item.incremental_of,
         )
 
 

@@ -19,6 +19,7 @@ from clearway.authorization.domain.card_accounts import (
     OpenCardAccount,
 )
 from clearway.authorization.domain.cards import BLOCKED_MCCS_MAX, Card, CardControls, CardStatus, UpdateCard
+from clearway.authorization.domain.repayment_references import repayment_reference_for
 from clearway.authorization.service.card_accounts import CardAccountView
 from clearway.platform.money import AmountMinor, PositiveAmountMinor
 from clearway.platform.pagination import PageParams
@@ -79,6 +80,10 @@ class CardAccountOut(BaseModel):
     pending_interest_rate_bps: int
     overdue_interest_rate_bps: int
     ledger_id: str | None
+    repayment_reference: str | None = Field(
+        description="ISO 11649 reference to quote on a bank transfer: funding's `transfer.created` carrying it "
+        "as `payment_reference` repays this account."
+    )
     balances: CardAccountBalancesOut | None = Field(description="The six ledger balance ids; null while opening.")
     # Live from the ledger on a single account's read; null in lists and while opening.
     available_credit_minor: int | None = None
@@ -106,6 +111,7 @@ class CardAccountOut(BaseModel):
             identity_id=account.identity_id,
             currency=account.currency,
             credit_limit_minor=terms.credit_limit_minor,
+            repayment_reference=repayment_reference_for(account.id),
             billing_cycle_day=terms.billing_cycle_day,
             payment_due_days=terms.payment_due_days,
             fee_markup_bps=terms.fee_markup_bps,

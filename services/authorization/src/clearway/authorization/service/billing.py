@@ -119,6 +119,11 @@ async def run_job(context: AuthorizationContext, job: str, business_date: date) 
         after = ids[-1]
 
 
+async def finish_run(context: AuthorizationContext, run: dict[str, Any]) -> AccountRun | None:
+    """The recovery pass: finish a `pending` run with its recorded plan (None when it was done meanwhile)."""
+    return await _run_for_account(context, str(run["job"]), str(run["card_account_id"]), run["business_date"])
+
+
 async def _run_for_account(
     context: AuthorizationContext, job: str, card_account_id: str, business_date: date
 ) -> AccountRun | None:

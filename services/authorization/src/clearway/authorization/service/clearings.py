@@ -104,6 +104,11 @@ async def record(
             )
         await uow.cards.lock(request.card_id)
         authorization = await _authorization(uow, request)
+        # The fee standing for the transaction: the authorization's and its increments' (each posted apart).
+        increments = await uow.authorizations.approved_increments(authorization.id) if authorization else ()
+        authorized_fee_minor = (
+            authorization.fee_minor + sum(item.fee_minor for item in increments) if authorization is not None else None
+        )
         now = context.clock()
         clearing = Clearing(
             id=new_id(CLEARING_ID_PREFIX),
@@ -121,7 +126,7 @@ async def record(
             status=ClearingStatus.PENDING,
             hold_transaction_id=authorization.hold_transaction_id if authorization is not None else None,
             held_minor=authorization.held_minor if authorization is not None else 0,
-            authorized_fee_minor=authorization.fee_minor if authorization is not None else None,
+            authorized_fee_minor=authorized_fee_minor,
             overdraft_limit_minor=account.credit_limit_minor,
             committed_minor=0,
             difference_minor=0,
@@ -224,12 +229,16 @@ async def _fee(context: AuthorizationContext, clearing: Clearing, account: CardA
     change = fee_change(clearing.amount_minor, account.terms.fee_markup_bps, clearing.authorized_fee_minor)
     if change.refund_old:
         assert clearing.authorization_ref is not None
-        refunded = await context.ledger.refund_transaction(
-            postings.fee_reference_of(clearing.authorization_ref),
-            refund_reference=postings.fee_refund_reference(clearing.authorization_ref),
-        )
-        if refunded is None or refunded.status != APPLIED:
-            logger.error("the authorization's fee was not refunded", clearing_id=clearing.id, refunded=refunded)
+        async with context.unit_of_work() as uow:
+            increments = await uow.authorizations.approved_increments(clearing.authorization_ref)
+        # The authorization's fee and each increment's: every one posted under its own reference.
+        for authorization_ref in (clearing.authorization_ref, *(item.id for item in increments if item.fee_minor)):
+            refunded = await context.ledger.refund_transaction(
+                postings.fee_reference_of(authorization_ref),
+                refund_reference=postings.fee_refund_reference(authorization_ref),
+            )
+            if refunded is None or refunded.status != APPLIED:
+                logger.error("a fee was not refunded", clearing_id=clearing.id, authorization_id=authorization_ref)
     if change.post_minor > 0:
         fee = await context.ledger.post(postings.clearing_fee_posting(clearing, account, change.post_minor))
         if fee.status != APPLIED:  # fees payable overdraws without a limit: this is the ledger's fault

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from clearway.authorization.domain.authorizations import VelocityPolicy
+from clearway.authorization.domain.statements import StatementDocument
 from clearway.authorization.service.ports import AuthorizationUnitOfWork, Ledger
 
 Clock = Callable[[], datetime]
@@ -32,5 +33,7 @@ class AuthorizationPolicy:
 class AuthorizationContext:
     unit_of_work: Callable[[], AuthorizationUnitOfWork]
     ledger: Ledger
+    # Lays out a statement as a PDF (`adapters.statement_pdf`); pure CPU work, run off the event loop.
+    render_statement: Callable[[StatementDocument], bytes]
     policy: AuthorizationPolicy = field(default_factory=AuthorizationPolicy)
     clock: Clock = utc_now

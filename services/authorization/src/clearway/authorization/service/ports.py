@@ -22,6 +22,8 @@ class CardAccountRepository(Protocol):
 
     async def get(self, card_account_id: str, *, for_update: bool = False) -> CardAccount | None: ...
 
+    async def get_by_repayment_reference(self, repayment_reference: str) -> CardAccount | None: ...
+
     async def update(self, account: CardAccount) -> None: ...
 
     async def list(self, *, identity_id: str | None, starting_after: str | None, limit: int) -> Sequence[CardAccount]:
@@ -74,6 +76,9 @@ class AuthorizationRepository(Protocol):
     async def unfinished_older_than(self, moment: datetime, limit: int) -> Sequence[Authorization]:
         """`pending`, `reversing` and `expiring` authorizations last changed before `moment`, oldest first."""
 
+    async def approved_increments(self, authorization_id: str) -> Sequence[Authorization]:
+        """The approved incremental authorizations that raised `authorization_id` (ours), oldest first."""
+
     async def approved_requested_before(self, moment: datetime, limit: int) -> Sequence[Authorization]:
         """Approved authorizations still holding something, requested before `moment`, oldest first."""
 
@@ -109,6 +114,9 @@ class BillingRepository(Protocol):
 
     async def finish_run(self, job: str, card_account_id: str, business_date: date, now: datetime) -> None: ...
 
+    async def pending_runs_older_than(self, moment: datetime, limit: int) -> list[dict[str, Any]]:
+        """`pending` job runs (`job`, `card_account_id`, `business_date`) recorded before `moment`."""
+
     async def active_account_ids(self, *, starting_after: str, limit: int, cycle_day: int | None) -> list[str]: ...
 
     async def last_statement(self, card_account_id: str) -> dict[str, Any] | None: ...
@@ -133,7 +141,12 @@ class BillingRepository(Protocol):
         self, card_account_id: str, reference: str, *, for_update: bool = False
     ) -> dict[str, Any] | None: ...
 
+    async def pending_repayments_older_than(self, moment: datetime, limit: int) -> list[dict[str, Any]]: ...
+
     async def add_repayment(self, repayment: dict[str, Any]) -> None: ...
+
+    async def repayments_posted_minor(self, card_account_id: str, *, after: datetime | None, until: datetime) -> int:
+        """What repayments posted in (`after`, `until`] add up to."""
 
     async def repayment_posted(self, repayment_id: str, now: datetime) -> None: ...
 

@@ -95,6 +95,20 @@ async def repay(context: AuthorizationContext, request: RepaymentRequest) -> tup
     return known, created
 
 
+async def finish_repayment(context: AuthorizationContext, repayment: dict[str, Any]) -> dict[str, Any]:
+    """The recovery pass: post a `pending` repayment's recorded allocation (every posting a replay if
+    it was made before the crash)."""
+    async with context.unit_of_work() as uow:
+        account = await uow.card_accounts.get(str(repayment["card_account_id"]))
+        current = await uow.billing.repayment_by_reference(
+            str(repayment["card_account_id"]), str(repayment["reference"])
+        )
+    assert account is not None and current is not None, "accounts and repayments are never deleted"
+    if current["status"] != "pending":
+        return current  # finished by a retry meanwhile
+    return await _post(context, account, current)
+
+
 async def _post(context: AuthorizationContext, account: CardAccount, repayment: dict[str, Any]) -> dict[str, Any]:
     allocation = billing.RepaymentAllocation(**repayment["allocation"])
     repayment_id = str(repayment["id"])

@@ -73,7 +73,7 @@ from clearway.providers.mobile_money.errors import (
 )
 from clearway.providers.mobile_money.phone import mask_phone
 
-TOKEN_PATH = "/oauth/v1/generate"
+TOKEN_PATH = "/oauth/v1/generate"  # noqa: S105 (a URL path)
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 B2C_PAYMENT_PATH = "/mpesa/b2c/v3/paymentrequest"

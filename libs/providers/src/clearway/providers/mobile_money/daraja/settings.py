@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SANDBOX_BASE_URL = "https://sandbox.safaricom.co.ke"
 PRODUCTION_BASE_URL = "https://api.safaricom.co.ke"
-CALLBACK_TOKEN_PLACEHOLDER = "{callback_token}"
+CALLBACK_TOKEN_PLACEHOLDER = "{callback_token}"  # noqa: S105 (a template placeholder)
 
 
 class DarajaSettings(BaseSettings):

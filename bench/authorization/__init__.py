@@ -1,0 +1,1 @@
+"""`make bench-authorization`: authorization decisions over HTTP against a running ledger."""

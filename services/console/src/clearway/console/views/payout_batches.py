@@ -1,0 +1,26 @@
+"""Payout's bank batches and their pain.001 file (rendered by payout, passed through)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clearway.console.adapters.services_api import Document, ServicesApi
+from clearway.console.views.pages import PAGE_SIZE, ListPage
+
+BATCHES = "/api/v1/admin/payments/payout-batches"
+
+
+async def batches_page(api: ServicesApi, key: str, cursor: str | None) -> ListPage:
+    answer = await api.get("payout", BATCHES, key, {"starting_after": cursor, "limit": PAGE_SIZE})
+    return ListPage.of(answer, "/payouts/batches", {}, cursor)
+
+
+async def batch(api: ServicesApi, key: str, batch_id: str) -> dict[str, Any]:
+    """One batch with its withdrawals and total (the list answers neither)."""
+    found: dict[str, Any] = await api.get("payout", f"{BATCHES}/{batch_id}", key)
+    return found
+
+
+async def pain001(api: ServicesApi, key: str, batch_id: str) -> Document:
+    """The SEPA pain.001 file; payout closes the batch when it issues it (repeatable, same file)."""
+    return await api.get_file("payout", f"{BATCHES}/{batch_id}/pain001", key)

@@ -1,0 +1,116 @@
+"""The console's money pages in a real browser over the running platform: reconciliation's daily
+report (and its CSV) and pending clearing accounts, payout batches with their pain.001 file, and a
+funding's timeline with a deposit linked by an operator. Every page is scanned with axe and captured
+under bench-results/console/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from clearway.devstack.stack import Platform
+
+from .conftest import (
+    batched_bank_withdrawal,
+    funding_awaiting_a_deposit,
+    pending_clearing_account,
+    scan_and_capture,
+    signed_in,
+    unreconciled_line,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_the_daily_report_downloads_as_csv_and_clearing_accounts_show_their_age(
+    browser: Browser, console_url: str, running_platform: Platform
+) -> None:
+    seeded = await unreconciled_line(running_platform)
+    clearing = await pending_clearing_account(running_platform)
+    page = await signed_in(browser, console_url, running_platform.api_key)
+
+    await page.goto(f"/reconciliation/report?link_id={seeded['link_id']}&day=2026-11-29")
+    await expect(page.get_by_label("Link")).to_have_value(seeded["link_id"])
+    report = page.get_by_test_id("daily-report")
+    await expect(report.get_by_role("row", name=re.compile("^In"))).to_contain_text("KES 750.50")
+    await expect(report.get_by_role("row", name=re.compile("Unreconciled"))).to_contain_text("1")
+    await scan_and_capture(page, "17-daily-report")
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name=re.compile("Download CSV")).click()
+    download = await downloading.value
+    assert download.suggested_filename == f"{seeded['link_id']}-2026-11-29.csv"
+    csv_text = Path(await download.path()).read_text()
+    assert csv_text.splitlines()[0].startswith("day,link_id,")
+    assert ",75050," in csv_text.splitlines()[1]
+
+    await page.get_by_role("link", name="Clearing", exact=True).click()
+    await expect(page.get_by_role("heading", name="Pending clearing accounts")).to_be_visible()
+    await page.get_by_label("Ledger", exact=True).select_option(clearing["ledger_id"])
+    await page.get_by_role("button", name="Show").click()
+    await expect(page).to_have_url(re.compile(f"ledger_id={clearing['ledger_id']}"))  # survives reload
+    row = page.locator(f"tr[data-clearing='{clearing['path']}']")
+    await expect(row).to_contain_text("pending")
+    await expect(row).to_contain_text(re.compile(r"under a minute|\d+ min"))
+    await scan_and_capture(page, "18-clearing-accounts")
+    await page.context.close()
+
+
+async def test_an_operator_downloads_a_payout_batchs_pain001_and_a_viewer_is_not_offered_it(
+    browser: Browser, console_url: str, running_platform: Platform
+) -> None:
+    batch_id = await batched_bank_withdrawal(running_platform)
+    page = await signed_in(browser, console_url, running_platform.api_key)
+    await page.goto("/payouts/batches")
+    await expect(page.locator(f"tr[data-batch='{batch_id}']")).to_contain_text("EUR")
+    await scan_and_capture(page, "19-payout-batches")
+    await page.get_by_role("link", name=batch_id).click()
+    await expect(page.get_by_text("EUR 300.00")).to_be_visible()
+    await scan_and_capture(page, "20-payout-batch")
+    async with page.expect_download() as downloading:
+        await page.get_by_role("button", name="Download pain.001").click()
+    download = await downloading.value
+    assert download.suggested_filename == f"{batch_id}.pain001.xml"
+    xml = Path(await download.path()).read_text()
+    assert "pain.001.001.03" in xml and "DE89370400440532013000" in xml
+    await page.reload()
+    await expect(page.get_by_test_id("batch-status")).to_have_text("submitted")  # issuing closed it
+    await page.context.close()
+
+    assert running_platform.viewer_api_key
+    viewer = await signed_in(browser, console_url, running_platform.viewer_api_key)
+    await viewer.goto(f"/payouts/batches/{batch_id}")
+    await expect(viewer.get_by_test_id("batch-status")).to_be_visible()
+    await expect(viewer.get_by_role("button", name="Download pain.001")).to_have_count(0)
+    token = await viewer.locator("input[name=csrf_token]").first.get_attribute("value")
+    forced = await viewer.request.post(f"/payouts/batches/{batch_id}/pain001", form={"csrf_token": token or ""})
+    assert "Payout refused the pain.001 file" in await forced.text()
+    await viewer.context.close()
+
+
+async def test_a_fundings_timeline_and_an_operator_links_its_deposit(
+    browser: Browser, console_url: str, running_platform: Platform
+) -> None:
+    seeded = await funding_awaiting_a_deposit(running_platform)
+    funding_id = seeded["funding"]["id"]
+    assert running_platform.viewer_api_key
+    viewer = await signed_in(browser, console_url, running_platform.viewer_api_key)
+    await viewer.goto(f"/funding/fundings/{funding_id}")
+    await expect(viewer.locator(f"tr[data-deposit] >> text={seeded['transfer_id']}")).to_be_visible()
+    await expect(viewer.get_by_role("button", name=re.compile("^Link"))).to_have_count(0)
+    await viewer.context.close()
+
+    page = await signed_in(browser, console_url, running_platform.api_key)
+    await page.goto("/funding/fundings?status=awaiting_funds")
+    await page.get_by_role("link", name=funding_id).click()
+    timeline = page.get_by_test_id("timeline")
+    await expect(timeline).to_contain_text("Created")
+    await expect(timeline).to_contain_text("issued")
+    await scan_and_capture(page, "21-funding")
+    await page.get_by_role("button", name=f"Link deposit {seeded['transfer_id']}").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"Deposit {seeded['transfer_id']} linked")
+    await expect(timeline).to_contain_text("linked")
+    await scan_and_capture(page, "22-funding-linked")
+    await page.context.close()
