@@ -36,7 +36,7 @@ test: install lint  ## lint, type-check and run the whole suite (unit, integrati
 test-fast: install  ## unit tests only (no infrastructure)
 	@$(UV) run --frozen pytest -q -p no:cacheprovider -m "not integration and not e2e" --ignore-glob='*/integration/*' --ignore-glob='tests/e2e/*'
 
-lint: install  ## ruff (lint + format check), mypy (strict on libs), deptry (each member declares what it imports)
+lint: install  ## ruff (lint, security rules, format check), mypy (strict on libs), deptry (each member declares what it imports), pip-audit
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check . >/dev/null || ($(UV) run --frozen ruff format --check . ; exit 1)
 	@$(UV) run --frozen mypy
@@ -46,6 +46,7 @@ lint: install  ## ruff (lint + format check), mypy (strict on libs), deptry (eac
 	  out=$$($(UV) run --frozen deptry --config $$member/pyproject.toml $$member/src $$(ls -d $$member/migrations 2>/dev/null) 2>&1) \
 	    || { echo "$$out"; echo "deptry failed for $$member"; exit 1; }; done
 	@$(UV) run --frozen python scripts/check_namespace_deps.py
+	@$(UV) run --frozen python scripts/audit_dependencies.py "$(UV)"
 
 format: install
 	@$(UV) run --frozen ruff format .
