@@ -1,4 +1,4 @@
-"""Seed 002 steps 1-6 over the running platform, driven only through the authorization service's
+"""Seed 002 over the running platform (steps 1-8, then 9-12 with the billing jobs), driven only through the authorization service's
 HTTP API and the processor's Kafka topic, as an issuer's back office and a card processor would:
 the account and its six ledger balances, $2,000.00 POS approved, ATM $3,000.01 declined
 `insufficient_funds`, ATM $3,000.00 (over Kafka) approved, the 1.5% markup fees, the same processor
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -140,3 +141,134 @@ async def test_seed_002_steps_1_to_6_through_authorization(
     assert (primary["balance"], primary["inflight_debit_balance"]) == (-280_000, 0)
     assert (await ledger.get(f"/balances/{balances['fees_payable']}")).json()["balance"] == -(3_000 + 4_200)
     assert (await service.get(f"/authorizations/{from_kafka['id']}")).json()["status"] == "cleared"
+
+
+def _job_days(today: date) -> dict[str, date]:
+    """Business dates after today (jobs never run for days before the account existed): a day of
+    pending interest, the cycle's close (a day of the month every month has) and the day after it,
+    the due date (21 days later) and the first overdue day."""
+    interest = today + timedelta(days=1)
+    close = today + timedelta(days=2)
+    while close.day > 28:
+        close += timedelta(days=1)
+    due = close + timedelta(days=21)
+    return {"interest": interest, "close": close, "due": due, "overdue": due + timedelta(days=1)}
+
+
+async def _run_job(service: httpx.AsyncClient, job: str, day: date, account_id: str) -> dict[str, Any] | None:
+    answer = await service.post(f"/admin/jobs/{job}", json={"business_date": day.isoformat()})
+    assert answer.status_code == 200, answer.text
+    mine = [run for run in answer.json()["accounts"] if run["card_account_id"] == account_id]
+    return mine[0] if mine else None
+
+
+async def test_seed_002_steps_9_to_12_cycle_close_overdue_and_split_repayment(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    """The rest of the lifecycle over the running platform, time moved only by the jobs' business
+    dates: a day's interest on the 5,000.00 held, clearings (the ATM lower, its fee re-posted), the
+    cycle's close with statement 1 (also as a PDF), overdue after the due date with its interest,
+    one repayment split across everything owed, and the six balances as the seed leaves them."""
+    service, ledger = clients
+    days = _job_days(datetime.now(UTC).date())
+    identity = (await ledger.post("/identities", json={"first_name": "Yara", "last_name": "Cycle"})).json()
+    account = (
+        await service.post(
+            "/card-accounts",
+            json={
+                "identity_id": identity["identity_id"],
+                "currency": USD,
+                "credit_limit_minor": 500_000,
+                "billing_cycle_day": days["close"].day,
+                "payment_due_days": 21,
+                "pending_interest_rate_bps": 2_000,
+                "overdue_interest_rate_bps": 3_000,
+            },
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+    ).json()
+    account_id, balances = account["id"], account["balances"]
+    card_id = (
+        await service.post(f"/card-accounts/{account_id}/cards", json={"last_four": "1111", "expires": "09/39"})
+    ).json()["id"]
+    pos = (await service.post("/authorizations", json=authorization(card_id, 200_000, "pos"))).json()
+    atm = (await service.post("/authorizations", json=authorization(card_id, 300_000, "atm"))).json()
+    assert (pos["decision"], atm["decision"], atm["available_credit_minor"]) == ("approved", "approved", 0)
+
+    # 6b: a day's interest on the 5,000.00 inflight at 20% a year (273.97 -> 274), once per date.
+    interest = await _run_job(service, "accrue-interest", days["interest"], account_id)
+    assert interest is not None and [p["amount_minor"] for p in interest["posted"]] == [274]
+    assert await _run_job(service, "accrue-interest", days["interest"], account_id) is None
+
+    # 7-8: the POS clears exact; the ATM at 2,500.00, its 45.00 fee refunded and 37.50 posted.
+    for auth, amount in ((pos, 200_000), (atm, 250_000)):
+        body = {
+            "clearing_id": f"e2e-clr-{uuid.uuid4().hex[:12]}",
+            "authorization_id": auth["authorization_id"],
+            "card_id": card_id,
+            "amount_minor": amount,
+            "currency": USD,
+            "merchant_name": auth["merchant_name"],
+            "merchant_category_code": auth["merchant_category_code"],
+            "cleared_at": datetime.now(UTC).isoformat(),
+        }
+        assert (await service.post("/clearings", json=body)).status_code == 201
+
+    # 9: the cycle closes on its day, once: statement 1, principal = card primary's outstanding.
+    assert await _run_job(service, "close-cycles", days["close"] - timedelta(days=1), account_id) is None
+    closed = await _run_job(service, "close-cycles", days["close"], account_id)
+    assert closed is not None and closed["statement_number"] == 1
+    assert await _run_job(service, "close-cycles", days["close"], account_id) is None
+    statement = (await service.get(f"/card-accounts/{account_id}/statements/1")).json()
+    primary = (await ledger.get(f"/balances/{balances['card_primary']}")).json()
+    assert statement["principal_minor"] == -primary["balance"] == 450_000
+    assert (statement["fees_minor"], statement["interest_minor"], statement["due_date"]) == (
+        3_000 + 3_750,
+        274,
+        days["due"].isoformat(),
+    )
+    pdf = await service.get(f"/card-accounts/{account_id}/statements/1", headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert (await ledger.get(f"/balances/{balances['billed_balance']}")).json()["balance"] == -450_000
+
+    # 10: nothing on the due date; the day after, billed moves to overdue and overdue interest accrues
+    # (30% a year on 4,500.00 for a day: 369.86 -> 370).
+    assert (await _run_job(service, "mark-overdue", days["due"], account_id) or {"posted": []})["posted"] == []
+    overdue = await _run_job(service, "mark-overdue", days["overdue"], account_id)
+    assert overdue is not None and [p["amount_minor"] for p in overdue["posted"]] == [450_000]
+    overdue_interest = await _run_job(service, "accrue-interest", days["overdue"], account_id)
+    assert overdue_interest is not None and [p["amount_minor"] for p in overdue_interest["posted"]] == [370]
+
+    # 11-12: the statement's total repaid, split in one ledger transaction (overdue principal, fees,
+    # interest); the overdue interest is zeroed into the next cycle (card primary -3.70); the same
+    # reference again moves nothing; card primary is credited so the credit returns.
+    repayment = {"amount_minor": statement["total_due_minor"], "currency": USD, "reference": f"e2e-{uuid.uuid4().hex}"}
+    paid = await service.post(
+        f"/card-accounts/{account_id}/repayments", json=repayment, headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert paid.status_code == 201 and paid.json()["status"] == "posted", paid.text
+    assert paid.json()["allocation"] == {
+        "overdue_minor": 450_000,
+        "billed_minor": 0,
+        "fees_minor": 6_750,
+        "transaction_interest_minor": 274,
+        "excess_minor": 0,
+        "overdue_interest_minor": 370,
+    }
+    again = await service.post(
+        f"/card-accounts/{account_id}/repayments", json=repayment, headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert (again.status_code, again.json()["id"]) == (200, paid.json()["id"])
+    final = {
+        name: (await ledger.get(f"/balances/{balance_id}")).json()["balance"] for name, balance_id in balances.items()
+    }
+    assert final == {
+        "card_primary": -370,
+        "fees_payable": 0,
+        "transaction_interest": 0,
+        "billed_balance": 0,
+        "overdue_balance": 0,
+        "overdue_interest": 0,
+    }
+    assert (await service.get(f"/card-accounts/{account_id}/statements/1")).json()["status"] == "paid"
+    assert (await service.get(f"/card-accounts/{account_id}")).json()["available_credit_minor"] == 500_000 - 370
