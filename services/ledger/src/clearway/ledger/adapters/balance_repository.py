@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 
 from clearway.ledger.adapters.sql import SqlRepository
+from clearway.ledger.adapters.tenancy_sql import balance_visible
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.posting import EntryLine
+from clearway.ledger.domain.tenancy import BalanceOwner
 
 GENERAL_LEDGER_ID = "general_ledger_id"
 
@@ -81,19 +83,45 @@ class BalanceRepository(SqlRepository):
         return {(row["indicator"], row["currency"]): row["balance_id"] for row in rows}
 
     async def lock_balances(self, balance_ids: Iterable[str]) -> dict[str, BalanceState]:
-        """Lock in one fixed order (by id) so concurrent batches can never deadlock."""
+        states, _ = await self.lock_owned_balances(balance_ids)
+        return states
+
+    async def lock_owned_balances(
+        self, balance_ids: Iterable[str]
+    ) -> tuple[dict[str, BalanceState], dict[str, BalanceOwner]]:
+        """Lock in one fixed order (by id) so concurrent batches can never deadlock.
+
+        Each balance's owner (its ledger's workspace, and whether it is an internal `@` balance)
+        comes with the same query, so tenancy costs a batch no round trip (a primary-key join).
+        """
         ordered = sorted(set(balance_ids))
         if not ordered:
-            return {}
+            return {}, {}
         rows = await self.connection.fetch(
             """
-            SELECT balance_id, currency, credit_balance, debit_balance, inflight_credit_balance,
-                   inflight_debit_balance, version
-            FROM balances WHERE balance_id = ANY($1::text[]) ORDER BY balance_id FOR UPDATE
+            SELECT b.balance_id, b.currency, b.credit_balance, b.debit_balance, b.inflight_credit_balance,
+                   b.inflight_debit_balance, b.version, l.workspace_id,
+                   COALESCE(b.indicator LIKE '@%', false) AS is_internal
+            FROM balances b JOIN ledgers l ON l.ledger_id = b.ledger_id
+            WHERE b.balance_id = ANY($1::text[]) ORDER BY b.balance_id FOR UPDATE OF b
             """,
             ordered,
         )
-        return {row["balance_id"]: _state_from_row(row) for row in rows}
+        return (
+            {row["balance_id"]: _state_from_row(row) for row in rows},
+            {row["balance_id"]: BalanceOwner(row["workspace_id"], row["is_internal"]) for row in rows},
+        )
+
+    async def balance_owners(self, balance_ids: Iterable[str]) -> dict[str, BalanceOwner]:
+        """Owners without locks: for a workspace's replay, whose balances a batch does not lock."""
+        rows = await self.connection.fetch(
+            """
+            SELECT b.balance_id, l.workspace_id, COALESCE(b.indicator LIKE '@%', false) AS is_internal
+            FROM balances b JOIN ledgers l ON l.ledger_id = b.ledger_id WHERE b.balance_id = ANY($1::text[])
+            """,
+            sorted(set(balance_ids)),
+        )
+        return {row["balance_id"]: BalanceOwner(row["workspace_id"], row["is_internal"]) for row in rows}
 
     async def save_balances(self, states: Iterable[BalanceState]) -> None:
         """One UPDATE for every balance a batch touched, however many transfers touched it."""
@@ -163,7 +191,7 @@ class BalanceCatalog(SqlRepository):
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT DO NOTHING
             RETURNING {BALANCE_SELECT}
-            """,
+            """,  # noqa: S608
             balance_id,
             ledger_id,
             identity_id,
@@ -177,39 +205,54 @@ class BalanceCatalog(SqlRepository):
             is_clearing,
         )
 
-    async def get_balance(self, balance_id: str) -> asyncpg.Record | None:
+    async def get_balance(self, balance_id: str, workspace_id: str | None = None) -> asyncpg.Record | None:
         return await self.connection.fetchrow(
-            f"SELECT {BALANCE_SELECT} FROM balances WHERE balance_id = $1", balance_id
+            f"SELECT {BALANCE_SELECT} FROM balances WHERE balance_id = $1 AND {balance_visible(2)}",  # noqa: S608
+            balance_id,
+            workspace_id,
         )
 
-    async def balance_by_indicator(self, indicator: str, currency: str) -> asyncpg.Record | None:
+    async def balance_by_indicator(
+        self, indicator: str, currency: str, workspace_id: str | None = None
+    ) -> asyncpg.Record | None:
         return await self.connection.fetchrow(
-            f"SELECT {BALANCE_SELECT} FROM balances WHERE indicator = $1 AND currency = $2", indicator, currency
+            f"SELECT {BALANCE_SELECT} FROM balances WHERE indicator = $1 AND currency = $2 AND {balance_visible(3)}",  # noqa: S608
+            indicator,
+            currency,
+            workspace_id,
         )
 
     async def balance_by_account(self, ledger_id: str, account_path: str, currency: str) -> asyncpg.Record | None:
         return await self.connection.fetchrow(
-            f"SELECT {BALANCE_SELECT} FROM balances WHERE ledger_id = $1 AND account_path = $2 AND currency = $3",
+            f"SELECT {BALANCE_SELECT} FROM balances WHERE ledger_id = $1 AND account_path = $2 AND currency = $3",  # noqa: S608
             ledger_id,
             account_path,
             currency,
         )
 
     async def list_balances(
-        self, *, ledger_id: str | None, identity_id: str | None, currency: str | None, limit: int, offset: int
+        self,
+        *,
+        ledger_id: str | None,
+        identity_id: str | None,
+        currency: str | None,
+        limit: int,
+        offset: int,
+        workspace_id: str | None = None,
     ) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self.connection.fetch(
             f"""
             SELECT {BALANCE_SELECT} FROM balances
             WHERE ($1::text IS NULL OR ledger_id = $1) AND ($2::text IS NULL OR identity_id = $2)
-              AND ($3::text IS NULL OR currency = $3)
+              AND ($3::text IS NULL OR currency = $3) AND {balance_visible(6)}
             ORDER BY created_at, balance_id LIMIT $4 OFFSET $5
-            """,
+            """,  # noqa: S608
             ledger_id,
             identity_id,
             currency,
             limit,
             offset,
+            workspace_id,
         )
         return rows
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from clearway.ledger.adapters.sql import SqlRepository
+from clearway.ledger.adapters.tenancy_sql import balance_visible
 from clearway.ledger.domain.monitors import Monitor
 
 
@@ -59,8 +60,14 @@ class MonitorCatalog(SqlRepository):
             description,
         )
 
-    async def get_monitor(self, monitor_id: str) -> asyncpg.Record | None:
-        return await self.connection.fetchrow("SELECT * FROM balance_monitors WHERE monitor_id = $1", monitor_id)
+    async def get_monitor(self, monitor_id: str, workspace_id: str | None = None) -> asyncpg.Record | None:
+        """A monitor is its balance's: visible where the balance is."""
+        return await self.connection.fetchrow(
+            f"""SELECT m.* FROM balance_monitors m JOIN balances ON balances.balance_id = m.balance_id
+               WHERE m.monitor_id = $1 AND {balance_visible(2)}""",  # noqa: S608
+            monitor_id,
+            workspace_id,
+        )
 
     async def list_monitors(self, limit: int, offset: int) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self.connection.fetch(

@@ -50,7 +50,7 @@ ENTRY_COLUMN_TYPES = (
 )
 # jsonb travels as JSON text inside the arrays (see transaction_repository.TRANSACTION_INSERT for why).
 ENTRY_INSERT = (
-    f"INSERT INTO ledger_entries ({', '.join(ENTRY_COLUMNS)}) SELECT "
+    f"INSERT INTO ledger_entries ({', '.join(ENTRY_COLUMNS)}) SELECT "  # noqa: S608
     + ", ".join(f"c{index}::{kind}" for index, kind in enumerate(ENTRY_COLUMN_TYPES, start=1))
     + " FROM unnest("
     + ", ".join(
@@ -240,7 +240,7 @@ class SchemaRepository:
             SELECT {ACCOUNT_COLUMNS} FROM balances b
             JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(ledger_id, account_path, currency)
               USING (ledger_id, account_path, currency)
-            """,
+            """,  # noqa: S608
             [key.ledger_id for key in keys],
             [key.path for key in keys],
             [key.currency for key in keys],
@@ -268,7 +268,7 @@ class SchemaRepository:
               AND ($4::text IS NULL OR currency = $4)
               AND ($5::text IS NULL OR balance_id > $5)
             ORDER BY balance_id LIMIT $6
-            """,
+            """,  # noqa: S608
             ledger_id,
             path_regex,
             clearing_status,

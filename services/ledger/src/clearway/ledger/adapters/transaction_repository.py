@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from clearway.ledger.adapters.sql import SqlRepository, json_text
+from clearway.ledger.adapters.tenancy_sql import transaction_visible
 from clearway.ledger.domain.posting import Status
 from clearway.ledger.domain.transactions import TransactionRecord
 
@@ -62,7 +63,7 @@ TRANSACTION_COLUMN_TYPES = (
 )
 # jsonb values travel as JSON text: asyncpg would read a list-valued jsonb as another array dimension.
 TRANSACTION_INSERT = (
-    f"INSERT INTO transactions ({', '.join(TRANSACTION_COLUMNS)}) SELECT "
+    f"INSERT INTO transactions ({', '.join(TRANSACTION_COLUMNS)}) SELECT "  # noqa: S608
     + ", ".join(f"c{index}::{kind}" for index, kind in enumerate(TRANSACTION_COLUMN_TYPES, start=1))
     + " FROM unnest("
     + ", ".join(
@@ -124,12 +125,22 @@ class TransactionRepository(SqlRepository):
         )
         return {row["transaction_id"]: record_from_row(row) for row in rows}
 
-    async def get_transaction(self, transaction_id: str) -> TransactionRecord | None:
-        row = await self.connection.fetchrow("SELECT * FROM transactions WHERE transaction_id = $1", transaction_id)
+    async def get_transaction(self, transaction_id: str, workspace_id: str | None = None) -> TransactionRecord | None:
+        row = await self.connection.fetchrow(
+            f"SELECT * FROM transactions WHERE transaction_id = $1 AND {transaction_visible(2)}",  # noqa: S608
+            transaction_id,
+            workspace_id,
+        )
         return record_from_row(row) if row else None
 
-    async def get_transaction_by_reference(self, reference: str) -> TransactionRecord | None:
-        row = await self.connection.fetchrow("SELECT * FROM transactions WHERE reference = $1", reference)
+    async def get_transaction_by_reference(
+        self, reference: str, workspace_id: str | None = None
+    ) -> TransactionRecord | None:
+        row = await self.connection.fetchrow(
+            f"SELECT * FROM transactions WHERE reference = $1 AND {transaction_visible(2)}",  # noqa: S608
+            reference,
+            workspace_id,
+        )
         return record_from_row(row) if row else None
 
     async def children_of(self, transaction_ids: Sequence[str]) -> list[TransactionRecord]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from clearway.ledger.adapters.sql import SqlRepository
+from clearway.ledger.adapters.tenancy_sql import transaction_visible
 from clearway.ledger.adapters.transaction_repository import record_from_row
 from clearway.ledger.domain.transactions import TransactionRecord
 
@@ -28,6 +29,7 @@ class TransactionSearch(SqlRepository):
         descending: bool,
         limit: int,
         offset: int,
+        workspace_id: str | None = None,
     ) -> tuple[int, list[TransactionRecord]]:
         """PostgreSQL-backed subset of Blnk's Typesense search (`q`, `query_by`, `filter_by`, `sort_by`)."""
         assert sort_column in {"created_at", "amount_minor", "effective_date"}
@@ -57,12 +59,15 @@ class TransactionSearch(SqlRepository):
         for column, value in filters.items():
             arguments.append(value)
             conditions.append(f"{column} = ${len(arguments)}")
+        if workspace_id is not None:  # a workspace sees the transactions that move its balances
+            arguments.append(workspace_id)
+            conditions.append(transaction_visible(len(arguments)))
         where = " AND ".join(conditions) or "TRUE"
-        total = await self.connection.fetchval(f"SELECT count(*) FROM transactions WHERE {where}", *arguments)
+        total = await self.connection.fetchval(f"SELECT count(*) FROM transactions WHERE {where}", *arguments)  # noqa: S608
         direction = "DESC" if descending else "ASC"
         arguments += [limit, offset]
         rows = await self.connection.fetch(
-            f"SELECT * FROM transactions WHERE {where} ORDER BY {sort_column} {direction}, transaction_id {direction} "
+            f"SELECT * FROM transactions WHERE {where} ORDER BY {sort_column} {direction}, transaction_id {direction} "  # noqa: S608
             f"LIMIT ${len(arguments) - 1} OFFSET ${len(arguments)}",
             *arguments,
         )

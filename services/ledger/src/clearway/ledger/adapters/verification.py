@@ -38,7 +38,7 @@ BALANCE_DIFFERENCES_SQL = f"""
        OR b.inflight_balance IS DISTINCT FROM b.inflight_credit_balance - b.inflight_debit_balance
     ORDER BY b.balance_id
     LIMIT $1
-"""
+"""  # noqa: S608
 # What each balance's open holds still keep inflight. A single-leg side holds the hold's
 # remaining amount; a split side can only be committed or voided whole, so each leg holds
 # leg * remaining / amount, which is the leg or nothing (numeric: no bigint overflow).

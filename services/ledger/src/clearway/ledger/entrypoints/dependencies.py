@@ -8,13 +8,16 @@ import asyncpg
 from fastapi import Depends, Request
 
 from clearway.ledger.domain.errors import LedgerError
+from clearway.ledger.domain.tenancy import Tenant
 from clearway.ledger.service.pipeline import PostingPipeline
-from clearway.platform.auth import Principal, require_roles
+from clearway.platform.auth import SERVICE, Principal, require_roles
 from clearway.platform.errors import ProblemError
 
 # Who may move money in the ledger, and who may only look.
-# Moving money (out of `@World` included) is for the platform's own workflows and operators; a card
-# processor reads but never posts here (its requests go through authorization's controls).
+# Moving money is for the platform's own workflows and operators; a card processor reads but never
+# posts here (its requests go through authorization's controls). What a writer may move is then
+# decided per balance (`domain/tenancy.py`): a workspace key only its workspace's ledgers, and money
+# out of `@World` (any internal balance) only a service principal or admin.
 WRITERS = ("operator", "service")
 READERS = (*WRITERS, "processor", "read_only", "approver")
 
@@ -33,6 +36,25 @@ Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 Pipeline = Annotated[PostingPipeline, Depends(get_pipeline)]
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+
+
+def tenant_of(principal: Principal) -> Tenant:
+    """The ledger's view of a caller: its workspace (None: the platform) and whether it may move
+    internal money (role `service`; admin holds every role)."""
+    return Tenant(workspace_id=principal.workspace_id, may_move_internal=principal.has_role(SERVICE))
+
+
+async def _writer_tenant(principal: Writer) -> Tenant:
+    return tenant_of(principal)
+
+
+async def _reader_tenant(principal: Reader) -> Tenant:
+    return tenant_of(principal)
+
+
+# Routes take these instead of Writer/Reader: the role check first, then who the caller acts for.
+WriterTenant = Annotated[Tenant, Depends(_writer_tenant)]
+ReaderTenant = Annotated[Tenant, Depends(_reader_tenant)]
 
 
 def as_problem(error: LedgerError) -> ProblemError:

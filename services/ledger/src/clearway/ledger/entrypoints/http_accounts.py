@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from clearway.ledger.adapters.repository import CatalogRepository
 from clearway.ledger.domain.entry_rules import IK_LENGTH_MAX
-from clearway.ledger.entrypoints.dependencies import Pool, Reader, Writer
+from clearway.ledger.domain.errors import NotFound
+from clearway.ledger.entrypoints.dependencies import Pool, ReaderTenant, WriterTenant
 from clearway.ledger.entrypoints.render import balance_json, identity_json, ledger_json
 from clearway.ledger.entrypoints.schemas import BalanceCreate, IdentityCreate, LedgerCreate, MonitorCreate
 from clearway.ledger.service import catalog
@@ -24,9 +25,10 @@ Offset = Query(default=0, ge=0, le=1_000_000)
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "A known `ik`: the ledger it created before"}},
 )
-async def create_ledger(body: LedgerCreate, pool: Pool, _: Writer, response: Response) -> dict[str, Any]:
-    """Create a ledger; with an `ik`, once: a known ik answers 200 with the existing ledger."""
-    row, created = await catalog.create_ledger(pool, body.name, body.meta_data, body.ik)
+async def create_ledger(body: LedgerCreate, pool: Pool, tenant: WriterTenant, response: Response) -> dict[str, Any]:
+    """Create a ledger (the caller's workspace's); with an `ik`, once: a known ik answers 200 with
+    the existing ledger. Iks are per workspace (the platform's are its own)."""
+    row, created = await catalog.create_ledger(pool, body.name, body.meta_data, body.ik, tenant)
     if not created:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -36,42 +38,45 @@ async def create_ledger(body: LedgerCreate, pool: Pool, _: Writer, response: Res
 @router.get("/ledgers")
 async def list_ledgers(
     pool: Pool,
-    _: Reader,
+    tenant: ReaderTenant,
     limit: int = Limit,
     offset: int = Offset,
     ik: Annotated[str | None, Query(min_length=1, max_length=IK_LENGTH_MAX)] = None,
 ) -> list[dict[str, Any]]:
-    """Ledgers by creation; `ik` keeps the one ledger created with it (a list of zero or one)."""
+    """Ledgers the caller may see, by creation; `ik` keeps the one ledger the caller's workspace
+    (or, for a platform key, the platform) created with it (a list of zero or one)."""
     async with pool.acquire() as connection:
-        rows = await CatalogRepository(connection).list_ledgers(limit, offset, ik)
+        rows = await CatalogRepository(connection).list_ledgers(limit, offset, ik, tenant.workspace_id)
     return [ledger_json(row) for row in rows]
 
 
 @router.get("/ledgers/{ledger_id}")
-async def get_ledger(ledger_id: str, pool: Pool, _: Reader) -> dict[str, Any]:
-    return ledger_json(await catalog.get_ledger(pool, ledger_id))
+async def get_ledger(ledger_id: str, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
+    return ledger_json(await catalog.get_ledger(pool, ledger_id, tenant))
 
 
 @router.post("/identities", status_code=status.HTTP_201_CREATED)
-async def create_identity(body: IdentityCreate, pool: Pool, _: Writer) -> dict[str, Any]:
+async def create_identity(body: IdentityCreate, pool: Pool, tenant: WriterTenant) -> dict[str, Any]:
     attributes = {key: value for key, value in (body.model_extra or {}).items() if isinstance(value, str | int)}
-    return identity_json(await catalog.create_identity(pool, body.identity_type, attributes, body.meta_data))
+    return identity_json(await catalog.create_identity(pool, body.identity_type, attributes, body.meta_data, tenant))
 
 
 @router.get("/identities")
-async def list_identities(pool: Pool, _: Reader, limit: int = Limit, offset: int = Offset) -> list[dict[str, Any]]:
+async def list_identities(
+    pool: Pool, tenant: ReaderTenant, limit: int = Limit, offset: int = Offset
+) -> list[dict[str, Any]]:
     async with pool.acquire() as connection:
-        rows = await CatalogRepository(connection).list_identities(limit, offset)
+        rows = await CatalogRepository(connection).list_identities(limit, offset, tenant.workspace_id)
     return [identity_json(row) for row in rows]
 
 
 @router.get("/identities/{identity_id}")
-async def get_identity(identity_id: str, pool: Pool, _: Reader) -> dict[str, Any]:
-    return identity_json(await catalog.get_identity(pool, identity_id))
+async def get_identity(identity_id: str, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
+    return identity_json(await catalog.get_identity(pool, identity_id, tenant))
 
 
 @router.post("/balances", status_code=status.HTTP_201_CREATED)
-async def create_balance(body: BalanceCreate, pool: Pool, _: Writer, response: Response) -> dict[str, Any]:
+async def create_balance(body: BalanceCreate, pool: Pool, tenant: WriterTenant, response: Response) -> dict[str, Any]:
     row, created = await catalog.create_balance(
         pool,
         ledger_id=body.ledger_id,
@@ -79,6 +84,7 @@ async def create_balance(body: BalanceCreate, pool: Pool, _: Writer, response: R
         currency=body.currency,
         indicator=body.indicator,
         meta_data=body.meta_data,
+        tenant=tenant,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -88,7 +94,7 @@ async def create_balance(body: BalanceCreate, pool: Pool, _: Writer, response: R
 @router.get("/balances")
 async def list_balances(
     pool: Pool,
-    _: Reader,
+    tenant: ReaderTenant,
     ledger_id: str | None = None,
     identity_id: str | None = None,
     currency: str | None = None,
@@ -97,29 +103,34 @@ async def list_balances(
 ) -> list[dict[str, Any]]:
     async with pool.acquire() as connection:
         rows = await CatalogRepository(connection).list_balances(
-            ledger_id=ledger_id, identity_id=identity_id, currency=currency, limit=limit, offset=offset
+            ledger_id=ledger_id,
+            identity_id=identity_id,
+            currency=currency,
+            limit=limit,
+            offset=offset,
+            workspace_id=tenant.workspace_id,
         )
     return [balance_json(row) for row in rows]
 
 
 @router.get("/balances/indicator/{indicator}/currency/{currency}")
-async def balance_by_indicator(indicator: str, currency: str, pool: Pool, _: Reader) -> dict[str, Any]:
-    return balance_json(await catalog.balance_by_indicator(pool, indicator, currency))
+async def balance_by_indicator(indicator: str, currency: str, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
+    return balance_json(await catalog.balance_by_indicator(pool, indicator, currency, tenant))
 
 
 @router.get("/balances/{balance_id}")
-async def get_balance(balance_id: str, pool: Pool, _: Reader) -> dict[str, Any]:
-    return balance_json(await catalog.get_balance(pool, balance_id))
+async def get_balance(balance_id: str, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
+    return balance_json(await catalog.get_balance(pool, balance_id, tenant))
 
 
 @router.get("/balances/{balance_id}/at")
-async def balance_at(balance_id: str, timestamp: datetime, pool: Pool, _: Reader) -> dict[str, Any]:
-    row, totals = await catalog.balance_at(pool, balance_id, timestamp)
+async def balance_at(balance_id: str, timestamp: datetime, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
+    row, totals = await catalog.balance_at(pool, balance_id, timestamp, tenant)
     return {**balance_json(row, totals), "timestamp": timestamp.isoformat()}
 
 
 @router.post("/balance-monitors", status_code=status.HTTP_201_CREATED)
-async def create_monitor(body: MonitorCreate, pool: Pool, _: Writer) -> dict[str, Any]:
+async def create_monitor(body: MonitorCreate, pool: Pool, tenant: WriterTenant) -> dict[str, Any]:
     row = await catalog.create_monitor(
         pool,
         balance_id=body.balance_id,
@@ -128,17 +139,16 @@ async def create_monitor(body: MonitorCreate, pool: Pool, _: Writer) -> dict[str
         value=body.condition.value,
         precision=body.condition.precision,
         description=body.description,
+        tenant=tenant,
     )
     return monitor_json(row)
 
 
 @router.get("/balance-monitors/{monitor_id}")
-async def get_monitor(monitor_id: str, pool: Pool, _: Reader) -> dict[str, Any]:
+async def get_monitor(monitor_id: str, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
     async with pool.acquire() as connection:
-        row = await CatalogRepository(connection).get_monitor(monitor_id)
+        row = await CatalogRepository(connection).get_monitor(monitor_id, tenant.workspace_id)
     if row is None:
-        from clearway.ledger.domain.errors import NotFound
-
         raise NotFound(f"monitor {monitor_id} not found")
     return monitor_json(row)
 

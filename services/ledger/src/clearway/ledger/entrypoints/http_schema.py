@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt, StrictS
 from clearway.ledger.domain.entry_rules import IK_LENGTH_MAX, ExternalTransaction
 from clearway.ledger.domain.errors import InvalidRequest
 from clearway.ledger.domain.schema import load_shipped_schemas
-from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, Reader, Writer
+from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, Reader, ReaderTenant, WriterTenant
 from clearway.ledger.entrypoints.render_entries import account_json, entry_json, schema_json, shipped_json
 from clearway.ledger.service import entries, ledger_schemas
+from clearway.ledger.service.ledger_owners import check_ledger_visible
 from clearway.platform.pagination import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 
 router = APIRouter(tags=["ledger: schemas and entries"])
@@ -83,9 +84,14 @@ def _answer(row: Any, replayed: bool, response: Response) -> dict[str, Any]:
 
 @router.put("/ledgers/{ledger_id}/schema", status_code=status.HTTP_201_CREATED)
 async def put_schema(
-    ledger_id: LedgerId, document: Annotated[dict[str, Any], Body()], pool: Pool, _: Writer, response: Response
+    ledger_id: LedgerId,
+    document: Annotated[dict[str, Any], Body()],
+    pool: Pool,
+    tenant: WriterTenant,
+    response: Response,
 ) -> dict[str, Any]:
     """Store a new schema version (`key`, `version`); the same version sent again unchanged answers 200."""
+    await check_ledger_visible(pool, tenant, ledger_id)
     row, created = await ledger_schemas.put_schema(pool, ledger_id, document)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -96,11 +102,12 @@ async def put_schema(
 async def get_schema(
     ledger_id: LedgerId,
     pool: Pool,
-    _: Reader,
+    tenant: ReaderTenant,
     key: Annotated[str | None, Query(max_length=64)] = None,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     """The latest version of each schema the ledger carries (or of `key`, or `key` at `version`)."""
+    await check_ledger_visible(pool, tenant, ledger_id)
     if version is not None and key is None:
         raise InvalidRequest("version needs key", field="version")
     rows = await ledger_schemas.list_schemas(pool, ledger_id, key=key, version=version)
@@ -118,11 +125,12 @@ async def install_shipped_schema(
     ledger_id: LedgerId,
     key: Annotated[str, Path(min_length=1, max_length=64)],
     pool: Pool,
-    _: Writer,
+    tenant: WriterTenant,
     response: Response,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     """Install a shipped schema file (its latest version by default); idempotent (200 when present)."""
+    await check_ledger_visible(pool, tenant, ledger_id)
     row, created = await ledger_schemas.install_shipped(pool, ledger_id, key, version)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -134,9 +142,10 @@ async def install_shipped_schema(
 
 @router.post("/ledgers/{ledger_id}/entries", status_code=status.HTTP_201_CREATED)
 async def post_entry(
-    ledger_id: LedgerId, body: EntryCreate, pool: Pool, pipeline: Pipeline, _: Writer, response: Response
+    ledger_id: LedgerId, body: EntryCreate, pool: Pool, pipeline: Pipeline, tenant: WriterTenant, response: Response
 ) -> dict[str, Any]:
     """Post an entry type (FRAGMENT `addLedgerEntry`); entries moving a linked account must be reconciled."""
+    await check_ledger_visible(pool, tenant, ledger_id)
     request = entries.EntryRequest(
         ledger_id=ledger_id,
         entry_type=body.type,
@@ -151,9 +160,10 @@ async def post_entry(
 
 @router.post("/ledgers/{ledger_id}/reconcile", status_code=status.HTTP_201_CREATED)
 async def reconcile(
-    ledger_id: LedgerId, body: ReconcileCreate, pool: Pool, pipeline: Pipeline, _: Writer, response: Response
+    ledger_id: LedgerId, body: ReconcileCreate, pool: Pool, pipeline: Pipeline, tenant: WriterTenant, response: Response
 ) -> dict[str, Any]:
     """Post an entry that records an external transaction (FRAGMENT `reconcileTx`); each reconciles once."""
+    await check_ledger_visible(pool, tenant, ledger_id)
     request = entries.EntryRequest(
         ledger_id=ledger_id,
         entry_type=body.type,
@@ -169,15 +179,17 @@ async def reconcile(
 
 @router.post("/ledgers/{ledger_id}/entries/{ik}/reverse", status_code=status.HTTP_201_CREATED)
 async def reverse_entry(
-    ledger_id: LedgerId, ik: Ik, pool: Pool, pipeline: Pipeline, _: Writer, response: Response
+    ledger_id: LedgerId, ik: Ik, pool: Pool, pipeline: Pipeline, tenant: WriterTenant, response: Response
 ) -> dict[str, Any]:
     """Post the entry's lines with opposite amounts (once; again answers 200 with the same reversal)."""
+    await check_ledger_visible(pool, tenant, ledger_id)
     row, replayed = await entries.reverse(pool, pipeline, ledger_id, ik)
     return _answer(row, replayed, response)
 
 
 @router.get("/ledgers/{ledger_id}/entries/{ik}")
-async def get_entry(ledger_id: LedgerId, ik: Ik, pool: Pool, _: Reader) -> dict[str, Any]:
+async def get_entry(ledger_id: LedgerId, ik: Ik, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
+    await check_ledger_visible(pool, tenant, ledger_id)
     return entry_json(await entries.get_entry(pool, ledger_id, ik))
 
 
@@ -188,7 +200,7 @@ async def get_entry(ledger_id: LedgerId, ik: Ik, pool: Pool, _: Reader) -> dict[
 async def list_accounts(
     ledger_id: LedgerId,
     pool: Pool,
-    _: Reader,
+    tenant: ReaderTenant,
     path: Annotated[str | None, Query(max_length=512, description="e.g. liabilities/pending_withdrawals:*")] = None,
     clearing_status: Annotated[Literal["pending", "cleared"] | None, Query()] = None,
     currency: Annotated[str | None, Query(pattern=CURRENCY)] = None,
@@ -198,6 +210,7 @@ async def list_accounts(
     """The ledger's schema accounts; `clearing_status` keeps clearing accounts that are pending (non-zero)
     or cleared (zero), `path` matches FRAGMENT-style (`*` within one path segment).
     """
+    await check_ledger_visible(pool, tenant, ledger_id)
     rows = await entries.list_accounts(
         pool,
         ledger_id,

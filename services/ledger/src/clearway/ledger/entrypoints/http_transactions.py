@@ -11,7 +11,9 @@ from fastapi import APIRouter, Query, Response, status
 from clearway.ledger.adapters.repository import CatalogRepository, LedgerRepository
 from clearway.ledger.adapters.transaction_search import SEARCHABLE_COLUMNS
 from clearway.ledger.domain.errors import InvalidRequest, LedgerError, NotFound
-from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, Reader, Writer
+from clearway.ledger.domain.tenancy import Tenant, check_named_internal
+from clearway.ledger.domain.transactions import TransferRequest
+from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, ReaderTenant, WriterTenant
 from clearway.ledger.entrypoints.render import transaction_json
 from clearway.ledger.entrypoints.schemas import BulkTransactions, InflightUpdate, SearchBody, TransactionCreate
 from clearway.ledger.service.operations import CommitHold, Refund, Transfer, VoidHold
@@ -23,9 +25,12 @@ CREATED_AT_RANGE = re.compile(r"^created_at:\[(?P<start>[^.\]]+)\.\.\.?(?P<end>[
 
 
 @router.post("/transactions", status_code=status.HTTP_201_CREATED)
-async def create_transaction(body: TransactionCreate, pipeline: Pipeline, _: Writer, response: Response) -> Any:
+async def create_transaction(
+    body: TransactionCreate, pipeline: Pipeline, tenant: WriterTenant, response: Response
+) -> Any:
     request = build_transfer_request(**body.transfer_fields())
-    result = await pipeline.submit(Transfer(request))
+    _check_internal(request, tenant)
+    result = await pipeline.submit(Transfer(request, tenant))
     record = result.unwrap()
     if result.replayed:
         response.status_code = status.HTTP_200_OK
@@ -34,14 +39,16 @@ async def create_transaction(body: TransactionCreate, pipeline: Pipeline, _: Wri
 
 
 @router.put("/transactions/inflight/{transaction_id}")
-async def update_inflight(transaction_id: str, body: InflightUpdate, pipeline: Pipeline, pool: Pool, _: Writer) -> Any:
+async def update_inflight(
+    transaction_id: str, body: InflightUpdate, pipeline: Pipeline, pool: Pool, tenant: WriterTenant
+) -> Any:
     if body.status == "void":
-        result = await pipeline.submit(VoidHold(transaction_id, reference=body.reference))
+        result = await pipeline.submit(VoidHold(transaction_id, reference=body.reference, tenant=tenant))
         return transaction_json(result.unwrap())
     amount_minor = None
     if body.amount is not None or body.precise_amount is not None:
         async with pool.acquire() as connection:
-            target = await LedgerRepository(connection).get_transaction(transaction_id)
+            target = await LedgerRepository(connection).get_transaction(transaction_id, tenant.workspace_id)
         if target is None:
             raise NotFound(f"transaction {transaction_id} not found")
         amount_minor = amount_in_minor(
@@ -51,39 +58,45 @@ async def update_inflight(transaction_id: str, body: InflightUpdate, pipeline: P
             currency_precision_value=target.precision,
             field="amount",
         )
-    result = await pipeline.submit(CommitHold(transaction_id, amount_minor=amount_minor, reference=body.reference))
+    result = await pipeline.submit(
+        CommitHold(transaction_id, amount_minor=amount_minor, reference=body.reference, tenant=tenant)
+    )
     return transaction_json(result.unwrap())
 
 
-async def _refund(transaction_id: str, pipeline: Pipeline) -> Any:
-    result = await pipeline.submit(Refund(transaction_id))
+async def _refund(transaction_id: str, pipeline: Pipeline, tenant: Tenant) -> Any:
+    result = await pipeline.submit(Refund(transaction_id, tenant=tenant))
     return transaction_json(result.unwrap())
 
 
 @router.post("/refund-transaction/{transaction_id}", status_code=status.HTTP_201_CREATED)
-async def refund_transaction(transaction_id: str, pipeline: Pipeline, _: Writer) -> Any:
-    return await _refund(transaction_id, pipeline)
+async def refund_transaction(transaction_id: str, pipeline: Pipeline, tenant: WriterTenant) -> Any:
+    return await _refund(transaction_id, pipeline, tenant)
 
 
 @router.post("/transactions/refund-transaction/{transaction_id}", status_code=status.HTTP_201_CREATED)
-async def refund_transaction_seed_path(transaction_id: str, pipeline: Pipeline, _: Writer) -> Any:
-    return await _refund(transaction_id, pipeline)
+async def refund_transaction_seed_path(transaction_id: str, pipeline: Pipeline, tenant: WriterTenant) -> Any:
+    return await _refund(transaction_id, pipeline, tenant)
 
 
 @router.post("/transactions/bulk", status_code=status.HTTP_201_CREATED)
-async def bulk_transactions(body: BulkTransactions, pipeline: Pipeline, _: Writer, response: Response) -> Any:
+async def bulk_transactions(
+    body: BulkTransactions, pipeline: Pipeline, tenant: WriterTenant, response: Response
+) -> Any:
     requests = []
     for index, item in enumerate(body.transactions):
         fields = item.transfer_fields()
         fields["inflight"] = fields["inflight"] or body.inflight
         try:
-            requests.append(build_transfer_request(**fields))
+            request = build_transfer_request(**fields)
+            _check_internal(request, tenant)
+            requests.append(request)
         except LedgerError as error:
             error.extra["index"] = index
             raise
     if len({request.reference for request in requests}) != len(requests):
         raise InvalidRequest("references in a bulk request must be unique")
-    results = await pipeline.run_now([Transfer(request) for request in requests], atomic=body.atomic)
+    results = await pipeline.run_now([Transfer(request, tenant) for request in requests], atomic=body.atomic)
     batch_id = new_id("bulk")
     failures = [
         {
@@ -118,18 +131,18 @@ async def bulk_transactions(body: BulkTransactions, pipeline: Pipeline, _: Write
 
 
 @router.get("/transactions/{transaction_id}")
-async def get_transaction(transaction_id: str, pool: Pool, _: Reader) -> Any:
+async def get_transaction(transaction_id: str, pool: Pool, tenant: ReaderTenant) -> Any:
     async with pool.acquire() as connection:
-        record = await LedgerRepository(connection).get_transaction(transaction_id)
+        record = await LedgerRepository(connection).get_transaction(transaction_id, tenant.workspace_id)
     if record is None:
         raise NotFound(f"transaction {transaction_id} not found")
     return transaction_json(record)
 
 
 @router.get("/transactions/reference/{reference}")
-async def get_transaction_by_reference(reference: str, pool: Pool, _: Reader) -> Any:
+async def get_transaction_by_reference(reference: str, pool: Pool, tenant: ReaderTenant) -> Any:
     async with pool.acquire() as connection:
-        record = await LedgerRepository(connection).get_transaction_by_reference(reference)
+        record = await LedgerRepository(connection).get_transaction_by_reference(reference, tenant.workspace_id)
     if record is None:
         raise NotFound(f"no transaction with reference {reference}")
     return transaction_json(record)
@@ -138,7 +151,7 @@ async def get_transaction_by_reference(reference: str, pool: Pool, _: Reader) ->
 @router.get("/transactions")
 async def list_transactions(
     pool: Pool,
-    _: Reader,
+    tenant: ReaderTenant,
     status_filter: str | None = Query(default=None, alias="status"),
     source: str | None = None,
     destination: str | None = None,
@@ -171,12 +184,13 @@ async def list_transactions(
             descending=True,
             limit=limit,
             offset=offset,
+            workspace_id=tenant.workspace_id,
         )
     return [transaction_json(record) for record in records]
 
 
 @router.post("/search/transactions")
-async def search_transactions(body: SearchBody, pool: Pool, _: Reader) -> dict[str, Any]:
+async def search_transactions(body: SearchBody, pool: Pool, tenant: ReaderTenant) -> dict[str, Any]:
     query_by = [column.strip() for column in (body.query_by or "").split(",") if column.strip()]
     unknown = set(query_by) - SEARCHABLE_COLUMNS
     if unknown:
@@ -194,6 +208,7 @@ async def search_transactions(body: SearchBody, pool: Pool, _: Reader) -> dict[s
             descending=descending,
             limit=body.per_page,
             offset=(body.page - 1) * body.per_page,
+            workspace_id=tenant.workspace_id,
         )
     return {
         "found": total,
@@ -201,6 +216,14 @@ async def search_transactions(body: SearchBody, pool: Pool, _: Reader) -> dict[s
         "page": body.page,
         "hits": [{"document": transaction_json(record)} for record in records],
     }
+
+
+def _check_internal(request: TransferRequest, tenant: Tenant) -> None:
+    """Refuse internal balances the caller may not move before the batch would create them
+    (the batch checks every resolved balance again; this only spares the side effect)."""
+    debits = {request.source} | {item.identifier for item in request.sources}
+    credits = {request.destination} | {item.identifier for item in request.destinations}
+    check_named_internal(tenant, (name for name in debits if name), (name for name in credits if name))
 
 
 def _parse_time(text: str) -> datetime:

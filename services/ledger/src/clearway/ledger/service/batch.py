@@ -53,7 +53,7 @@ class BatchExecutor:
 
     def _run_one(self, op: Operation) -> OperationResult:
         if isinstance(op, Transfer):
-            return apply_transfer(self.batch, op.request)
+            return apply_transfer(self.batch, op.request, op.tenant)
         if isinstance(op, CommitHold):
             return apply_commit(self.batch, op)
         if isinstance(op, VoidHold):

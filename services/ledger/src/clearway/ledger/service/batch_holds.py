@@ -19,7 +19,8 @@ from clearway.ledger.service.operations import CommitHold, OperationResult, Void
 
 
 def apply_commit(batch: BatchState, op: CommitHold) -> OperationResult:
-    target = batch.target(op.transaction_id)
+    target = batch.target(op.transaction_id, op.tenant)
+    batch.check_movement(op.tenant, target.debit_legs(), target.credit_legs())
     replay = _explicit_replay(batch, op.reference, target.transaction_id)
     if replay:
         return replay
@@ -51,7 +52,8 @@ def apply_commit(batch: BatchState, op: CommitHold) -> OperationResult:
 
 
 def apply_void(batch: BatchState, op: VoidHold) -> OperationResult:
-    target = batch.target(op.transaction_id)
+    target = batch.target(op.transaction_id, op.tenant)
+    batch.check_movement(op.tenant, target.debit_legs(), target.credit_legs())
     replay = _explicit_replay(batch, op.reference, target.transaction_id)
     if replay:
         return replay

@@ -49,7 +49,8 @@ async def load_batch(batch: BatchState, operations: Sequence[Operation]) -> None
     new_entries = [op for op in operations if isinstance(op, PostEntry) and op.reference not in batch.by_reference]
     if new_entries:
         balance_ids.update(await batch.entries.load(new_entries))
-    batch.balances = await batch.repository.lock_balances(balance_ids)
+    batch.balances, batch.owners = await batch.repository.lock_owned_balances(balance_ids)
+    await _load_replay_owners(batch, operations)
     # A batch that refunded or settled the same targets held these locks until it committed,
     # so its rows are visible only now: look again, or a lost race answers with a misleading
     # refusal ("insufficient funds", "already settled") instead of ALREADY_REFUNDED or a replay.
@@ -57,3 +58,17 @@ async def load_batch(batch: BatchState, operations: Sequence[Operation]) -> None
     settled += [op.reference for op in operations if isinstance(op, CommitHold | VoidHold) and op.reference]
     if settled:
         batch.by_reference.update(await batch.repository.transactions_by_reference(settled))
+
+
+async def _load_replay_owners(batch: BatchState, operations: Sequence[Operation]) -> None:
+    """A workspace replaying a reference must see the transaction it names, whose balances this
+    batch did not lock: read their owners (one query, only when a workspace replays at all)."""
+    replayed = [
+        batch.by_reference[op.request.reference]
+        for op in operations
+        if isinstance(op, Transfer) and not op.tenant.is_platform and op.request.reference in batch.by_reference
+    ]
+    wanted = {leg.identifier for record in replayed for leg in (*record.debit_legs(), *record.credit_legs())}
+    wanted -= batch.owners.keys()
+    if wanted:
+        batch.owners.update(await batch.repository.balance_owners(wanted))

@@ -14,6 +14,7 @@ from clearway.ledger.domain.distribution import Leg, split_amount
 from clearway.ledger.domain.entry_rules import IkReused
 from clearway.ledger.domain.errors import InvalidRequest, NotFound, ReferenceConflict, StateConflict
 from clearway.ledger.domain.posting import Hold, Posting, Status, apply_posting
+from clearway.ledger.domain.tenancy import PLATFORM, Tenant
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest, is_internal_identifier
 from clearway.ledger.service.batch_state import BatchState
 from clearway.ledger.service.operations import ApplyScheduled, OperationResult, PostEntry
@@ -34,9 +35,12 @@ def apply_post_entry(batch: BatchState, op: PostEntry) -> OperationResult:
     return batch.record(posted.record, is_commit=False)
 
 
-def apply_transfer(batch: BatchState, request: TransferRequest) -> OperationResult:
+def apply_transfer(batch: BatchState, request: TransferRequest, tenant: Tenant = PLATFORM) -> OperationResult:
     existing = batch.by_reference.get(request.reference)
     if existing is not None:
+        if not tenant.is_platform and not batch.sees(tenant, existing):
+            # References are unique across the service: say it is taken, never by what.
+            raise ReferenceConflict(f"reference {request.reference!r} is already in use")
         if existing.request_hash != request.fingerprint():
             raise ReferenceConflict(
                 f"reference {request.reference!r} was already used for a different transaction",
@@ -44,6 +48,7 @@ def apply_transfer(batch: BatchState, request: TransferRequest) -> OperationResu
             )
         return OperationResult(record=existing, replayed=True)
     debits, credits = _legs(batch, request)
+    batch.check_movement(tenant, debits, credits)
     if {leg.identifier for leg in debits} & {leg.identifier for leg in credits}:
         raise InvalidRequest("source and destination must be different balances")
     record = TransactionRecord(

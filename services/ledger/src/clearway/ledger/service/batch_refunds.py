@@ -14,7 +14,9 @@ from clearway.ledger.service.operations import OperationResult, Refund
 
 
 def apply_refund(batch: BatchState, op: Refund) -> OperationResult:
-    target = batch.target(op.transaction_id)
+    target = batch.target(op.transaction_id, op.tenant)
+    # A refund moves the original's money back: its debits are the original's credits.
+    batch.check_movement(op.tenant, target.credit_legs(), target.debit_legs())
     if is_entry_transaction(target):
         # An entry's ledger_entries row must learn of its undoing; linked accounts only move by reconciling.
         raise StateConflict("a schema entry is undone with POST /ledgers/{ledger_id}/entries/{ik}/reverse")

@@ -17,6 +17,7 @@ from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.distribution import Leg
 from clearway.ledger.domain.errors import NotFound
 from clearway.ledger.domain.posting import EntryLine, Hold, Status
+from clearway.ledger.domain.tenancy import BalanceOwner, Tenant, check_legs, sees_any
 from clearway.ledger.domain.transactions import TransactionRecord
 from clearway.ledger.service.entry_batch import EntryPoster
 from clearway.ledger.service.events import outbox_row, topic_for, transaction_payload
@@ -39,6 +40,8 @@ class BatchState:
         self.new_id = new_id
         self.writes = _Writes()
         self.balances: dict[str, BalanceState] = {}
+        # Who owns each balance the batch locked (and, for a workspace's replays, read): tenancy.
+        self.owners: dict[str, BalanceOwner] = {}
         self.holds: dict[str, tuple[Hold, datetime | None]] = {}
         self.by_reference: dict[str, TransactionRecord] = {}
         self.by_id: dict[str, TransactionRecord] = {}
@@ -46,11 +49,20 @@ class BatchState:
         # Schema entries (PostEntry): accounts by path, conditions, ledger_entries rows.
         self.entries = EntryPoster(repository.connection, now=now, new_id=new_id)
 
-    def target(self, transaction_id: str) -> TransactionRecord:
+    def target(self, transaction_id: str, tenant: Tenant | None = None) -> TransactionRecord:
+        """The transaction an operation acts on; another workspace's answers as missing, and one
+        whose money the tenant may not move (a hold out of `@World`) is refused."""
         target = self.by_id.get(transaction_id)
-        if target is None:
+        if target is None or (tenant is not None and not self.sees(tenant, target)):
             raise NotFound(f"transaction {transaction_id} not found", transaction_id=transaction_id)
         return target
+
+    def sees(self, tenant: Tenant, record: TransactionRecord) -> bool:
+        legs = (*record.debit_legs(), *record.credit_legs())
+        return sees_any(tenant, (leg.identifier for leg in legs), self.owners)
+
+    def check_movement(self, tenant: Tenant, debits: Sequence[Leg], credits: Sequence[Leg]) -> None:
+        check_legs(tenant, (leg.identifier for leg in debits), (leg.identifier for leg in credits), self.owners)
 
     def add_lines(self, lines: Sequence[EntryLine], effective_at: datetime) -> None:
         self.writes.lines.extend((line, effective_at) for line in lines)

@@ -8,12 +8,14 @@ from clearway.ledger.domain.entry_rules import ExternalTransaction
 from clearway.ledger.domain.errors import LedgerError
 from clearway.ledger.domain.posting import Status
 from clearway.ledger.domain.schema import AccountType, ResolvedEntry
+from clearway.ledger.domain.tenancy import PLATFORM, Tenant
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest
 
 
 @dataclass(frozen=True)
 class Transfer:
     request: TransferRequest
+    tenant: Tenant = PLATFORM  # who posts it: the batch refuses balances the tenant may not move
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class CommitHold:
     transaction_id: str
     amount_minor: int | None = None  # None: everything still held
     reference: str | None = None
+    tenant: Tenant = PLATFORM
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,14 @@ class VoidHold:
     transaction_id: str
     reference: str | None = None
     reason: str | None = None
+    tenant: Tenant = PLATFORM
 
 
 @dataclass(frozen=True)
 class Refund:
     transaction_id: str
     reference: str | None = None
+    tenant: Tenant = PLATFORM
 
 
 @dataclass(frozen=True)

@@ -159,10 +159,10 @@ class _Parser:
             self.advance()
             self.parameters.append(token_text)
             return Parameter(token_text)
-        if token_text == "-":
+        if token_text == "-":  # noqa: S105
             self.advance()
             return Negate(self.operand(depth + 1))
-        if token_text == "(":
+        if token_text == "(":  # noqa: S105
             self.advance()
             node = self.expression(depth + 1)
             closing = self.peek()
