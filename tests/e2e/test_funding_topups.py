@@ -1,7 +1,8 @@
 """Wallet top-ups end to end: five real processes, the sandbox M-Pesa steered over HTTP.
 
 Approved (wallet credited once), a duplicate callback (no second credit), declined (nothing
-moves) and a lost callback (funding's status query settles it after its 30 s timeout).
+moves) and a lost callback (funding's status query settles it after its timeout:
+30 s in production, 5 s on the suite's platform, `E2E_SERVICE_ENV`).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from clearway.devstack.testing import wait_until
 TOPUPS = "/api/v1/payments/top-ups"
 SANDBOX = "/sandbox/mobile-money"
 AMOUNT_MINOR = 150_000  # KES 1,500.00: M-Pesa takes whole shillings
-# Funding asks about a silent push 30 s after it (CLEARWAY_FUNDING_TOPUP_STATUS_QUERY_AFTER_MS).
+# Funding asks about a silent push 30 s after it (CLEARWAY_FUNDING_TOPUP_STATUS_QUERY_AFTER_MS;
+# the suite's platforms set 2-5 s).
 LOST_CALLBACK_TIMEOUT_S = 120.0
 WAIT_TIMEOUT_S = 60.0
 POLL_INTERVAL_S = 0.25

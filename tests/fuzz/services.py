@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 
 import httpx
 from fastapi import FastAPI
 
-from clearway.devstack.testing import migrated_database
-from clearway.ledger.testing import in_process_ledger
+from clearway.devstack.testing import migrated_database, skip_what_was_published
+from clearway.platform.migrations import upgrade_database_async
 
 ADMIN_KEY = "fuzz-admin"
 CALLBACK_TOKEN = "fuzz-callback-token"
@@ -38,16 +39,43 @@ class FuzzTarget:
         return any(pattern.search(path) for pattern in self.excluded_paths)
 
 
+# Consumer groups of the fuzz run's own: `_started` moves them past what earlier tests published.
+GROUP_PREFIX = f"fuzz-{uuid.uuid4().hex[:8]}."
+
+
+def ledger_groups() -> dict[str, list[str]]:
+    """The ledger subscribes in its lifespan, so its app cannot tell its groups before it starts."""
+    from clearway.contracts.catalogue import consumed_by
+    from clearway.ledger.entrypoints.consumers import COMMANDS_GROUP_ID
+
+    return {COMMANDS_GROUP_ID: [spec.name for spec in consumed_by("ledger", include_planned=False)]}
+
+
 @contextlib.asynccontextmanager
 async def fuzz_ledger(make_database: MakeDatabase, kafka_bootstrap_servers: str) -> AsyncIterator[FastAPI]:
-    """The one ledger of the run: fuzzed itself, and the ledger the other services call."""
+    """The one ledger of the run: fuzzed itself, and the ledger the other services call
+    (`clearway.ledger.testing.in_process_ledger`, with the run's consumer group prefix)."""
+    from clearway.ledger.config import LedgerSettings
+    from clearway.ledger.main import MIGRATIONS_DIR, create_app
+
     url = await make_database("fuzzledger")
-    async with in_process_ledger(url, kafka_bootstrap_servers, api_key=ADMIN_KEY) as app:
+    await upgrade_database_async(MIGRATIONS_DIR, url)
+    settings = LedgerSettings(
+        database_url=url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        kafka_consumer_group_prefix=GROUP_PREFIX,
+        dev_api_key=ADMIN_KEY,
+        log_json=False,
+    )
+    async with _started(create_app(settings), ledger_groups()) as app:
         yield app
 
 
 @contextlib.asynccontextmanager
-async def _started(app: FastAPI) -> AsyncIterator[FastAPI]:
+async def _started(app: FastAPI, groups: Mapping[str, Iterable[str]] | None = None) -> AsyncIterator[FastAPI]:
+    # The fuzzer is about HTTP: consumers that worked through the session's earlier events (an
+    # end-to-end test leaves thousands on the shared broker) would only compete for the CPU.
+    await skip_what_was_published(app, groups=groups)
     async with app.router.lifespan_context(app):
         yield app
 
@@ -72,6 +100,7 @@ async def _funding(make_database: MakeDatabase, kafka: str, ledger_app: FastAPI)
         mobile_money_callback_token=CALLBACK_TOKEN,
         log_json=False,
         public_url="http://funding.test",
+        kafka_consumer_group_prefix=GROUP_PREFIX,
     )
     async with _started(create_app(settings, ledger_transport=httpx.ASGITransport(app=ledger_app))) as app:
         yield app
@@ -93,6 +122,7 @@ async def _payout(make_database: MakeDatabase, kafka: str, ledger_app: FastAPI) 
         mobile_money_callback_token=CALLBACK_TOKEN,
         sandbox_delivery_loop=False,
         log_json=False,
+        kafka_consumer_group_prefix=GROUP_PREFIX,
     )
     sandbox = SandboxProvider(callback_token=CALLBACK_TOKEN, id_prefix="FUZ")
     app = create_app(settings, ledger_transport=httpx.ASGITransport(app=ledger_app), payout_provider=sandbox)
@@ -114,6 +144,7 @@ async def _reconciliation(make_database: MakeDatabase, kafka: str, ledger_app: F
         ledger_attempts_max=1,
         log_json=False,
         checks_enabled=False,
+        kafka_consumer_group_prefix=GROUP_PREFIX,
     )
     async with _started(create_app(settings, ledger_transport=httpx.ASGITransport(app=ledger_app))) as app:
         yield app

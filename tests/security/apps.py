@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 
 import httpx
 from fastapi import FastAPI
 
+from clearway.devstack.testing import skip_what_was_published
 from clearway.platform.auth import hash_api_key
 from clearway.platform.migrations import upgrade_database_async
 from clearway.platform.user_tokens import issue_user_token
@@ -34,12 +36,14 @@ CALLBACK_TOKEN = "authz-matrix-callback-token"
 API_KEYS_JSON = json.dumps(
     [{"name": f"authz-{role}", "key_sha256": hash_api_key(key), "roles": [role]} for role, key in ROLE_KEYS.items()]
 )
-# What every service's settings share: the keys, the user-token secret, quiet logs.
+# What every service's settings share: the keys, the user-token secret, quiet logs, and consumer
+# groups of the matrix's own (their offsets are moved past earlier tests' events: see `_started`).
 COMMON = {
     "dev_api_key": ADMIN_KEY,
     "api_keys_json": API_KEYS_JSON,
     "user_token_secret": USER_TOKEN_SECRET,
     "log_json": False,
+    "kafka_consumer_group_prefix": f"authz-matrix-{uuid.uuid4().hex[:8]}.",
 }
 
 
@@ -48,9 +52,20 @@ def user_token(issuer: str, audience: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _started(app: FastAPI) -> AsyncIterator[FastAPI]:
+async def _started(app: FastAPI, groups: Mapping[str, Iterable[str]] | None = None) -> AsyncIterator[FastAPI]:
+    # The matrix is about HTTP: consumers that worked through the session's earlier events (an
+    # end-to-end test leaves thousands on the shared broker) would only slow the start and the stop.
+    await skip_what_was_published(app, groups=groups)
     async with app.router.lifespan_context(app):
         yield app
+
+
+def ledger_groups() -> dict[str, list[str]]:
+    """The ledger subscribes in its lifespan, so its app cannot tell its groups before it starts."""
+    from clearway.contracts.catalogue import consumed_by
+    from clearway.ledger.entrypoints.consumers import COMMANDS_GROUP_ID
+
+    return {COMMANDS_GROUP_ID: [spec.name for spec in consumed_by("ledger", include_planned=False)]}
 
 
 @contextlib.asynccontextmanager
@@ -63,7 +78,7 @@ async def ledger(make_database: MakeDatabase, kafka: str) -> AsyncIterator[FastA
     async with _MIGRATING:
         await upgrade_database_async(MIGRATIONS_DIR, url)
     settings = LedgerSettings(database_url=url, kafka_bootstrap_servers=kafka, **COMMON)
-    async with _started(create_app(settings)) as app:
+    async with _started(create_app(settings), ledger_groups()) as app:
         yield app
 
 

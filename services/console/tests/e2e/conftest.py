@@ -141,7 +141,7 @@ async def pending_withdrawal(
     withdrawal: dict[str, Any] = created.json()["withdrawal"]
     assert withdrawal["status"] == "pending_approval", withdrawal
     # The ledger reference of the wallet's credit: what an operator would search the ledger for.
-    return {**withdrawal, "credit_reference": credit_reference}
+    return {**withdrawal, "credit_reference": credit_reference, "balance_id": balance.json()["balance_id"]}
 
 
 async def unreconciled_line(platform: Platform) -> dict[str, str]:
@@ -302,7 +302,7 @@ async def pending_clearing_account(platform: Platform) -> dict[str, str]:
         assert received.status_code == 201, received.text
         statement = (
             "booked_on,direction,amount_minor,currency,reference,external_id,description\n"
-            f"2026-11-29,inbound,50000,KES,IN-{run},in-{run},Customer top-up\n"
+            f"{datetime.now(UTC).date().isoformat()},inbound,50000,KES,IN-{run},in-{run},Customer top-up\n"
         )
         imported = await recon.post(f"/links/{link_id}/statements", params={"format": "csv"}, content=statement)
         assert imported.status_code == 201, imported.text
@@ -316,7 +316,9 @@ async def pending_clearing_account(platform: Platform) -> dict[str, str]:
             return answer if answer.status_code == 201 else None
 
         payment = await wait_until(sent, "the payment out is initiated", timeout_s=20)
-    return {"ledger_id": ledger_id, "path": f"liabilities/pending_withdrawals:{payment.json()['source_id']}"}
+    expected_out = payment.json()
+    payment_id = expected_out["source_id"] or expected_out["id"]  # reconciliation's own payment id
+    return {"ledger_id": ledger_id, "path": f"liabilities/pending_withdrawals:{payment_id}"}
 
 
 async def funding_awaiting_a_deposit(platform: Platform, amount_minor: int = 48_000) -> dict[str, Any]:
@@ -362,3 +364,59 @@ async def funding_awaiting_a_deposit(platform: Platform, amount_minor: int = 48_
 
         await wait_until(deposit_recorded, "funding records the deposit", timeout_s=20)
     return {"funding": created.json(), "transfer_id": transfer["transfer_id"]}
+
+
+async def refused_payment_out(platform: Platform) -> dict[str, str]:
+    """A payment out the ledger refused to initiate (the customer has nothing), then seen at the
+    bank: reconciliation matches the bank line to it, the ledger refuses the posting, and the match
+    is held as failed with a `posting_failed` break for an operator (as reconciliation's own tests do)."""
+    run = uuid.uuid4().hex[:8]
+    headers = {"X-API-Key": platform.api_key}
+    async with (
+        httpx.AsyncClient(base_url=platform.url("ledger"), headers=headers, timeout=HTTP_TIMEOUT_S) as ledger,
+        httpx.AsyncClient(base_url=platform.url("reconciliation"), headers=headers, timeout=HTTP_TIMEOUT_S) as recon,
+    ):
+        books = await ledger.post("/ledgers", json={"name": f"Console refused {run}", "ik": f"console-rf-{run}"})
+        assert books.status_code in (200, 201), books.text
+        link = await recon.post(
+            "/links",
+            json={
+                "name": f"Console refusals {run}",
+                "kind": "bank_statement",
+                "ledger_id": books.json()["ledger_id"],
+                "currency": "KES",
+            },
+        )
+        assert link.status_code == 201, link.text
+        link_id = link.json()["id"]
+        refused = await recon.post(
+            "/expectations",
+            json={
+                "link_id": link_id,
+                "currency": "KES",
+                "direction": "outbound",
+                "amount_minor": 800,
+                "reference": f"BROKE-{run}",
+                "account_path": f"liabilities/user_balances:console-broke-{run}",
+            },
+        )
+        assert refused.status_code == 422, refused.text
+        statement = (
+            "booked_on,direction,amount_minor,currency,reference,external_id,description\n"
+            f"{datetime.now(UTC).date().isoformat()},outbound,800,KES,BROKE-{run},broke-{run},Payment out\n"
+        )
+        imported = await recon.post(f"/links/{link_id}/statements", params={"format": "csv"}, content=statement)
+        assert imported.status_code == 201, imported.text
+
+        async def failed_match() -> dict[str, Any] | None:
+            matches = (await recon.get("/matches", params={"link_id": link_id})).json()["data"]
+            return next((match for match in matches if match["status"] == "failed"), None)
+
+        match = await wait_until(failed_match, "the ledger refuses the match's posting", timeout_s=20)
+
+        async def posting_break() -> dict[str, Any] | None:
+            found = (await recon.get("/breaks", params={"kind": "posting_failed", "limit": 100})).json()["data"]
+            return next((item for item in found if item["detail"].get("match_id") == match["id"]), None)
+
+        found_break = await wait_until(posting_break, "a posting_failed break is raised", timeout_s=20)
+    return {"link_id": link_id, "match_id": match["id"], "break_id": found_break["id"]}

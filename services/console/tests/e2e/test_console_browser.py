@@ -4,6 +4,7 @@ under bench-results/console/."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -15,6 +16,7 @@ from clearway.devstack.stack import Platform
 from .conftest import (
     card_account_with_decisions,
     pending_withdrawal,
+    refused_payment_out,
     scan_and_capture,
     signed_in,
     unreconciled_line,
@@ -205,6 +207,13 @@ async def test_ledger_funding_and_card_pages_show_the_platforms_data(
     await expect(page.get_by_label("Currency")).to_have_value("KES")
     await expect(page.get_by_role("columnheader", name="Available")).to_be_visible()
     await scan_and_capture(page, "12-balances")
+    await page.get_by_role("link", name=withdrawal["balance_id"]).click()
+    chart = page.get_by_role("img", name=re.compile("over time"))
+    await expect(chart).to_be_visible()
+    assert "readings from KES 0.00 to KES 1,000.00" in (await chart.locator("desc").text_content() or "")
+    await page.get_by_text("The readings as a table").click()
+    await expect(page.get_by_test_id("balance-readings").locator("tbody tr").last).to_contain_text("KES 1,000.00")
+    await scan_and_capture(page, "12b-balance-over-time")
 
     await page.goto("/funding/payables")
     await expect(page.get_by_role("heading", name="Payables")).to_be_visible()
@@ -227,4 +236,47 @@ async def test_ledger_funding_and_card_pages_show_the_platforms_data(
     await scan_and_capture(page, "16-overview-with-work")
     await waiting.click()
     await expect(page.get_by_label("Status")).to_have_value("pending_approval")
+    await page.context.close()
+
+
+async def test_an_operator_resolves_a_break_and_unmatches_the_refused_match_behind_it(
+    browser: Browser, console_url: str, running_platform: Platform
+) -> None:
+    assert running_platform.viewer_api_key and running_platform.approver_api_key
+    seeded, viewer, page = await asyncio.gather(
+        refused_payment_out(running_platform),
+        signed_in(browser, console_url, running_platform.viewer_api_key),
+        signed_in(browser, console_url, running_platform.approver_api_key),  # operator, not admin
+    )
+    await viewer.goto(f"/reconciliation/breaks/{seeded['break_id']}")
+    await expect(viewer.get_by_test_id("break-resolved")).to_have_text("not yet")
+    await expect(viewer.get_by_role("button", name="Resolve")).to_have_count(0)
+    forced = await viewer.request.post(
+        f"/reconciliation/breaks/{seeded['break_id']}/resolution",
+        form={"csrf_token": await _csrf_token(viewer), "note": "forged"},
+    )
+    assert "Reconciliation refused the resolution" in await forced.text()
+    await viewer.context.close()
+
+    await page.goto("/reconciliation/breaks?kind=posting_failed")
+    await expect(page.get_by_label("Kind")).to_have_value("posting_failed")
+    await page.get_by_role("link", name=seeded["break_id"]).click()
+    await expect(page.get_by_role("heading", name=f"Break {seeded['break_id']}")).to_be_visible()
+    await scan_and_capture(page, "24-break")
+    # The break names the match the ledger refused: undo it first, so the line can be matched again.
+    await page.get_by_role("link", name=seeded["match_id"]).click()
+    await expect(page.get_by_test_id("match-status")).to_have_text("failed")
+    await page.get_by_label("Why (kept in the audit trail)").fill("Customer had no funds; the bank reversed it")
+    await page.get_by_role("button", name="Unmatch").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"Unmatched {seeded['match_id']}")
+    await expect(page.get_by_test_id("match-status")).to_have_text("unmatched")
+    await expect(page.get_by_role("button", name="Unmatch")).to_have_count(0)
+    await scan_and_capture(page, "25-unmatched")
+
+    await page.goto(f"/reconciliation/breaks/{seeded['break_id']}")
+    await page.get_by_label("What was done (kept with the break)").fill("Match undone; the bank reversed the payment")
+    await page.get_by_role("button", name="Resolve").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"Break {seeded['break_id']} resolved")
+    await expect(page.get_by_test_id("break-resolved")).to_contain_text("dev-approver")
+    await expect(page.get_by_test_id("break-resolved")).to_contain_text("Match undone")
     await page.context.close()

@@ -5,11 +5,12 @@ under bench-results/console/."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Download, expect
 
 from clearway.devstack.stack import Platform
 
@@ -25,12 +26,18 @@ from .conftest import (
 pytestmark = pytest.mark.e2e
 
 
-async def test_the_daily_report_downloads_as_csv_and_clearing_accounts_show_their_age(
+async def _text_of(download: Download) -> str:
+    return await asyncio.to_thread(Path(await download.path()).read_text)
+
+
+async def test_the_daily_report_downloads_as_csv_and_clearing_accounts_reach_the_overview(
     browser: Browser, console_url: str, running_platform: Platform
 ) -> None:
-    seeded = await unreconciled_line(running_platform)
-    clearing = await pending_clearing_account(running_platform)
-    page = await signed_in(browser, console_url, running_platform.api_key)
+    seeded, clearing, page = await asyncio.gather(
+        unreconciled_line(running_platform),
+        pending_clearing_account(running_platform),  # money in today, and a payment out pending
+        signed_in(browser, console_url, running_platform.api_key),
+    )
 
     await page.goto(f"/reconciliation/report?link_id={seeded['link_id']}&day=2026-11-29")
     await expect(page.get_by_label("Link")).to_have_value(seeded["link_id"])
@@ -42,7 +49,7 @@ async def test_the_daily_report_downloads_as_csv_and_clearing_accounts_show_thei
         await page.get_by_role("link", name=re.compile("Download CSV")).click()
     download = await downloading.value
     assert download.suggested_filename == f"{seeded['link_id']}-2026-11-29.csv"
-    csv_text = Path(await download.path()).read_text()
+    csv_text = await _text_of(download)
     assert csv_text.splitlines()[0].startswith("day,link_id,")
     assert ",75050," in csv_text.splitlines()[1]
 
@@ -55,14 +62,30 @@ async def test_the_daily_report_downloads_as_csv_and_clearing_accounts_show_thei
     await expect(row).to_contain_text("pending")
     await expect(row).to_contain_text(re.compile(r"under a minute|\d+ min"))
     await scan_and_capture(page, "18-clearing-accounts")
+
+    await page.goto("/")
+    pending = page.get_by_role("link", name=re.compile("Pending clearing accounts"))
+    await expect(pending).not_to_contain_text(re.compile(r"^\s*0\b"))
+    money_today = page.get_by_test_id("money-today").get_by_role("row", name=re.compile("^KES"))
+    await expect(money_today).not_to_contain_text("KES 0.00 KES")  # the top-up came in today
+    # Read from each service's /metrics: a number (0 in a clean run), never "no metrics".
+    await expect(page.get_by_test_id("dlq-reconciliation")).to_have_text(re.compile(r"^\d+$"))
+    await expect(page.get_by_test_id("dlq-total")).to_have_text(re.compile(r"^\d+$"))
+    await scan_and_capture(page, "23-overview-money")
+    await pending.click()
+    await expect(page.get_by_role("heading", name="Pending clearing accounts")).to_be_visible()
     await page.context.close()
 
 
 async def test_an_operator_downloads_a_payout_batchs_pain001_and_a_viewer_is_not_offered_it(
     browser: Browser, console_url: str, running_platform: Platform
 ) -> None:
-    batch_id = await batched_bank_withdrawal(running_platform)
-    page = await signed_in(browser, console_url, running_platform.api_key)
+    assert running_platform.viewer_api_key
+    batch_id, page, viewer = await asyncio.gather(
+        batched_bank_withdrawal(running_platform),
+        signed_in(browser, console_url, running_platform.api_key),
+        signed_in(browser, console_url, running_platform.viewer_api_key),
+    )
     await page.goto("/payouts/batches")
     await expect(page.locator(f"tr[data-batch='{batch_id}']")).to_contain_text("EUR")
     await scan_and_capture(page, "19-payout-batches")
@@ -73,14 +96,12 @@ async def test_an_operator_downloads_a_payout_batchs_pain001_and_a_viewer_is_not
         await page.get_by_role("button", name="Download pain.001").click()
     download = await downloading.value
     assert download.suggested_filename == f"{batch_id}.pain001.xml"
-    xml = Path(await download.path()).read_text()
+    xml = await _text_of(download)
     assert "pain.001.001.03" in xml and "DE89370400440532013000" in xml
     await page.reload()
     await expect(page.get_by_test_id("batch-status")).to_have_text("submitted")  # issuing closed it
     await page.context.close()
 
-    assert running_platform.viewer_api_key
-    viewer = await signed_in(browser, console_url, running_platform.viewer_api_key)
     await viewer.goto(f"/payouts/batches/{batch_id}")
     await expect(viewer.get_by_test_id("batch-status")).to_be_visible()
     await expect(viewer.get_by_role("button", name="Download pain.001")).to_have_count(0)
@@ -93,16 +114,18 @@ async def test_an_operator_downloads_a_payout_batchs_pain001_and_a_viewer_is_not
 async def test_a_fundings_timeline_and_an_operator_links_its_deposit(
     browser: Browser, console_url: str, running_platform: Platform
 ) -> None:
-    seeded = await funding_awaiting_a_deposit(running_platform)
-    funding_id = seeded["funding"]["id"]
     assert running_platform.viewer_api_key
-    viewer = await signed_in(browser, console_url, running_platform.viewer_api_key)
+    seeded, viewer, page = await asyncio.gather(
+        funding_awaiting_a_deposit(running_platform),
+        signed_in(browser, console_url, running_platform.viewer_api_key),
+        signed_in(browser, console_url, running_platform.api_key),
+    )
+    funding_id = seeded["funding"]["id"]
     await viewer.goto(f"/funding/fundings/{funding_id}")
     await expect(viewer.locator(f"tr[data-deposit] >> text={seeded['transfer_id']}")).to_be_visible()
     await expect(viewer.get_by_role("button", name=re.compile("^Link"))).to_have_count(0)
     await viewer.context.close()
 
-    page = await signed_in(browser, console_url, running_platform.api_key)
     await page.goto("/funding/fundings?status=awaiting_funds")
     await page.get_by_role("link", name=funding_id).click()
     timeline = page.get_by_test_id("timeline")

@@ -22,6 +22,10 @@ class FakeDeposits:
     def __init__(self) -> None:
         self.rows: dict[str, Deposit] = {}
         self.pending_links: dict[tuple[str, str], PendingLink] = {}
+        self.receiving_accounts: dict[str, str] = {}  # account id -> the workspace receiving on it
+
+    def _owned(self, deposit: Deposit, owner_workspace: str | None) -> bool:
+        return owner_workspace is None or self.receiving_accounts.get(deposit.account_id) == owner_workspace
 
     async def add_if_new(self, deposit: Deposit) -> bool:
         if any((d.processor, d.transfer_id) == (deposit.processor, deposit.transfer_id) for d in self.rows.values()):
@@ -29,18 +33,27 @@ class FakeDeposits:
         self.rows[deposit.id] = deposit
         return True
 
-    async def get(self, deposit_id: str) -> Deposit | None:
-        return self.rows.get(deposit_id)
+    async def get(self, deposit_id: str, *, owner_workspace: str | None = None) -> Deposit | None:
+        found = self.rows.get(deposit_id)
+        return found if found is not None and self._owned(found, owner_workspace) else None
 
     async def get_for_update(self, deposit_id: str) -> Deposit | None:
         return self.rows.get(deposit_id)
 
-    async def find_by_transfer(self, transfer_id: str, processor: str | None) -> Sequence[Deposit]:
+    async def find_by_transfer(
+        self, transfer_id: str, processor: str | None, *, owner_workspace: str | None = None
+    ) -> Sequence[Deposit]:
         found = sorted(self.rows.values(), key=lambda deposit: deposit.id)
-        return [d for d in found if d.transfer_id == transfer_id and processor in (None, d.processor)]
+        return [
+            d
+            for d in found
+            if d.transfer_id == transfer_id and processor in (None, d.processor) and self._owned(d, owner_workspace)
+        ]
 
-    async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
-        found = sorted(self.rows.values(), key=lambda deposit: deposit.id)
+    async def list(
+        self, *, linked: bool | None, starting_after: str | None, limit: int, owner_workspace: str | None = None
+    ) -> Sequence[Deposit]:
+        found = sorted((d for d in self.rows.values() if self._owned(d, owner_workspace)), key=lambda d: d.id)
         if starting_after is not None:
             found = [deposit for deposit in found if deposit.id > starting_after]
         if linked is not None:

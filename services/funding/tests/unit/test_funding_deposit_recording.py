@@ -85,10 +85,10 @@ async def test_a_failure_after_the_inbox_row_leaves_nothing_behind(funding_uow: 
 async def test_listing_pages_by_id_and_filters_on_linked(funding_uow: Any) -> None:
     for number in range(5):
         await record(funding_uow, command(f"trf_{number}"), f"evt_{number}")
-    first = await list_deposits(funding_uow, linked=False, starting_after=None, limit=3)
-    rest = await list_deposits(funding_uow, linked=False, starting_after=first[-1].id, limit=3)
+    first = await list_deposits(funding_uow, linked=False, starting_after=None, limit=3, owner_workspace=None)
+    rest = await list_deposits(funding_uow, linked=False, starting_after=first[-1].id, limit=3, owner_workspace=None)
     assert [d.transfer_id for d in [*first, *rest]] == sorted(d.transfer_id for d in funding_uow.deposits.rows.values())
-    assert await list_deposits(funding_uow, linked=True, starting_after=None, limit=3) == []
+    assert await list_deposits(funding_uow, linked=True, starting_after=None, limit=3, owner_workspace=None) == []
 
 
 def test_a_deposit_must_be_inbound_and_in_minor_units() -> None:

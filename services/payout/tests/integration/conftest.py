@@ -80,17 +80,19 @@ def running_payout() -> RunningApp[PayoutSettings]:
     return app_runner(create_app, api_key=PAYOUT_TEST_API_KEY, base_url="http://payout")
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def ledger_app(
-    make_database: Callable[[str], Awaitable[str]], kafka_bootstrap_servers: str
+    make_shared_database: Callable[[str], Awaitable[str]], kafka_bootstrap_servers: str
 ) -> AsyncIterator[FastAPI]:
-    """A ledger of the tests' own, migrated fresh, running with its lifespan."""
-    url = await make_database("payoutledger")
+    """A ledger of the module's own, migrated fresh, running with its lifespan. One per module, not
+    per test: starting it costs a group join, and every test works on identities and balances of
+    its own, so tests sharing it cannot see each other's money."""
+    url = await make_shared_database("payoutledger")
     async with in_process_ledger(url, kafka_bootstrap_servers, api_key=LEDGER_TEST_API_KEY) as app:
         yield app
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def ledger(ledger_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=ledger_app),

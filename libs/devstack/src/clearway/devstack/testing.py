@@ -5,6 +5,7 @@
   `running_<service>` fixture's value), `migrated_database`.
 - Waiting: `wait_until`, the one bounded poll for "eventually true".
 - Acting as the outside world: `publish_as_processor`, `started_producer`.
+- Keeping other tests' events away from an app that is not about them: `skip_what_was_published`.
 - Reading a service the way its tests check it: `inbox_event_ids`, `collect_pages`, the probe
   expectations, `orm_schema_drift`.
 - `InMemoryInbox`: the inbox port's fake for unit tests.
@@ -24,8 +25,8 @@ from typing import Any, Protocol, Self, TypeVar
 import asyncpg
 import httpx
 import orjson
-from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import RecordMetadata, TopicPartition
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import FastAPI
@@ -36,6 +37,7 @@ from clearway.contracts.cloudevents import EventAttributes
 from clearway.devstack.ports import find_free_port
 from clearway.platform.auth import hash_api_key
 from clearway.platform.db import create_engine, libpq_url
+from clearway.platform.runtime import runtime_of
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT", bound="HasId")
@@ -176,6 +178,48 @@ async def publish_as_processor(
         topic, orjson.dumps(body), key=key.encode(), headers=cloudevents.encode(attributes)
     )
     return metadata
+
+
+async def skip_what_was_published(app: FastAPI, *, groups: Mapping[str, Iterable[str]] | None = None) -> None:
+    """Before `app` starts: commit, for each of its consumer groups, the current end of every topic
+    the group reads, so its consumers begin with what is published from then on.
+
+    For tests about something else than consuming (the authorization matrix) whose apps would
+    otherwise work through whatever the session left on the shared broker (an end-to-end test's
+    thousands of ledger commands), retrying each record and delaying their stop. Give the app a
+    consumer group prefix of its own: other apps' groups must keep their offsets.
+
+    The groups are the app's subscriptions known at build time; an app that subscribes in its
+    lifespan (the ledger) names them: `groups={"ledger.commands": [topic, ...]}` (without prefix)."""
+    runtime = runtime_of(app)
+    prefix = runtime.settings.kafka_consumer_group_prefix
+    assert prefix, "skip only in groups of the test's own (set kafka_consumer_group_prefix)"
+    topics_by_group: dict[str, set[str]] = {}
+    if groups is None:
+        for subscription in runtime.subscriptions:
+            topics_by_group.setdefault(prefix + subscription.group_id, set()).add(subscription.topic)
+    else:
+        topics_by_group = {prefix + group_id: set(topics) for group_id, topics in groups.items()}
+    # A fresh group of the test's own reads every topic from its start: skipping nothing would be slower.
+    assert topics_by_group, "the app subscribes in its lifespan: name its groups (groups=...)"
+    for group_id, topics in topics_by_group.items():
+        # A manual assignment commits without joining the group (no rebalance to wait for).
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=runtime.settings.kafka_bootstrap_servers, group_id=group_id, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            existing = await consumer.topics()
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in sorted(topics & existing)
+                for partition in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+            if partitions:  # a topic not created yet holds nothing to skip
+                consumer.assign(partitions)
+                await consumer.commit(await consumer.end_offsets(partitions))
+        finally:
+            await consumer.stop()
 
 
 async def inbox_event_ids(database_url: str, consumer: str) -> set[str]:

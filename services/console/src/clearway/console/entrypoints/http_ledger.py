@@ -8,8 +8,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from clearway.console.charts import line_chart
 from clearway.console.entrypoints.web import Api, SessionDep, redirect, render
-from clearway.console.views import ledger
+from clearway.console.views import balance_history, ledger
 
 router = APIRouter(prefix="/ledger", include_in_schema=False)
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -38,6 +39,28 @@ async def balances(
         page=page,
         ledger_id=ledger_id,
         currency=currency,
+        amount=ledger.ledger_amount,
+    )
+
+
+@router.get("/balances/{balance_id}", response_class=HTMLResponse)
+async def balance(
+    request: Request,
+    balance_id: str,
+    session: SessionDep,
+    api: Api,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> HTMLResponse:
+    found = await ledger.balance(api, session.api_key, balance_id)
+    points = await balance_history.history(api, session.api_key, found, days)
+    return render(
+        request,
+        "ledger_balance.html",
+        session,
+        found=found,
+        points=points,
+        chart=line_chart(points),
+        days=days,
         amount=ledger.ledger_amount,
     )
 

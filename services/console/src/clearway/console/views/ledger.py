@@ -79,3 +79,8 @@ async def find_by_reference(api: ServicesApi, key: str, reference: str) -> dict[
             return None
         raise
     return found
+
+
+async def balance(api: ServicesApi, key: str, balance_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get("ledger", f"/balances/{balance_id}", key)
+    return found

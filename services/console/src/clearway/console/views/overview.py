@@ -1,4 +1,5 @@
-"""The overview: is every service ready, and how much work is waiting (each count links to its list)."""
+"""The overview: is every service ready, how much work is waiting (each count links to its list),
+the money in and out today, and the services' dead letters and outbox lag."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from clearway.console.adapters.services_api import Health, ServiceRefused, ServicesApi
 from clearway.console.formatting import count_label
+from clearway.console.views import recon_reports
+from clearway.console.views.service_metrics import EventTraffic, event_traffic
 
 COUNT_PAGE = 100  # the services' page maximum: a count past it reads "100+"
 
@@ -21,9 +24,22 @@ class Count:
 
 
 @dataclass(frozen=True)
+class Money:
+    totals: list[recon_reports.DayTotals]
+    note: str | None = None  # why there are none: refused, unreachable
+
+
+@dataclass(frozen=True)
 class Overview:
     health: list[Health]
     counts: list[Count]
+    money: Money
+    traffic: list[EventTraffic]
+
+    @property
+    def dead_lettered(self) -> int | None:
+        known = [item.dead_lettered for item in self.traffic if item.dead_lettered is not None]
+        return sum(known) if known else None
 
 
 async def _count(
@@ -32,8 +48,43 @@ async def _count(
     try:
         answer = await api.get(service, path, key, {**params, "limit": COUNT_PAGE})
     except ServiceRefused as refused:
-        return Count(label, "—", href, note="not allowed for your roles" if refused.is_forbidden else refused.detail)
+        return Count(label, "—", href, note=_refusal_note(refused))
     return Count(label, count_label(len(answer["data"]), bool(answer["has_more"])), href)
+
+
+async def _links(api: ServicesApi, key: str) -> list[dict[str, Any]] | ServiceRefused:
+    try:
+        answer = await api.get("reconciliation", "/links", key, {"limit": COUNT_PAGE})
+    except ServiceRefused as refused:
+        return refused
+    found: list[dict[str, Any]] = answer["data"]
+    return found
+
+
+def _refusal_note(refused: ServiceRefused) -> str:
+    return "not allowed for your roles" if refused.is_forbidden else refused.detail
+
+
+async def _pending_clearing(api: ServicesApi, key: str, links: list[dict[str, Any]] | ServiceRefused) -> Count:
+    label, href = "Pending clearing accounts", "/reconciliation/clearing-accounts"
+    if isinstance(links, ServiceRefused):
+        return Count(label, "—", href, note=_refusal_note(links))
+    ledgers = recon_reports.ledgers_of(links)[: recon_reports.LEDGERS_SCANNED_MAX]
+    try:
+        found = await asyncio.gather(*(recon_reports.pending_clearing_accounts(api, key, item) for item in ledgers))
+    except ServiceRefused as refused:
+        return Count(label, "—", href, note=_refusal_note(refused))
+    scanned = f"in {len(ledgers)} ledger{'s' if len(ledgers) != 1 else ''} reconciliation watches"
+    return Count(label, str(sum(len(accounts) for accounts in found)), href, note=scanned)
+
+
+async def _money_today(api: ServicesApi, key: str, links: list[dict[str, Any]] | ServiceRefused) -> Money:
+    if isinstance(links, ServiceRefused):
+        return Money([], note=_refusal_note(links))
+    try:
+        return Money(await recon_reports.todays_totals(api, key, links))
+    except ServiceRefused as refused:
+        return Money([], note=_refusal_note(refused))
 
 
 async def load_overview(api: ServicesApi, key: str) -> Overview:
@@ -70,5 +121,8 @@ async def load_overview(api: ServicesApi, key: str) -> Overview:
         _count(api, key, "Open breaks", "/reconciliation/breaks", "reconciliation", "/breaks", {"open": "true"}),
         _count(api, key, "Unreconciled lines", "/reconciliation/unreconciled", "reconciliation", "/unreconciled", {}),
     )
-    found_health, found_counts = await asyncio.gather(health, counts)
-    return Overview(health=list(found_health), counts=list(found_counts))
+    links = await _links(api, key)
+    found_health, found_counts, clearing, money, traffic = await asyncio.gather(
+        health, counts, _pending_clearing(api, key, links), _money_today(api, key, links), event_traffic(api)
+    )
+    return Overview(health=list(found_health), counts=[*found_counts, clearing], money=money, traffic=list(traffic))

@@ -8,11 +8,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Literal, cast
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import ColumnElement, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.funding.adapters.orm import DepositRow, PendingDepositLinkRow
+from clearway.funding.adapters.orm import DepositRow, PendingDepositLinkRow, WorkspaceReceivingAccountRow
 from clearway.funding.domain.deposits import Deposit, PendingLink
 from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
 
@@ -37,6 +37,13 @@ def _deposit(row: DepositRow) -> Deposit:
     )
 
 
+def _on_accounts_of(workspace_id: str) -> ColumnElement[bool]:
+    """The deposits that settled on one of the workspace's receiving accounts."""
+    return DepositRow.account_id.in_(
+        select(WorkspaceReceivingAccountRow.account_id).where(WorkspaceReceivingAccountRow.workspace_id == workspace_id)
+    )
+
+
 class SqlDepositRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -50,18 +57,26 @@ class SqlDepositRepository:
         )
         return inserted is not None
 
-    async def get(self, deposit_id: str) -> Deposit | None:
-        row = await self._session.get(DepositRow, deposit_id)
+    async def get(self, deposit_id: str, *, owner_workspace: str | None = None) -> Deposit | None:
+        """`owner_workspace`: only a deposit on that workspace's receiving accounts (None: any)."""
+        query = select(DepositRow).where(DepositRow.id == deposit_id)
+        if owner_workspace is not None:
+            query = query.where(_on_accounts_of(owner_workspace))
+        row = await self._session.scalar(query)
         return _deposit(row) if row is not None else None
 
     async def get_for_update(self, deposit_id: str) -> Deposit | None:
         row = await self._session.scalar(select(DepositRow).where(DepositRow.id == deposit_id).with_for_update())
         return _deposit(row) if row is not None else None
 
-    async def find_by_transfer(self, transfer_id: str, processor: str | None) -> Sequence[Deposit]:
+    async def find_by_transfer(
+        self, transfer_id: str, processor: str | None, *, owner_workspace: str | None = None
+    ) -> Sequence[Deposit]:
         query = select(DepositRow).where(DepositRow.transfer_id == transfer_id).order_by(DepositRow.id).limit(10)
         if processor is not None:
             query = query.where(DepositRow.processor == processor)
+        if owner_workspace is not None:
+            query = query.where(_on_accounts_of(owner_workspace))
         return [_deposit(row) for row in await self._session.scalars(query)]
 
     async def mark_linked(self, deposit_id: str, funding_id: str, now: datetime) -> None:
@@ -96,8 +111,12 @@ class SqlDepositRepository:
         )
         return [_deposit(row) for row in await self._session.scalars(query)]
 
-    async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
+    async def list(
+        self, *, linked: bool | None, starting_after: str | None, limit: int, owner_workspace: str | None = None
+    ) -> Sequence[Deposit]:
         query = select(DepositRow).order_by(DepositRow.id).limit(limit)
+        if owner_workspace is not None:
+            query = query.where(_on_accounts_of(owner_workspace))
         if starting_after is not None:
             query = query.where(DepositRow.id > starting_after)
         if linked is True:

@@ -53,6 +53,14 @@ class WorkspaceRow(FundingBase):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class WorkspaceReceivingAccountRow(FundingBase):
+    __tablename__ = "workspace_receiving_accounts"
+
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PayableRow(FundingBase):
     __tablename__ = "payables"
 

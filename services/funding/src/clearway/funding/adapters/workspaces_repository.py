@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.funding.adapters.orm import WorkspaceRow
+from clearway.funding.adapters.orm import WorkspaceReceivingAccountRow, WorkspaceRow
 from clearway.funding.domain.workspaces import Workspace
 from clearway.platform.timestamps import repaired_updated_at, updated_at_not_before_creation
 
@@ -67,3 +68,27 @@ class SqlWorkspaceRepository:
             .where(WorkspaceRow.id == workspace_id)
             .values(auto_link_deposits=enabled, updated_at=updated_at_not_before_creation(WorkspaceRow.created_at, now))
         )
+
+    async def receiving_accounts(self, workspace_id: str) -> tuple[str, ...]:
+        rows = await self._session.scalars(
+            select(WorkspaceReceivingAccountRow.account_id)
+            .where(WorkspaceReceivingAccountRow.workspace_id == workspace_id)
+            .order_by(WorkspaceReceivingAccountRow.account_id)
+        )
+        return tuple(rows)
+
+    async def set_receiving_accounts(self, workspace_id: str, account_ids: Sequence[str], now: datetime) -> list[str]:
+        """Replace the workspace's receiving accounts; -> the ones another workspace owns (nothing is
+        changed then: the caller rolls back)."""
+        await self._session.execute(
+            delete(WorkspaceReceivingAccountRow).where(WorkspaceReceivingAccountRow.workspace_id == workspace_id)
+        )
+        if not account_ids:
+            return []
+        claimed = await self._session.scalars(
+            insert(WorkspaceReceivingAccountRow)
+            .values([{"account_id": a, "workspace_id": workspace_id, "created_at": now} for a in account_ids])
+            .on_conflict_do_nothing(index_elements=[WorkspaceReceivingAccountRow.account_id])
+            .returning(WorkspaceReceivingAccountRow.account_id)
+        )
+        return sorted(set(account_ids) - set(claimed))

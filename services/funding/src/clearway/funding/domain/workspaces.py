@@ -21,3 +21,5 @@ class Workspace:
     auto_link_deposits: bool
     created_at: datetime
     updated_at: datetime
+    # The accounts whose deposits are this workspace's (`transfer.created`'s `account_id`).
+    receiving_account_ids: tuple[str, ...] = ()

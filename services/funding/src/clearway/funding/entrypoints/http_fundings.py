@@ -92,6 +92,7 @@ async def link_deposit(
         transfer_id=body.transfer_id,
         processor=body.processor,
         actor=principal.name,
+        deposit_owner=principal.workspace_id,
     )
     if funding.status is not FundingStatus.PAID_OUT:
         # Claimed but the ledger did not finish: it completes in the background.
@@ -107,10 +108,16 @@ async def cancel_funding(funding_id: str, context: ContextDep, principal: Writer
 
 @router.get("/workspace")
 async def get_workspace(context: ContextDep, principal: Reader) -> WorkspaceOut:
-    return WorkspaceOut.from_domain(await workspaces.get_workspace(context, workspace_id(principal)))
+    return WorkspaceOut.from_domain(await workspaces.workspace_settings(context, workspace_id(principal)))
 
 
 @router.patch("/workspace")
 async def update_workspace(body: WorkspaceUpdate, context: ContextDep, principal: WorkspaceAdmin) -> WorkspaceOut:
-    workspace = await workspaces.set_auto_link(context, workspace_id(principal), body.auto_link_deposits)
+    """Each field given is set; `receiving_account_ids` replaces the list (409 `RECEIVING_ACCOUNT_TAKEN`
+    for an account another workspace receives on)."""
+    workspace = await workspaces.workspace_settings(context, workspace_id(principal))
+    if body.receiving_account_ids is not None:
+        workspace = await workspaces.set_receiving_accounts(context, workspace.id, body.receiving_account_ids)
+    if body.auto_link_deposits is not None:
+        workspace = await workspaces.set_auto_link(context, workspace.id, body.auto_link_deposits)
     return WorkspaceOut.from_domain(workspace)

@@ -13,6 +13,8 @@ from clearway.funding.domain.workspaces import Workspace
 from clearway.funding.entrypoints.schemas_payables import Currency, Identifier, PositiveAmountMinor
 from clearway.platform.pagination import PageParams
 
+RECEIVING_ACCOUNTS_MAX = 100
+
 
 class RecipientIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -206,6 +208,9 @@ class WorkspaceOut(BaseModel):
     id: str
     ledger_identity_id: str | None = Field(description="Holds the workspace wallet (`wallet:<identity>`).")
     auto_link_deposits: bool
+    receiving_account_ids: list[str] = Field(
+        description="The accounts (`transfer.created`'s `account_id`) whose deposits are this workspace's."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -215,6 +220,7 @@ class WorkspaceOut(BaseModel):
             id=workspace.id,
             ledger_identity_id=workspace.ledger_identity_id,
             auto_link_deposits=workspace.auto_link_deposits,
+            receiving_account_ids=list(workspace.receiving_account_ids),
             created_at=workspace.created_at,
             updated_at=workspace.updated_at,
         )
@@ -223,4 +229,13 @@ class WorkspaceOut(BaseModel):
 class WorkspaceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    auto_link_deposits: bool
+    auto_link_deposits: bool | None = None
+    receiving_account_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, max_length=RECEIVING_ACCOUNTS_MAX
+    )
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> WorkspaceUpdate:
+        if self.auto_link_deposits is None and self.receiving_account_ids is None:
+            raise ValueError("give auto_link_deposits, receiving_account_ids or both")
+        return self

@@ -102,16 +102,20 @@ async def record_settled_transfer(
     return result.outcome
 
 
-async def get_deposit(uow: FundingUnitOfWork, deposit_id: str) -> Deposit | None:
+async def get_deposit(uow: FundingUnitOfWork, deposit_id: str, *, owner_workspace: str | None) -> Deposit | None:
+    """`owner_workspace`: a workspace key sees only deposits on its receiving accounts (None: a
+    platform key, which sees all)."""
     async with uow:
-        return await uow.deposits.get(deposit_id)
+        return await uow.deposits.get(deposit_id, owner_workspace=owner_workspace)
 
 
 async def list_deposits(
-    uow: FundingUnitOfWork, *, linked: bool | None, starting_after: str | None, limit: int
+    uow: FundingUnitOfWork, *, linked: bool | None, starting_after: str | None, limit: int, owner_workspace: str | None
 ) -> Sequence[Deposit]:
     assert limit >= 1, "a page holds at least one item"
     async with uow:
-        deposits = await uow.deposits.list(linked=linked, starting_after=starting_after, limit=limit)
+        deposits = await uow.deposits.list(
+            linked=linked, starting_after=starting_after, limit=limit, owner_workspace=owner_workspace
+        )
     assert len(deposits) <= limit, "repository returned more than asked"
     return deposits

@@ -87,6 +87,7 @@ async def claim_transfer(
     processor: str | None,
     actor: str,
     clock: Clock,
+    deposit_owner: str | None = None,
 ) -> Funding:
     """Step 1 for a transfer named by id, inside the caller's transaction: lock the funding and the
     transfer's deposit, refuse what cannot link, claim. The one path of every link a person or
@@ -95,7 +96,8 @@ async def claim_transfer(
     funding = await uow.fundings.get(funding_id, for_update=True)
     if funding is None or (workspace_id is not None and funding.workspace_id != workspace_id):
         raise NotFoundError(f"No funding {funding_id}.", code=FUNDING_NOT_FOUND, funding_id=funding_id)
-    candidates = await uow.deposits.find_by_transfer(transfer_id, processor)
+    # Another workspace's deposit is "not found", as a missing one is (issue 14 §3).
+    candidates = await uow.deposits.find_by_transfer(transfer_id, processor, owner_workspace=deposit_owner)
     if not candidates:
         raise NotFoundError(f"No deposit for transfer {transfer_id}.", code=DEPOSIT_NOT_FOUND, transfer_id=transfer_id)
     if len(candidates) > 1:
@@ -132,7 +134,10 @@ async def link_deposit(
     transfer_id: str,
     processor: str | None,
     actor: str,
+    deposit_owner: str | None,
 ) -> Funding:
+    """`deposit_owner`: a workspace key may link only a deposit on its own receiving accounts (None:
+    a platform key, any deposit)."""
     async with context.unit_of_work() as uow:
         await claim_transfer(
             uow,
@@ -142,6 +147,7 @@ async def link_deposit(
             processor=processor,
             actor=actor,
             clock=context.clock,
+            deposit_owner=deposit_owner,
         )
         await uow.commit()
     try:

@@ -28,14 +28,19 @@ class DepositRepository(Protocol):
     async def add_if_new(self, deposit: Deposit) -> bool:
         """Insert unless `(processor, transfer_id)` exists; True if inserted."""
 
-    async def get(self, deposit_id: str) -> Deposit | None: ...
+    async def get(self, deposit_id: str, *, owner_workspace: str | None = None) -> Deposit | None:
+        """`owner_workspace`: only a deposit on one of that workspace's receiving accounts."""
 
     async def get_for_update(self, deposit_id: str) -> Deposit | None: ...
 
-    async def find_by_transfer(self, transfer_id: str, processor: str | None) -> Sequence[Deposit]:
+    async def find_by_transfer(
+        self, transfer_id: str, processor: str | None, *, owner_workspace: str | None = None
+    ) -> Sequence[Deposit]:
         """The deposits of `transfer_id` (of `processor` when named): one, unless processors collide."""
 
-    async def list(self, *, linked: bool | None, starting_after: str | None, limit: int) -> Sequence[Deposit]:
+    async def list(
+        self, *, linked: bool | None, starting_after: str | None, limit: int, owner_workspace: str | None = None
+    ) -> Sequence[Deposit]:
         """Up to `limit` deposits with ids after `starting_after`, in id order."""
 
     async def mark_linked(self, deposit_id: str, funding_id: str, now: datetime) -> None: ...

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from clearway.funding.domain.errors import ConflictError
 from clearway.funding.domain.workspaces import Workspace
 from clearway.funding.service.context import FundingContext
 from clearway.funding.service.ports import LedgerBalance
@@ -16,6 +20,28 @@ async def get_workspace(context: FundingContext, workspace_id: str) -> Workspace
     return workspace
 
 
+async def workspace_settings(context: FundingContext, workspace_id: str) -> Workspace:
+    """The workspace as `GET /workspace` shows it: with its receiving accounts."""
+    workspace = await get_workspace(context, workspace_id)
+    async with context.unit_of_work() as uow:
+        accounts = await uow.workspaces.receiving_accounts(workspace_id)
+    return replace(workspace, receiving_account_ids=accounts)
+
+
+async def set_receiving_accounts(context: FundingContext, workspace_id: str, account_ids: Sequence[str]) -> Workspace:
+    """The workspace's receiving accounts, replaced; an account another workspace owns is refused."""
+    async with context.unit_of_work() as uow:
+        now = context.clock()
+        await uow.workspaces.ensure(workspace_id, auto_link_deposits=context.auto_link_deposits_default, now=now)
+        taken = await uow.workspaces.set_receiving_accounts(workspace_id, sorted(set(account_ids)), now)
+        if taken:
+            raise ConflictError(
+                "Another workspace receives on these accounts.", code="RECEIVING_ACCOUNT_TAKEN", account_ids=taken
+            )
+        await uow.commit()
+    return await workspace_settings(context, workspace_id)
+
+
 async def set_auto_link(context: FundingContext, workspace_id: str, enabled: bool) -> Workspace:
     async with context.unit_of_work() as uow:
         now = context.clock()
@@ -24,7 +50,7 @@ async def set_auto_link(context: FundingContext, workspace_id: str, enabled: boo
         workspace = await uow.workspaces.get(workspace_id)
         await uow.commit()
     assert workspace is not None and workspace.auto_link_deposits is enabled
-    return workspace
+    return await workspace_settings(context, workspace_id)
 
 
 async def workspace_identity(context: FundingContext, workspace_id: str) -> str:
