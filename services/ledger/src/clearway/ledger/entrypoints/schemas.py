@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from clearway.platform.json_documents import JsonDocument
+from clearway.platform.json_documents import JsonDocument, bounded_document
 
 
 class _Body(BaseModel):
@@ -25,6 +25,13 @@ class IdentityCreate(_Body):
     model_config = ConfigDict(extra="allow")
     identity_type: str | None = None
     meta_data: JsonDocument = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bounded_extra_fields(self) -> IdentityCreate:
+        """Blnk's identity fields (names, address, ...) are kept as they come, in a JSON document: the
+        same bounds as `meta_data` (a 65-bit integer there was a 500; found by `make fuzz`)."""
+        bounded_document(dict(self.model_extra or {}))
+        return self
 
 
 class BalanceCreate(_Body):
