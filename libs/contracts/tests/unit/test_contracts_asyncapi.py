@@ -28,6 +28,8 @@ EXPECTED_CHANNELS = {
         "card.authorization.reversed",
         "card.clearing.posted",
         "card.clearing.received",
+        # A bank transfer quoting a card account's repayment reference repays it (seed 002 step 11).
+        "transfer.created",
         "ledger.transaction.requested",
         "ledger.transaction.applied",
         "ledger.transaction.inflight",

@@ -94,7 +94,8 @@ def test_topic_spec_integrity(spec: object) -> None:
 
 def test_processor_topics_and_their_consumers() -> None:
     assert topic("transfer.created").producer == EXTERNAL_PROCESSOR
-    assert set(topic("transfer.created").consumers) == {"funding", "reconciliation"}
+    # Funding links deposits, reconciliation reconciles, authorization takes card repayments.
+    assert set(topic("transfer.created").consumers) == {"funding", "reconciliation", "authorization"}
     for name in ("card.authorization.requested", "card.authorization.reversed", "card.clearing.received"):
         assert topic(name).producer == EXTERNAL_PROCESSOR and "authorization" in topic(name).consumers
     assert topic("transfer.created").key == "transfer_id"
