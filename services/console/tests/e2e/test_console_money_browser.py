@@ -71,6 +71,8 @@ async def test_the_daily_report_downloads_as_csv_and_clearing_accounts_reach_the
     # Read from each service's /metrics: a number (0 in a clean run), never "no metrics".
     await expect(page.get_by_test_id("dlq-reconciliation")).to_have_text(re.compile(r"^\d+$"))
     await expect(page.get_by_test_id("dlq-total")).to_have_text(re.compile(r"^\d+$"))
+    # Reconciliation's groups have polled the events this test caused: a lag is known (0 once read).
+    await expect(page.get_by_test_id("lag-reconciliation")).to_have_text(re.compile(r"^\d+ records$"))
     await scan_and_capture(page, "23-overview-money")
     await pending.click()
     await expect(page.get_by_role("heading", name="Pending clearing accounts")).to_be_visible()

@@ -22,6 +22,10 @@ clearway_messages_consumed_total{group="h",outcome="dead_lettered",topic="b"} 1.
 # HELP clearway_outbox_lag_seconds Age of the oldest unpublished outbox event at the last claim
 # TYPE clearway_outbox_lag_seconds gauge
 clearway_outbox_lag_seconds{service="payout"} 0.25
+# HELP clearway_consumer_lag_messages Records behind the partition's end, as of the group's last poll
+# TYPE clearway_consumer_lag_messages gauge
+clearway_consumer_lag_messages{group="g",partition="0",topic="a"} 4.0
+clearway_consumer_lag_messages{group="h",partition="3",topic="b"} 1.0
 """
 
 
@@ -47,9 +51,11 @@ def test_ages_read_in_their_two_largest_units() -> None:
     assert age(2 * 86_400 + 3 * 3_600 + 60) == "2 d 3 h"
 
 
-def test_dead_letters_and_outbox_lag_are_read_from_the_prometheus_exposition() -> None:
+def test_dead_letters_consumer_and_outbox_lag_are_read_from_the_prometheus_exposition() -> None:
     traffic = parse("payout", EXPOSITION)
     assert (traffic.reachable, traffic.dead_lettered, traffic.outbox_lag_s) == (True, 3, 0.25)
+    assert traffic.consumer_lag == 5  # every partition of every group: what the service has to read
+    assert parse("ledger", "").consumer_lag is None
     assert parse("ledger", "").dead_lettered is None  # no consumers: not the same as none dead-lettered
     assert not parse("funding", None).reachable
     assert not parse("funding", '{"data": []}').reachable

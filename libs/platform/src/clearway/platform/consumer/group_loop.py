@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from prometheus_client import Gauge
 
 from clearway.platform.consumer.batches import handle_batches
 from clearway.platform.consumer.events import BatchHandler
@@ -22,6 +23,14 @@ from clearway.platform.consumer.processor import InfrastructureUnavailableError,
 from clearway.platform.retry import BackoffPolicy
 
 logger = logging.getLogger(__name__)
+
+# How far each partition's handled offset is behind the end of the partition (its high watermark)
+# as of the group's last poll: the consumer lag an operator watches (the console's overview shows it).
+CONSUMER_LAG = Gauge(
+    "clearway_consumer_lag_messages",
+    "Records behind the partition's end, as of the group's last poll",
+    ["group", "topic", "partition"],
+)
 
 POLL_TIMEOUT_MS = 200
 # Consecutive outage polls after which the pause stops growing.
@@ -72,6 +81,7 @@ class GroupLoop:
                 polled = await self._consumer.getmany(timeout_ms=POLL_TIMEOUT_MS, max_records=self._poll_records_max)
                 await handle_batches(self._group_id, self._batch_handlers, polled, handled)
                 outage = await self._handle_one_by_one(polled, handled)
+                self._report_lag(handled)
                 await self._commit(handled)
                 if outage:
                     outages += 1
@@ -108,6 +118,14 @@ class GroupLoop:
                     break
                 handled[partition] = record.offset + 1
         return outage
+
+    def _report_lag(self, handled: Mapping[TopicPartition, int]) -> None:
+        """For each partition this poll moved: the partition's end minus the next offset to handle."""
+        for partition, next_offset in handled.items():
+            highwater = self._consumer.highwater(partition)
+            if highwater is not None:
+                lag = max(0, highwater - next_offset)
+                CONSUMER_LAG.labels(self._group_id, partition.topic, str(partition.partition)).set(lag)
 
     async def _commit(self, handled: dict[TopicPartition, int]) -> None:
         if not handled:

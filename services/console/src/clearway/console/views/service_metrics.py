@@ -1,11 +1,12 @@
 """What the services' Prometheus `/metrics` say about their event traffic, read server-side.
 
-The services expose two relevant series (clearway.platform):
+The services expose three relevant series (clearway.platform):
 - `clearway_messages_consumed_total{outcome="dead_lettered"}`: records this process sent to a
   `<topic>.dlq` since it started (a counter: a restart sets it back to zero);
+- `clearway_consumer_lag_messages{group,topic,partition}`: records behind each partition's end as of
+  the group's last poll (summed here: what the service still has to read);
 - `clearway_outbox_lag_seconds`: the age of the oldest event still waiting in the service's outbox
-  at the relay's last claim (publishing lag, not consumer lag).
-No service exposes its consumer groups' lag (offsets behind the topic end); the overview says so.
+  at the relay's last claim (publishing lag).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from clearway.console.adapters.services_api import ServicesApi
 
 CONSUMED = "clearway_messages_consumed"  # the parser drops a counter's `_total` from the family name
 OUTBOX_LAG = "clearway_outbox_lag_seconds"
+CONSUMER_LAG = "clearway_consumer_lag_messages"
 DEAD_LETTERED = "dead_lettered"
 
 
@@ -28,6 +30,7 @@ class EventTraffic:
     reachable: bool
     dead_lettered: int | None  # None: the service has no consumers
     outbox_lag_s: float | None  # None: the service has no outbox relay (or it has not claimed yet)
+    consumer_lag: int | None = None  # None: no consumer group has polled records yet
 
 
 def parse(service: str, exposition: str | None) -> EventTraffic:
@@ -39,6 +42,7 @@ def parse(service: str, exposition: str | None) -> EventTraffic:
         return EventTraffic(service, reachable=False, dead_lettered=None, outbox_lag_s=None)
     dead: float | None = None
     lag: float | None = None
+    behind: float | None = None
     for family in families:
         if family.name == CONSUMED:
             dead = (dead or 0) + sum(
@@ -49,7 +53,11 @@ def parse(service: str, exposition: str | None) -> EventTraffic:
         elif family.name == OUTBOX_LAG:
             values = [sample.value for sample in family.samples]
             lag = max(values) if values else None
-    return EventTraffic(service, True, None if dead is None else int(dead), lag)
+        elif family.name == CONSUMER_LAG:
+            behind = sum(sample.value for sample in family.samples) if family.samples else None
+    return EventTraffic(
+        service, True, None if dead is None else int(dead), lag, None if behind is None else int(behind)
+    )
 
 
 async def event_traffic(api: ServicesApi) -> list[EventTraffic]:
