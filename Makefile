@@ -31,7 +31,7 @@ serve: install  ## run one service in the foreground against `make dev`'s infras
 	@$(UV) run --frozen python -m clearway.$(SERVICE).main serve
 
 test: install lint  ## lint, type-check and run the whole suite (unit, integration, end-to-end)
-	@$(UV) run --frozen pytest -q -p no:cacheprovider
+	@$(UV) run --frozen pytest -q -p no:cacheprovider --durations=30
 
 test-fast: install  ## unit tests only (no infrastructure)
 	@$(UV) run --frozen pytest -q -p no:cacheprovider -m "not integration and not e2e" --ignore-glob='*/integration/*' --ignore-glob='tests/e2e/*'
