@@ -8,7 +8,7 @@ UV := $(if $(UV_ON_PATH),$(UV_ON_PATH),$(CURDIR)/.tools/bin/uv)
 SERVICE ?= ledger
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger bench-reconciliation bench-authorization fuzz asyncapi schemas clean user-token
+.PHONY: help install run dev serve test test-fast lint typecheck format demo verify-ledger bench-ledger bench-reconciliation bench-authorization fuzz chaos asyncapi schemas clean user-token
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ FUZZ_SEED ?= 1
 fuzz: install  ## Schemathesis on every service's OpenAPI, in-process (writes bench-results/fuzz.json): make fuzz FUZZ_EXAMPLES=200 FUZZ_SEED=7 ARGS="-k ledger"
 	@FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) FUZZ_SUMMARY=$(CURDIR)/bench-results/fuzz.json \
 	  $(UV) run --frozen pytest tests/fuzz -q -p no:cacheprovider -m fuzz $(ARGS)
+
+chaos: install  ## kill -9 every service, restart PostgreSQL and the broker under a mixed workload; check nothing is lost (writes bench-results/chaos.json): make chaos CHAOS_SEED=7 ARGS="--scale 0.25"
+	@$(UV) run --frozen python -m tests.chaos $(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) $(ARGS)
 
 asyncapi: install  ## write each service's AsyncAPI document to docs/asyncapi/
 	@mkdir -p docs/asyncapi

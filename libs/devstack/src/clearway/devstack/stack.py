@@ -168,6 +168,18 @@ class Platform:
             raise PlatformError("this platform uses a PostgreSQL server it did not start; it cannot stop it")
         return self._owned_postgres
 
+    def restart_broker(self) -> None:
+        """Stop the broker this platform owns and start it again on the same port (fault tests).
+
+        The embedded broker keeps its log in memory, so the restarted one is empty: the catalogue
+        topics are created again, and whatever it held but nobody had consumed is gone.
+        """
+        if self._owned_broker is None:
+            raise PlatformError("this platform uses a broker it did not start; it cannot restart it")
+        self._owned_broker.stop()
+        self._owned_broker.start()
+        create_catalogue_topics(self.kafka_bootstrap_servers)
+
     def restart_service(self, service: str, *, graceful: bool = True) -> None:
         self.stop_service(service, graceful=graceful)
         self.start_service(service)
