@@ -15,7 +15,10 @@ through `LoopBridge`, and `case.validate_response` runs the checks on what came 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import importlib
+import pkgutil
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -34,6 +37,19 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+
+def _import_all_of_schemathesis() -> None:
+    """Schemathesis imports parts of itself on first use, and the cases are generated in a worker
+    thread; pytest rewrites those modules (Schemathesis is a pytest plugin) with `ast.parse`, which on
+    CPython 3.11.7 can fail there with "SystemError: AST constructor recursion depth mismatch" (seen
+    in CI). Importing every module now, in the main thread at collection, leaves nothing to import later."""
+    for module in pkgutil.walk_packages(schemathesis.__path__, f"{schemathesis.__name__}."):
+        with contextlib.suppress(ImportError):  # optional integrations (allure) are not installed
+            importlib.import_module(module.name)
+
+
+_import_all_of_schemathesis()
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 NOT_PROBLEM_JSON = "Error is not application/problem+json with a code"
