@@ -81,6 +81,14 @@ def test_failures_are_classified_through_their_cause_chain() -> None:
     assert not is_infrastructure_failure(ValueError("bad input"))
 
 
+def test_a_connection_left_mid_protocol_by_a_postgresql_restart_is_an_outage_not_a_bug() -> None:
+    # Found by `make chaos`: the next transaction on a connection whose rollback failed during a
+    # PostgreSQL restart raised this, and the ledger answered 500 instead of 503.
+    error = asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+    assert is_infrastructure_failure(error)
+    assert failed_dependency(error) == "database"
+
+
 def test_outage_log_starts_a_new_outage_after_a_quiet_period() -> None:
     now = {"s": 0.0}
     records: list[str] = []

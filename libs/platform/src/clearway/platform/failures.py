@@ -26,6 +26,10 @@ TRANSIENT_ERROR_TYPES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
+    # A connection left mid-protocol by a server that went away (its rollback failed too): "cannot
+    # switch to state 15; another operation is in progress". Found by `make chaos` during a PostgreSQL
+    # restart, where it was a 500; nothing was committed, so it is an outage like the others (503).
+    asyncpg.exceptions.InternalClientError,
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,

@@ -1,0 +1,84 @@
+"""What one chaos run does: its workload sizes, the faults to inject, and how long recovery may take.
+
+Two sizes: `CI` is the end-to-end suite's fault test (three faults on the session's broker, about
+a minute and a half); `FULL` is `make chaos` (every service killed, PostgreSQL and the broker
+restarted, top-ups beside the ledger transfers and processor deposits).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+SERVICES: tuple[str, ...] = ("ledger", "authorization", "funding", "payout", "reconciliation")
+KILLS: tuple[str, ...] = tuple(f"kill -9 {service}" for service in SERVICES)
+POSTGRES_RESTART = "restart PostgreSQL"
+BROKER_RESTART = "restart broker"
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    seed: int
+    # The workload runs until the last fault has recovered, and at least this long in requests.
+    transfers: int
+    transfers_in_flight: int
+    deposits: int
+    topups: int
+    balances: int
+    faults: tuple[str, ...]
+    # Seeded pause before each fault, drawn from this range: the "random moments".
+    fault_gap_s: tuple[float, float]
+    # Each transfer worker's pause between transfers, each deposit's and top-up's after the last.
+    transfer_pause_s: float = 0.02
+    deposit_pause_s: float = 0.15
+    topup_pause_s: float = 2.0
+    # Every service answers /health/ready 200 within this long after a fault (the stated bound).
+    ready_bound_s: float = 60.0
+    # An acknowledged request may be retried this long across outages before the run fails.
+    retry_deadline_s: float = 180.0
+    # Time for asynchronous effects (Kafka consumers, top-up callbacks) to land after the load.
+    settle_bound_s: float = 120.0
+
+    def scaled(self, seed: int, scale: float) -> ChaosConfig:
+        """The same faults with `scale` times the minimum workload and the pauses between faults."""
+
+        def size(count: int) -> int:
+            return max(1, round(count * scale)) if count else 0
+
+        low, high = self.fault_gap_s
+        return dataclasses.replace(
+            self,
+            seed=seed,
+            transfers=size(self.transfers),
+            deposits=size(self.deposits),
+            topups=size(self.topups),
+            fault_gap_s=(low * scale, high * scale),
+        )
+
+
+# Today's e2e fault test, unchanged in size: it runs on the session's broker, so no broker restart.
+CI = ChaosConfig(
+    seed=12,
+    transfers=240,
+    transfers_in_flight=6,
+    deposits=24,
+    topups=0,
+    balances=4,
+    faults=("kill -9 ledger", "kill -9 funding", POSTGRES_RESTART),
+    fault_gap_s=(1.0, 4.0),
+)
+
+# Every service killed twice, PostgreSQL and the broker restarted twice, under the whole workload.
+FULL = ChaosConfig(
+    seed=1,
+    transfers=2000,
+    transfers_in_flight=8,
+    deposits=200,
+    topups=40,
+    balances=8,
+    faults=(*KILLS, *KILLS, POSTGRES_RESTART, BROKER_RESTART, POSTGRES_RESTART, BROKER_RESTART),
+    fault_gap_s=(2.0, 12.0),
+    transfer_pause_s=0.05,
+    deposit_pause_s=0.3,
+    topup_pause_s=1.5,
+)
