@@ -14,6 +14,10 @@ SERVICES: tuple[str, ...] = ("ledger", "authorization", "funding", "payout", "re
 KILLS: tuple[str, ...] = tuple(f"kill -9 {service}" for service in SERVICES)
 POSTGRES_RESTART = "restart PostgreSQL"
 BROKER_RESTART = "restart broker"
+# A service frozen past its consumer groups' session timeout (6 s by default), then let run on.
+PAUSE_PREFIX = "pause "
+PAUSE_S = 15.0
+PAUSES: tuple[str, ...] = (f"{PAUSE_PREFIX}ledger", f"{PAUSE_PREFIX}funding")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ CI = ChaosConfig(
     fault_gap_s=(1.0, 4.0),
 )
 
-# Every service killed twice, PostgreSQL and the broker restarted twice, under the whole workload.
+# Every service killed twice, PostgreSQL and the broker restarted twice, the ledger (its command
+# consumer) and funding (its event consumers) frozen past their session timeout, under the whole workload.
 FULL = ChaosConfig(
     seed=1,
     transfers=2000,
@@ -76,7 +81,7 @@ FULL = ChaosConfig(
     deposits=200,
     topups=40,
     balances=8,
-    faults=(*KILLS, *KILLS, POSTGRES_RESTART, BROKER_RESTART, POSTGRES_RESTART, BROKER_RESTART),
+    faults=(*KILLS, *KILLS, POSTGRES_RESTART, BROKER_RESTART, POSTGRES_RESTART, BROKER_RESTART, *PAUSES),
     fault_gap_s=(2.0, 12.0),
     transfer_pause_s=0.05,
     deposit_pause_s=0.3,

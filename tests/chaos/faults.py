@@ -3,7 +3,7 @@
 The seed orders the faults and draws the pause before each, so a run's schedule is reproduced
 by its `CHAOS_SEED` (where in a request each fault lands still depends on the machine's speed).
 Faults run one after another: a kill -9 and restart of a service, a PostgreSQL restart, a broker
-restart. Each is timed from the fault until every service answers `/health/ready` with 200.
+restart, a service frozen (SIGSTOP) past its session timeout and then let run on. Each is timed from the fault until every service answers `/health/ready` with 200.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import httpx
 
 from clearway.devstack.stack import Platform
 from clearway.devstack.testing import wait_until
-from tests.chaos.config import BROKER_RESTART, POSTGRES_RESTART, ChaosConfig
+from tests.chaos.config import BROKER_RESTART, PAUSE_PREFIX, PAUSE_S, POSTGRES_RESTART, ChaosConfig
 from tests.chaos.gate import Gate
 from tests.chaos.workload import Workload
 
@@ -102,6 +102,8 @@ class FaultInjector:
         began = time.monotonic()
         if fault == POSTGRES_RESTART:
             await asyncio.to_thread(self.platform.restart_postgres)
+        elif fault.startswith(PAUSE_PREFIX):
+            await asyncio.to_thread(self.platform.pause_service, fault.removeprefix(PAUSE_PREFIX), PAUSE_S)
         else:
             service = fault.removeprefix("kill -9 ")
             await asyncio.to_thread(self.platform.stop_service, service, graceful=False)

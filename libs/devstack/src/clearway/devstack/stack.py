@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -179,6 +181,17 @@ class Platform:
         self._owned_broker.stop()
         self._owned_broker.start()
         create_catalogue_topics(self.kafka_bootstrap_servers)
+
+    def pause_service(self, service: str, seconds: float) -> None:
+        """Freeze a service (SIGSTOP) for `seconds`, then let it run on (SIGCONT): a stalled process
+        (a long pause, a stuck VM) past its consumer groups' session timeout, so the broker hands its
+        partitions to no one and it must notice, rejoin and carry on without losing or doubling a record."""
+        process = self._service(service)
+        process.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            process.send_signal(signal.SIGCONT)
 
     def restart_service(self, service: str, *, graceful: bool = True) -> None:
         self.stop_service(service, graceful=graceful)
