@@ -59,7 +59,7 @@ verify-ledger: install  ## recompute every ledger balance from its entries; exit
 	@CLEARWAY_LEDGER_DATABASE_URL=$${CLEARWAY_LEDGER_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:$${CLEARWAY_EMBEDDED_PG_PORT:-5433}/clearway_ledger} \
 	  $(UV) run --frozen python -m clearway.ledger.verify
 
-bench-ledger: install  ## ledger throughput/latency benchmark (writes bench-results/ledger.json): make bench-ledger ARGS="--scale 0.1"
+bench-ledger: install  ## ledger throughput/latency benchmark, each phase 15 s (writes bench-results/ledger.json): make bench-ledger ARGS="--phase-s 30" (--phase-s 0: by count, --scale N)
 	@$(UV) run --frozen python -m bench.ledger $(ARGS)
 
 bench-reconciliation: install  ## matching benchmark: 100,000 external transactions against 100,000 expectations (writes bench-results/reconciliation.json)

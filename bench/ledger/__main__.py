@@ -23,31 +23,42 @@ from bench.ledger.scenarios import prepare_load
 
 LOADS = ("uniform_50", "hot_1")
 LATENCY_CONCURRENCY = 8
+# A timed phase sends at most this many times its counted size (what the sources are funded for).
+TIMED_CEILING = 20
 
 
 async def run(
-    ledger_urls: list[str], api_key: str, bootstrap: str, scale: float, concurrency: int
+    ledger_urls: list[str], api_key: str, bootstrap: str, scale: float, concurrency: int, phase_s: float
 ) -> list[dict[str, Any]]:
+    """With `phase_s`, each HTTP phase runs that long (the counts are its ceiling) and the Kafka
+    phase gets as many commands as the bulk phase posted in that time, so no phase is so short that
+    start-up (a consumer group joining, pools filling) makes its figure; `phase_s` 0: the counts."""
     ledger_url = ledger_urls[0]
     results = []
+    timed = phase_s or None
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     async with httpx.AsyncClient(
         base_url=ledger_url, headers={"X-Blnk-Key": api_key}, limits=limits, timeout=60
     ) as client:
         for load_name in LOADS:
             run_id = secrets.token_hex(4)
-            single_count, bulk_count, kafka_count = int(2_000 * scale), int(10_000 * scale), int(10_000 * scale)
+            ceiling = TIMED_CEILING if timed else 1
+            single_count = int(2_000 * scale * ceiling)
+            bulk_count = kafka_count = int(10_000 * scale * ceiling)
             load = await prepare_load(client, load_name, 2 * single_count + bulk_count + kafka_count, run_id)
-            for result in (
-                # Throughput with many requests in flight, then latency with few (queueing dominates p99
-                # once the server is saturated, so one concurrency cannot show both).
-                await drivers.http_single(client, load, single_count, concurrency, run_id, ledger_urls),
+            # Throughput with many requests in flight, then latency with few (queueing dominates p99
+            # once the server is saturated, so one concurrency cannot show both).
+            phases = [
+                await drivers.http_single(client, load, single_count, concurrency, run_id, ledger_urls, timed),
                 await drivers.http_single(
-                    client, load, single_count, LATENCY_CONCURRENCY, f"{run_id}-lat", ledger_urls
+                    client, load, single_count, LATENCY_CONCURRENCY, f"{run_id}-lat", ledger_urls, timed
                 ),
-                await drivers.http_bulk(client, load, bulk_count, 2, run_id),
-                await drivers.kafka_commands(client, bootstrap, load, kafka_count, run_id),
-            ):
+            ]
+            bulk = await drivers.http_bulk(client, load, bulk_count, 2, run_id, timed)
+            if timed:
+                kafka_count = max(int(10_000 * scale), int(bulk.transfers / max(bulk.seconds, 1e-9) * phase_s))
+            phases += [bulk, await drivers.kafka_commands(client, bootstrap, load, kafka_count, run_id)]
+            for result in phases:
                 print(json.dumps(result.as_dict()), flush=True)
                 results.append(result.as_dict())
     return results
@@ -59,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key")
     parser.add_argument("--kafka")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies transfer counts (1 = 22k per load)")
+    parser.add_argument(
+        "--phase-s",
+        type=float,
+        default=15.0,
+        help="seconds each phase runs (issue 13: long enough for a stable figure); 0 = by count only",
+    )
     parser.add_argument("--concurrency", type=int, default=64, help="HTTP requests in flight")
     parser.add_argument("--out", default="bench-results/ledger.json")
     parser.add_argument(
@@ -78,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         ledger_urls += [owned.add_instance("ledger") for _ in range(arguments.instances - 1)]
         api_key, bootstrap = owned.api_key, owned.kafka_bootstrap_servers
     try:
-        results = asyncio.run(run(ledger_urls, api_key, bootstrap, arguments.scale, arguments.concurrency))
+        results = asyncio.run(
+            run(ledger_urls, api_key, bootstrap, arguments.scale, arguments.concurrency, arguments.phase_s)
+        )
     finally:
         if owned is not None:
             owned.stop()

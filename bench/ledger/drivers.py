@@ -56,26 +56,43 @@ def matches(before: dict[str, int], after: dict[str, int], moves: Counter[str]) 
     return all(after[balance_id] == before[balance_id] + moves[balance_id] for balance_id in before)
 
 
-async def http_single(
-    client: httpx.AsyncClient, load: Load, transfers: int, concurrency: int, run_id: str, urls: list[str]
-) -> ScenarioResult:
+def _pairs(load: Load, count: int) -> list[tuple[str, str]]:
     pairs_iter = load.pairs()
-    pairs = [next(pairs_iter) for _ in range(transfers)]
+    return [next(pairs_iter) for _ in range(count)]
+
+
+def _deadline(phase_s: float | None) -> float:
+    """When a timed phase stops sending (`perf_counter`); a counted phase has none."""
+    return time.perf_counter() + phase_s if phase_s else float("inf")
+
+
+async def http_single(
+    client: httpx.AsyncClient,
+    load: Load,
+    transfers: int,
+    concurrency: int,
+    run_id: str,
+    urls: list[str],
+    phase_s: float | None = None,
+) -> ScenarioResult:
+    """`transfers` single-transfer requests; with `phase_s`, as many as fit in that time (up to
+    `transfers`), so a phase is long enough that start-up does not dominate its figure."""
+    pairs = _pairs(load, transfers)
     touched = {balance for pair in pairs for balance in pair}
     before = await snapshot(client, touched)
     latencies_ms: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(transfers):
-        queue.put_nowait(index)
+    applied: list[tuple[str, str]] = []
+    next_index = 0
     failures = 0
     # aiohttp for the load itself: its client costs far less CPU per request than httpx, and the
     # client shares these two cores with the server under test.
     session_holder: list[aiohttp.ClientSession] = []
+    deadline = _deadline(phase_s)
 
     async def worker(url: str) -> None:
-        nonlocal failures
-        while not queue.empty():
-            index = queue.get_nowait()
+        nonlocal failures, next_index
+        while next_index < transfers and time.perf_counter() < deadline:
+            index, next_index = next_index, next_index + 1
             source, destination = pairs[index]
             started = time.perf_counter()
             async with session_holder[0].post(
@@ -85,6 +102,8 @@ async def http_single(
             latencies_ms.append((time.perf_counter() - started) * 1000)
             if response.status != 201 or document["status"] != "APPLIED":
                 failures += 1
+            else:
+                applied.append((source, destination))
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(headers=dict(client.headers), connector=connector) as session:
@@ -97,50 +116,58 @@ async def http_single(
     return ScenarioResult.from_latencies(
         path="http_single",
         load=load.name,
-        transfers=transfers,
+        transfers=next_index,
         seconds=seconds,
         latencies_ms=latencies_ms,
-        checked=failures == 0 and matches(before, after, expected_moves(pairs)),
+        checked=failures == 0 and matches(before, after, expected_moves(applied)),
         notes=f"concurrency {concurrency}, instances {len(urls)}, failures {failures}",
     )
 
 
 async def http_bulk(
-    client: httpx.AsyncClient, load: Load, transfers: int, concurrency: int, run_id: str
+    client: httpx.AsyncClient,
+    load: Load,
+    transfers: int,
+    concurrency: int,
+    run_id: str,
+    phase_s: float | None = None,
 ) -> ScenarioResult:
-    pairs_iter = load.pairs()
-    pairs = [next(pairs_iter) for _ in range(transfers)]
+    """Bulk requests of BULK_SIZE; with `phase_s`, as many as fit in that time (up to `transfers`)."""
+    pairs = _pairs(load, transfers)
     touched = {balance for pair in pairs for balance in pair}
     before = await snapshot(client, touched)
     chunks = [list(range(start, min(start + BULK_SIZE, transfers))) for start in range(0, transfers, BULK_SIZE)]
     latencies_ms: list[float] = []
+    sent: list[int] = []
     failures = 0
-    semaphore = asyncio.Semaphore(concurrency)
+    deadline = _deadline(phase_s)
 
-    async def send(chunk: list[int]) -> None:
+    async def sender() -> None:
         nonlocal failures
-        body = {
-            "atomic": False,
-            "transactions": [transfer_body(f"bench-bulk-{run_id}-{index}", *pairs[index]) for index in chunk],
-        }
-        async with semaphore:
+        while chunks and time.perf_counter() < deadline:
+            chunk = chunks.pop(0)
+            body = {
+                "atomic": False,
+                "transactions": [transfer_body(f"bench-bulk-{run_id}-{index}", *pairs[index]) for index in chunk],
+            }
             started = time.perf_counter()
             response = await client.post("/transactions/bulk", json=body, timeout=120)
             latencies_ms.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 201 or response.json()["failed_count"]:
-            failures += 1
+            sent.extend(chunk)
+            if response.status_code != 201 or response.json()["failed_count"]:
+                failures += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(send(chunk) for chunk in chunks))
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
     seconds = time.perf_counter() - started
     after = await snapshot(client, touched)
     return ScenarioResult.from_latencies(
         path="http_bulk",
         load=load.name,
-        transfers=transfers,
+        transfers=len(sent),
         seconds=seconds,
         latencies_ms=latencies_ms,
-        checked=failures == 0 and matches(before, after, expected_moves(pairs)),
+        checked=failures == 0 and matches(before, after, expected_moves([pairs[index] for index in sent])),
         notes=f"{BULK_SIZE} per request, {concurrency} requests in flight; latency is per bulk request",
     )
 
@@ -148,8 +175,7 @@ async def http_bulk(
 async def kafka_commands(
     client: httpx.AsyncClient, bootstrap_servers: str, load: Load, transfers: int, run_id: str
 ) -> ScenarioResult:
-    pairs_iter = load.pairs()
-    pairs = [next(pairs_iter) for _ in range(transfers)]
+    pairs = _pairs(load, transfers)
     touched = {balance for pair in pairs for balance in pair}
     before = await snapshot(client, touched)
     consumer = AIOKafkaConsumer(
