@@ -1,7 +1,7 @@
 """Seed 003's four FRAGMENT queries, exactly as the seed writes them (a test holds them against the
 seed's text). `POST /graphql` answers each verbatim: clients written against FRAGMENT's reconciliation
-guide send them unchanged. Kept in the package so the unit tests, the end-to-end tests over the running
-platform and the demo all send the very same text."""
+guide send them unchanged. Kept in the package so the unit tests and the end-to-end test over the
+running platform send the very same text."""
 
 SEED_LEDGER_IK = "ledger_123"
 
