@@ -109,3 +109,13 @@ def test_pydantic_types_accept_integers_and_known_codes() -> None:
 def test_pydantic_types_refuse_floats_strings_and_unknown_codes(body: str) -> None:
     with pytest.raises(ValidationError):
         Payment.model_validate_json(body)
+
+
+def test_format_amount_is_the_figure_then_its_currency() -> None:
+    from clearway.platform.money import format_amount
+
+    assert (format_amount(1234, "USD"), format_amount(-5, "KES"), format_amount(1500, "JPY")) == (
+        "12.34 USD",
+        "-0.05 KES",
+        "1500 JPY",
+    )

@@ -91,6 +91,11 @@ def format_minor(amount_minor: int, currency: str) -> str:
     return f"{sign}{digits[:-exponent]}.{digits[-exponent:]}"
 
 
+def format_amount(amount_minor: int, currency: str) -> str:
+    """As documents print it: `format_amount(1234, "USD") == "12.34 USD"`."""
+    return f"{format_minor(amount_minor, currency)} {currency}"
+
+
 def _known_currency(code: str) -> str:
     if not is_known_currency(code):
         raise ValueError(f"{code!r} is not an ISO 4217 currency with minor units")

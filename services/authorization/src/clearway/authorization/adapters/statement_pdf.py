@@ -11,21 +11,13 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from clearway.authorization.domain.statements import StatementDocument
-from clearway.platform.money import format_minor
+from clearway.platform.money import format_amount
+from clearway.platform.pdf_text import core_font_text
 
 PAGE_FORMAT = "A4"
 LINE_HEIGHT_MM = 6
 MERCHANT_LENGTH_MAX = 48
 BPS_PER_PERCENT = 100
-
-
-def _printable(text: str) -> str:
-    """The built-in PDF fonts cover Latin-1 only; anything else prints as `?` rather than failing."""
-    return text.encode("latin-1", errors="replace").decode("latin-1")
-
-
-def _amount(amount_minor: int, currency: str) -> str:
-    return f"{format_minor(amount_minor, currency)} {currency}"
 
 
 def _percent(bps: int) -> str:
@@ -43,7 +35,7 @@ def render_statement_pdf(document: StatementDocument) -> bytes:
 
     def line(text: str, *, size: int = 10, bold: bool = False) -> None:
         pdf.set_font("Helvetica", "B" if bold else "", size)
-        pdf.cell(0, LINE_HEIGHT_MM, _printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, LINE_HEIGHT_MM, core_font_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def two_columns(rows: list[tuple[str, str]], *, bold_last: int = 0) -> None:
         with pdf.table(col_widths=(120, 70), text_align=("LEFT", "RIGHT"), first_row_as_headings=False) as table:
@@ -51,8 +43,8 @@ def render_statement_pdf(document: StatementDocument) -> bytes:
                 bold = index >= len(rows) - bold_last
                 pdf.set_font("Helvetica", "B" if bold else "", 10)
                 row = table.row()
-                row.cell(_printable(label))
-                row.cell(_printable(value))
+                row.cell(core_font_text(label))
+                row.cell(core_font_text(value))
         pdf.set_font("Helvetica", "", 10)
 
     endings = ", ".join(sorted(set(document.card_last_fours.values()))) or "-"
@@ -63,27 +55,27 @@ def render_statement_pdf(document: StatementDocument) -> bytes:
     line(
         f"Statement date: {statement.closed_at.date().isoformat()}    Payment due date: {statement.due_date.isoformat()}"
     )
-    line(f"Credit limit: {_amount(terms.credit_limit_minor, currency)}    Status: {statement.status}")
+    line(f"Credit limit: {format_amount(terms.credit_limit_minor, currency)}    Status: {statement.status}")
     pdf.ln(LINE_HEIGHT_MM / 2)
 
     line("Account summary", size=12, bold=True)
     two_columns(
         [
-            ("Opening balance (previous statement total)", _amount(document.opening_balance_minor, currency)),
-            ("Payments received this period", _amount(document.payments_minor, currency)),
-            ("New transactions this period", _amount(document.purchases_minor, currency)),
-            ("Outstanding principal at close", _amount(statement.principal_minor, currency)),
+            ("Opening balance (previous statement total)", format_amount(document.opening_balance_minor, currency)),
+            ("Payments received this period", format_amount(document.payments_minor, currency)),
+            ("New transactions this period", format_amount(document.purchases_minor, currency)),
+            ("Outstanding principal at close", format_amount(statement.principal_minor, currency)),
         ]
     )
     pdf.ln(LINE_HEIGHT_MM / 2)
     two_columns(
         [
-            ("Principal billed on this statement", _amount(statement.billed_minor, currency)),
-            ("Carried from earlier statements", _amount(statement.carried_minor, currency)),
-            ("Fees", _amount(statement.fees_minor, currency)),
-            ("Interest", _amount(statement.interest_minor, currency)),
-            ("Total due (closing balance)", _amount(statement.total_due_minor, currency)),
-            ("Minimum payment due", _amount(statement.minimum_due_minor, currency)),
+            ("Principal billed on this statement", format_amount(statement.billed_minor, currency)),
+            ("Carried from earlier statements", format_amount(statement.carried_minor, currency)),
+            ("Fees", format_amount(statement.fees_minor, currency)),
+            ("Interest", format_amount(statement.interest_minor, currency)),
+            ("Total due (closing balance)", format_amount(statement.total_due_minor, currency)),
+            ("Minimum payment due", format_amount(statement.minimum_due_minor, currency)),
         ],
         bold_last=2,
     )
@@ -98,16 +90,16 @@ def render_statement_pdf(document: StatementDocument) -> bytes:
         for item in statement.lines:
             row = table.row()
             row.cell(item.cleared_at.date().isoformat())
-            row.cell(_printable(f"{item.merchant_name[:MERCHANT_LENGTH_MAX]} (MCC {item.merchant_category_code})"))
+            row.cell(core_font_text(f"{item.merchant_name[:MERCHANT_LENGTH_MAX]} (MCC {item.merchant_category_code})"))
             row.cell(document.card_last_fours.get(item.card_id, "----"))
-            row.cell(_amount(item.amount_minor, currency))
-            row.cell(_amount(item.fee_minor, currency))
+            row.cell(format_amount(item.amount_minor, currency))
+            row.cell(format_amount(item.fee_minor, currency))
         total = table.row()
         total.cell("Total")
         total.cell(f"{len(statement.lines)} transactions")
         total.cell("")
-        total.cell(_amount(document.purchases_minor, currency))
-        total.cell(_amount(document.line_fees_minor, currency))
+        total.cell(format_amount(document.purchases_minor, currency))
+        total.cell(format_amount(document.line_fees_minor, currency))
     pdf.ln(LINE_HEIGHT_MM / 2)
 
     line("Rates and fees", size=12, bold=True)
@@ -116,8 +108,8 @@ def render_statement_pdf(document: StatementDocument) -> bytes:
     line(f"Transaction markup fee: {_percent(terms.fee_markup_bps)} of each transaction")
     pdf.ln(LINE_HEIGHT_MM / 2)
     line(
-        f"Pay at least {_amount(statement.minimum_due_minor, currency)} by {statement.due_date.isoformat()}; "
-        f"pay {_amount(statement.total_due_minor, currency)} to clear the statement.",
+        f"Pay at least {format_amount(statement.minimum_due_minor, currency)} by {statement.due_date.isoformat()}; "
+        f"pay {format_amount(statement.total_due_minor, currency)} to clear the statement.",
         bold=True,
     )
     line("Principal unpaid after the due date becomes overdue and accrues overdue interest.", size=8)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from clearway.funding.service.ports import InvoiceDocument
-from clearway.platform.money import format_minor
+from clearway.platform.money import format_amount
 
 
 class EventOnlyDelivery:
@@ -41,7 +41,7 @@ def invoice_email(document: InvoiceDocument, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = f"{funding.recipient.name} <{funding.recipient.email}>"
     message["Subject"] = f"Invoice {funding.invoice_number}"
-    amount = f"{format_minor(funding.total_minor, funding.currency)} {funding.currency}"
+    amount = format_amount(funding.total_minor, funding.currency)
     message.set_content(
         f"Hello {funding.recipient.name},\n\n"
         f"Invoice {funding.invoice_number} for {amount} is due on {funding.due_date.isoformat()}.\n"

@@ -7,33 +7,25 @@ from fpdf.enums import XPos, YPos
 
 from clearway.funding.domain.fundings import FundingKind
 from clearway.funding.domain.invoices import Invoice
-from clearway.platform.money import format_minor
+from clearway.platform.money import format_amount
+from clearway.platform.pdf_text import core_font_text
 
 PAGE_FORMAT = "A4"
 LINE_HEIGHT_MM = 6
 DESCRIPTION_LENGTH_MAX = 80
 
 
-def _printable(text: str) -> str:
-    """The built-in PDF fonts cover Latin-1 only; anything else prints as `?` rather than failing."""
-    return text.encode("latin-1", errors="replace").decode("latin-1")
-
-
-def _amount(amount_minor: int, currency: str) -> str:
-    return f"{format_minor(amount_minor, currency)} {currency}"
-
-
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     funding, terms = invoice.funding, invoice.terms
     pdf = FPDF(format=PAGE_FORMAT)
     pdf.set_title(f"Invoice {funding.invoice_number}")
-    pdf.set_author(_printable(terms.issuer_name))
+    pdf.set_author(core_font_text(terms.issuer_name))
     pdf.set_creation_date(funding.created_at)
     pdf.add_page()
 
     def line(text: str, *, size: int = 10, bold: bool = False) -> None:
         pdf.set_font("Helvetica", "B" if bold else "", size)
-        pdf.cell(0, LINE_HEIGHT_MM, _printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, LINE_HEIGHT_MM, core_font_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line(terms.issuer_name, size=16, bold=True)
     line(f"Invoice {funding.invoice_number}", size=14, bold=True)
@@ -49,17 +41,17 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
             header.cell(title)
         for invoice_line in funding.lines:
             row = table.row()
-            row.cell(_printable(invoice_line.description[:DESCRIPTION_LENGTH_MAX]))
+            row.cell(core_font_text(invoice_line.description[:DESCRIPTION_LENGTH_MAX]))
             row.cell(invoice_line.payable_id or "")
-            row.cell(_amount(invoice_line.amount_minor, funding.currency))
+            row.cell(format_amount(invoice_line.amount_minor, funding.currency))
         total = table.row()
         total.cell("Total")
         total.cell("")
-        total.cell(_amount(funding.total_minor, funding.currency))
+        total.cell(format_amount(funding.total_minor, funding.currency))
     pdf.ln(LINE_HEIGHT_MM)
 
     line("Payment instructions", size=12, bold=True)
-    line(f"Pay exactly {_amount(funding.total_minor, funding.currency)} by {funding.due_date.isoformat()} to:")
+    line(f"Pay exactly {format_amount(funding.total_minor, funding.currency)} by {funding.due_date.isoformat()} to:")
     line(f"Bank: {terms.bank_name}")
     line(f"Account name: {terms.account_name}")
     line(f"Account number: {terms.account_number}")
