@@ -115,9 +115,10 @@ async def get_workspace(context: ContextDep, principal: Reader) -> WorkspaceOut:
 async def update_workspace(body: WorkspaceUpdate, context: ContextDep, principal: WorkspaceAdmin) -> WorkspaceOut:
     """Each field given is set; `receiving_account_ids` replaces the list (409 `RECEIVING_ACCOUNT_TAKEN`
     for an account another workspace receives on)."""
-    workspace = await workspaces.workspace_settings(context, workspace_id(principal))
-    if body.receiving_account_ids is not None:
-        workspace = await workspaces.set_receiving_accounts(context, workspace.id, body.receiving_account_ids)
-    if body.auto_link_deposits is not None:
-        workspace = await workspaces.set_auto_link(context, workspace.id, body.auto_link_deposits)
+    workspace = await workspaces.update_settings(
+        context,
+        workspace_id(principal),
+        auto_link_deposits=body.auto_link_deposits,
+        receiving_account_ids=body.receiving_account_ids,
+    )
     return WorkspaceOut.from_domain(workspace)

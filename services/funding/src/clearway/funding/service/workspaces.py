@@ -28,28 +28,27 @@ async def workspace_settings(context: FundingContext, workspace_id: str) -> Work
     return replace(workspace, receiving_account_ids=accounts)
 
 
-async def set_receiving_accounts(context: FundingContext, workspace_id: str, account_ids: Sequence[str]) -> Workspace:
-    """The workspace's receiving accounts, replaced; an account another workspace owns is refused."""
+async def update_settings(
+    context: FundingContext,
+    workspace_id: str,
+    *,
+    auto_link_deposits: bool | None = None,
+    receiving_account_ids: Sequence[str] | None = None,
+) -> Workspace:
+    """Set what is given, in one transaction; `receiving_account_ids` replaces the list, and an
+    account another workspace receives on is refused (nothing changes then)."""
     async with context.unit_of_work() as uow:
         now = context.clock()
         await uow.workspaces.ensure(workspace_id, auto_link_deposits=context.auto_link_deposits_default, now=now)
-        taken = await uow.workspaces.set_receiving_accounts(workspace_id, sorted(set(account_ids)), now)
-        if taken:
-            raise ConflictError(
-                "Another workspace receives on these accounts.", code="RECEIVING_ACCOUNT_TAKEN", account_ids=taken
-            )
+        if receiving_account_ids is not None:
+            taken = await uow.workspaces.set_receiving_accounts(workspace_id, sorted(set(receiving_account_ids)), now)
+            if taken:
+                raise ConflictError(
+                    "Another workspace receives on these accounts.", code="RECEIVING_ACCOUNT_TAKEN", account_ids=taken
+                )
+        if auto_link_deposits is not None:
+            await uow.workspaces.set_auto_link(workspace_id, auto_link_deposits, now)
         await uow.commit()
-    return await workspace_settings(context, workspace_id)
-
-
-async def set_auto_link(context: FundingContext, workspace_id: str, enabled: bool) -> Workspace:
-    async with context.unit_of_work() as uow:
-        now = context.clock()
-        await uow.workspaces.ensure(workspace_id, auto_link_deposits=context.auto_link_deposits_default, now=now)
-        await uow.workspaces.set_auto_link(workspace_id, enabled, now)
-        workspace = await uow.workspaces.get(workspace_id)
-        await uow.commit()
-    assert workspace is not None and workspace.auto_link_deposits is enabled
     return await workspace_settings(context, workspace_id)
 
 
