@@ -30,6 +30,15 @@ class DetectedBreak:
     link_id: str | None = None
 
 
+def unknown_account(processor: str, account_id: str, **detail: Any) -> DetectedBreak:
+    """Money (or a file about it) on an account no link syncs: one open break per processor and account."""
+    return DetectedBreak(
+        BreakKind.UNKNOWN_ACCOUNT,
+        subject=f"{processor}:{account_id}",
+        detail={"account_id": account_id, "processor": processor, **detail},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Break:
     id: str

@@ -15,7 +15,7 @@ from datetime import date
 
 from clearway.platform.ledger import LedgerRefusedError
 from clearway.platform.logging import get_logger
-from clearway.reconciliation.domain.breaks import BreakKind, DetectedBreak
+from clearway.reconciliation.domain.breaks import BreakKind, DetectedBreak, unknown_account
 from clearway.reconciliation.domain.card_clearings import (
     CardClearing,
     CardTransaction,
@@ -60,15 +60,11 @@ async def link_of_network_account(
             await breaks.raise_break(
                 uow,
                 context,
-                DetectedBreak(
-                    BreakKind.UNKNOWN_ACCOUNT,
-                    subject=f"{network}:{account_id}",
-                    detail={
-                        "account_id": account_id,
-                        "processor": network,
-                        "first_file": file,
-                        "hint": "POST /links with this external_account_id, then have the network resend its files",
-                    },
+                unknown_account(
+                    network,
+                    account_id,
+                    first_file=file,
+                    hint="POST /links with this external_account_id, then have the network resend its files",
                 ),
             )
             await uow.commit()

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from clearway.platform.ids import new_id
 from clearway.platform.logging import get_logger
 from clearway.providers.bank.statements import Statement, StatementFormat, StatementInvalid, parse_statement
-from clearway.reconciliation.domain.breaks import BreakKind, DetectedBreak
+from clearway.reconciliation.domain.breaks import unknown_account
 from clearway.reconciliation.domain.errors import InvalidRequestError, NotFoundError
 from clearway.reconciliation.domain.external_transactions import (
     EXTERNAL_TRANSACTION_ID_PREFIX,
@@ -59,15 +59,11 @@ async def record_from_event(
             await breaks.raise_break(
                 uow,
                 context,
-                DetectedBreak(
-                    BreakKind.UNKNOWN_ACCOUNT,
-                    subject=f"{command.processor}:{command.account_id}",
-                    detail={
-                        "account_id": command.account_id,
-                        "processor": command.processor,
-                        "first_transaction_id": transaction.id,
-                        "hint": "POST /links with this external_account_id adopts its transactions",
-                    },
+                unknown_account(
+                    command.processor,
+                    command.account_id,
+                    first_transaction_id=transaction.id,
+                    hint="POST /links with this external_account_id adopts its transactions",
                 ),
             )
         await uow.commit()
