@@ -73,13 +73,13 @@ async def run(
         print(json.dumps(_scenario("sequential", sequential)), flush=True)
         ledger_ms = await breakdown.ledger_calls(ledger_url, api_key, quiet[1], BREAKDOWN_CALLS, run_id)
         decision = breakdown.decision_ms([outcome.latency_ms for outcome in sequential.outcomes])
-        # The path waits for the hold, then for the fee and the read together.
-        ledger_p50 = ledger_ms["hold"]["p50"] + ledger_ms["fee_with_balance_read"]["p50"]
+        # The path waits once: the hold and its fee posted atomically, answered with the balance.
+        ledger_p50 = ledger_ms["hold_and_fee_atomic"]["p50"]
         where = {
             "decision_ms": decision,
             "ledger_calls_ms": ledger_ms,
-            "ledger_calls_per_approval": 3,
-            "ledger_waits_per_approval": 2,
+            "ledger_calls_per_approval": 1,
+            "ledger_waits_per_approval": 1,
             "ledger_wait_p50_ms": round(ledger_p50, 2),
             "authorization_own_p50_ms": round(decision["p50"] - ledger_p50, 2),
         }

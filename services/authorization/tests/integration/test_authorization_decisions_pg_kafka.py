@@ -14,7 +14,12 @@ import pytest
 
 from clearway.authorization.config import AuthorizationSettings
 from clearway.authorization.domain import postings
-from clearway.authorization.domain.authorizations import AuthorizationRequest, AuthorizationStatus, Channel
+from clearway.authorization.domain.authorizations import (
+    AuthorizationRequest,
+    AuthorizationStatus,
+    Channel,
+    markup_fee_minor,
+)
 from clearway.authorization.service import authorizations, recovery
 from clearway.devstack.testing import publish_as_processor, started_producer, wait_until
 
@@ -205,11 +210,19 @@ async def test_a_crash_between_hold_and_decision_publishes_exactly_one_decision(
         async with context.unit_of_work() as uow:
             stored = await uow.card_accounts.get(account["id"])
         assert stored is not None
-        hold = await context.ledger.post_with_overdraft_limit(
-            postings.hold_posting(pending, stored, pending.amount_minor, generation=0),
-            overdraft_limit_minor=stored.credit_limit_minor,
+        # The process dies right after the ledger applied the hold and its fee.
+        hold_posting = postings.hold_posting(pending, stored, pending.amount_minor, generation=0)
+        placed = await context.ledger.post_atomic(
+            [
+                hold_posting,
+                postings.fee_posting(
+                    pending, stored, markup_fee_minor(pending.amount_minor, stored.terms.fee_markup_bps)
+                ),
+            ],
+            overdraft_limits_minor={hold_posting.reference: stored.credit_limit_minor},
         )
-        assert hold.status == "INFLIGHT"
+        hold = placed.transactions[0]
+        assert placed.applied and hold.status == "INFLIGHT"
         assert await decided_events(authorization_settings.database_url, request.authorization_id) == []
 
         restarted = dataclasses.replace(context, policy=dataclasses.replace(context.policy, recovery_grace_ms=0))

@@ -69,6 +69,51 @@ async def test_bulk_atomic_applies_all_or_nothing(ledger_client: httpx.AsyncClie
     assert (await balance(ledger_client, wallet))["balance"] == 0
 
 
+async def test_atomic_bulk_with_balances_answers_the_balances_it_left(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 100)
+    hold, payment = {**spend(wallet, 60), "inflight": True}, spend(wallet, 15)
+    applied = await post(
+        ledger_client,
+        "/transactions/bulk",
+        {"atomic": True, "include_balances": True, "transactions": [hold, payment]},
+    )
+    after = {item["balance_id"]: item for item in applied["balances"]}
+    assert after[wallet]["balance"] == 8500 and after[wallet]["inflight_debit_balance"] == 6000
+    stored = await balance(ledger_client, wallet)
+    assert (stored["balance"], stored["inflight_debit_balance"]) == (8500, 6000)
+    # Refused as a whole: nothing applied, and the balances as they stand (not as the refused
+    # postings would have left them).
+    refused = await ledger_client.post(
+        "/transactions/bulk",
+        json={"atomic": True, "include_balances": True, "transactions": [spend(wallet, 20), spend(wallet, 20)]},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["failures"][0]["index"] == 1
+    standing = {item["balance_id"]: item for item in refused.json()["balances"]}
+    assert standing[wallet]["balance"] == 8500 and standing[wallet]["inflight_debit_balance"] == 6000
+    assert (await balance(ledger_client, wallet))["balance"] == 8500
+    # Asked again, the applied bulk is a replay: no second hold; balances only replays touched are absent.
+    again = await post(
+        ledger_client,
+        "/transactions/bulk",
+        {"atomic": True, "include_balances": True, "transactions": [hold, payment]},
+    )
+    assert [item["transaction_id"] for item in again["transactions"]] == [
+        item["transaction_id"] for item in applied["transactions"]
+    ]
+    assert wallet not in {item["balance_id"] for item in again["balances"]}
+    assert (await balance(ledger_client, wallet))["inflight_debit_balance"] == 6000
+
+
+async def test_balances_are_answered_only_for_an_atomic_bulk(ledger_client: httpx.AsyncClient) -> None:
+    wallet = await funded_wallet(ledger_client, 10)
+    refused = await ledger_client.post(
+        "/transactions/bulk", json={"include_balances": True, "transactions": [spend(wallet, 1)]}
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "VALIDATION_FAILED", refused.text
+    assert (await balance(ledger_client, wallet))["balance"] == 1000
+
+
 async def test_scheduled_transaction_applies_when_due(ledger_client: httpx.AsyncClient) -> None:
     wallet = await funded_wallet(ledger_client, 10)
     due = datetime.now(UTC) + timedelta(seconds=1)

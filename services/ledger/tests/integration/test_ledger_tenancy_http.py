@@ -189,6 +189,21 @@ async def test_a_workspace_key_cannot_mint_money_from_world_into_another_tenants
     assert await balance_of(tenants, balance_a) == 100_00
 
 
+async def test_an_atomic_bulk_answers_a_workspace_only_its_own_balances(tenants: Tenants) -> None:
+    _, balance_a, _ = await workspace_books(tenants, "a")
+    _, balance_b, other_b = await workspace_books(tenants, "b")
+    bulk = {"atomic": True, "include_balances": True, "transactions": [transfer(balance_b, other_b, 5)]}
+    applied = await tenants.ok("b", "POST", "/transactions/bulk", bulk)
+    assert {item["balance_id"] for item in applied["balances"]} == {balance_b, other_b}
+    # Refused because A's balance is not B's to move into: A's figures stay out of the answer.
+    bulk = {"atomic": True, "include_balances": True,
+            "transactions": [transfer(balance_b, other_b, 5), transfer(balance_b, balance_a, 5)]}  # fmt: skip
+    refused = await tenants.call("b", "POST", "/transactions/bulk", bulk)
+    assert refused.status_code == 422, refused.text
+    assert balance_a not in {item["balance_id"] for item in refused.json()["balances"]}
+    assert await balance_of(tenants, balance_a) == 100_00
+
+
 async def test_a_workspace_key_cannot_mint_money_from_world_into_its_own_balance(tenants: Tenants) -> None:
     _, balance_a, _ = await workspace_books(tenants, "a")
     body = transfer("@World-USD", balance_a, 500, allow_overdraft=True)

@@ -6,7 +6,12 @@ from typing import Any
 
 import httpx
 
-from clearway.platform.ledger.values import LedgerAnswerInvalidError, LedgerBalance
+from clearway.platform.ledger.values import (
+    TRANSACTION_STATUSES,
+    LedgerAnswerInvalidError,
+    LedgerBalance,
+    LedgerTransaction,
+)
 
 
 def document_of(response: httpx.Response) -> dict[str, Any]:
@@ -30,3 +35,24 @@ def balance_of(document: dict[str, Any]) -> LedgerBalance:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise LedgerAnswerInvalidError(f"unreadable balance: {error!r}") from error
+
+
+def transaction_of(document: Any, *, replayed: bool = False) -> LedgerTransaction:
+    try:
+        if not isinstance(document, dict):
+            raise TypeError(f"{type(document).__name__}, not a JSON object")
+        amount = document.get("precise_amount")
+        transaction = LedgerTransaction(
+            transaction_id=str(document["transaction_id"]),
+            reference=str(document["reference"]),
+            status=str(document["status"]),
+            rejection_reason=document.get("rejection_reason") or None,
+            replayed=replayed,
+            parent_transaction_id=str(document.get("parent_transaction") or "") or None,
+            amount_minor=None if amount is None else int(amount),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise LedgerAnswerInvalidError(f"unreadable transaction: {error!r}") from error
+    if transaction.status not in TRANSACTION_STATUSES:
+        raise LedgerAnswerInvalidError(f"unknown transaction status {transaction.status[:32]!r}")
+    return transaction

@@ -12,20 +12,17 @@ Mixed into `HttpLedgerClient`, whose `_answer` sends the requests and retries wh
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from clearway.platform.ledger.answers import balance_of, document_of
+from clearway.platform.ledger.answers import balance_of, document_of, transaction_of
+from clearway.platform.ledger.bodies import overdraft_posting_body
 from clearway.platform.ledger.values import (
-    TRANSACTION_STATUSES,
-    LedgerAnswerInvalidError,
     LedgerBalance,
     LedgerRefusedError,
     LedgerTransaction,
     Posting,
 )
-from clearway.platform.money import currency_exponent
 
 if TYPE_CHECKING:
     import httpx
@@ -59,7 +56,7 @@ class CreditLineCalls:
             if done is None:
                 raise
             return done
-        return credit_transaction(document_of(response), replayed=False)
+        return transaction_of(document_of(response), replayed=False)
 
     async def open_account_balance(
         self, *, ledger_id: str, identity_id: str, currency: str, indicator: str, meta_data: dict[str, Any]
@@ -79,43 +76,6 @@ class CreditLineCalls:
 
         The answer is INFLIGHT or APPLIED when the ledger accepted it, REJECTED when the limit does
         not cover it; the same posting and limit again is a replay of the first answer."""
-        assert posting.allow_overdraft, "an overdraft limit only means something on an overdraft posting"
-        # The ledger reads a limit of 0 as "no limit": a zero credit line must never reach it.
-        assert overdraft_limit_minor > 0, "the overdraft limit is a positive amount"
-        precision = 10 ** currency_exponent(posting.currency)
-        body = {
-            "precise_amount": posting.amount_minor,
-            "precision": precision,
-            "currency": posting.currency,
-            "reference": posting.reference,
-            "source": posting.source,
-            "destination": posting.destination,
-            "allow_overdraft": True,
-            # Blnk's field is in major units at the transaction's precision; exact for any credit
-            # line below 2**53 minor units.
-            "overdraft_limit": float(Decimal(overdraft_limit_minor) / Decimal(precision)),
-            "inflight": posting.inflight,
-            "description": posting.description,
-            "meta_data": posting.meta_data,
-        }
+        body = overdraft_posting_body(posting, overdraft_limit_minor)
         response = await self._answer("POST", "/transactions", json=body)
-        return credit_transaction(document_of(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
-
-
-def credit_transaction(document: dict[str, Any], *, replayed: bool) -> LedgerTransaction:
-    try:
-        amount = document.get("precise_amount")
-        transaction = LedgerTransaction(
-            transaction_id=str(document["transaction_id"]),
-            reference=str(document["reference"]),
-            status=str(document["status"]),
-            rejection_reason=document.get("rejection_reason") or None,
-            replayed=replayed,
-            parent_transaction_id=str(document.get("parent_transaction") or "") or None,
-            amount_minor=None if amount is None else int(amount),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise LedgerAnswerInvalidError(f"unreadable transaction: {error!r}") from error
-    if transaction.status not in TRANSACTION_STATUSES:
-        raise LedgerAnswerInvalidError(f"unknown transaction status {transaction.status[:32]!r}")
-    return transaction
+        return transaction_of(document_of(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")

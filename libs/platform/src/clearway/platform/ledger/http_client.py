@@ -25,6 +25,9 @@ import httpx
 
 from clearway.platform.ledger.answers import balance_of as _balance
 from clearway.platform.ledger.answers import document_of as _document
+from clearway.platform.ledger.answers import transaction_of
+from clearway.platform.ledger.atomic import AtomicCalls
+from clearway.platform.ledger.bodies import posting_body
 from clearway.platform.ledger.credit_lines import CreditLineCalls
 from clearway.platform.ledger.holds import HoldQueries
 from clearway.platform.ledger.schema_answers import entry_body, ledger_account, ledger_ref, schema_entry
@@ -32,7 +35,6 @@ from clearway.platform.ledger.splits import SplitCalls
 from clearway.platform.ledger.values import (
     CLEARING_STATUSES,
     REFUSED,
-    TRANSACTION_STATUSES,
     LedgerAccount,
     LedgerAnswerInvalidError,
     LedgerBalance,
@@ -81,46 +83,11 @@ def _segment(value: str) -> str:
 
 
 def _transaction(response: httpx.Response) -> LedgerTransaction:
-    return _transaction_of(_document(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
-
-
-def _transaction_of(document: Any, *, replayed: bool = False) -> LedgerTransaction:
-    try:
-        if not isinstance(document, dict):
-            raise TypeError(f"{type(document).__name__}, not a JSON object")
-        amount = document.get("precise_amount")
-        transaction = LedgerTransaction(
-            transaction_id=str(document["transaction_id"]),
-            reference=str(document["reference"]),
-            status=str(document["status"]),
-            rejection_reason=document.get("rejection_reason") or None,
-            replayed=replayed,
-            parent_transaction_id=str(document.get("parent_transaction") or "") or None,
-            amount_minor=None if amount is None else int(amount),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise LedgerAnswerInvalidError(f"unreadable transaction: {error!r}") from error
-    if transaction.status not in TRANSACTION_STATUSES:
-        raise LedgerAnswerInvalidError(f"unknown transaction status {transaction.status[:32]!r}")
-    return transaction
+    return transaction_of(_document(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
 
 
 def _entry_answer(response: httpx.Response) -> SchemaEntry:
     return schema_entry(_document(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
-
-
-def _posting_body(posting: Posting) -> dict[str, Any]:
-    return {
-        "precise_amount": posting.amount_minor,
-        "currency": posting.currency,
-        "reference": posting.reference,
-        "source": posting.source,
-        "destination": posting.destination,
-        "allow_overdraft": posting.allow_overdraft,
-        "inflight": posting.inflight,
-        "description": posting.description,
-        "meta_data": posting.meta_data,
-    }
 
 
 def _bulk_results(postings: Sequence[Posting], document: dict[str, Any]) -> list[LedgerTransaction]:
@@ -136,7 +103,7 @@ def _bulk_results(postings: Sequence[Posting], document: dict[str, Any]) -> list
     results: list[LedgerTransaction] = []
     for index, (posting, transaction) in enumerate(zip(postings, documents, strict=True)):
         if transaction is not None:
-            result = _transaction_of(transaction)
+            result = transaction_of(transaction)
             if result.reference != posting.reference:
                 raise LedgerAnswerInvalidError(f"bulk answer slot {index} is not {posting.reference}")
             results.append(result)
@@ -150,7 +117,7 @@ def _bulk_results(postings: Sequence[Posting], document: dict[str, Any]) -> list
 
 
 class HttpLedgerClient(
-    HoldQueries, CreditLineCalls, SplitCalls
+    HoldQueries, CreditLineCalls, SplitCalls, AtomicCalls
 ):  # mixins in their own modules: this one is at its size bound
     def __init__(
         self,
@@ -241,7 +208,7 @@ class HttpLedgerClient(
 
     async def post(self, posting: Posting) -> LedgerTransaction:
         """Post once per reference; the same posting again is a replay (`replayed`)."""
-        return _transaction(await self._answer("POST", "/transactions", json=_posting_body(posting)))
+        return _transaction(await self._answer("POST", "/transactions", json=posting_body(posting)))
 
     async def post_many(self, postings: Sequence[Posting]) -> list[LedgerTransaction]:
         """Each posting once per reference, in as few requests as the ledger's bulk bound allows.
@@ -255,7 +222,7 @@ class HttpLedgerClient(
         for start in range(0, len(postings), BULK_POSTINGS_MAX):
             chunk = postings[start : start + BULK_POSTINGS_MAX]
             # Not atomic: each posting stands alone, and a retry replays the ones already applied.
-            body = {"transactions": [_posting_body(posting) for posting in chunk], "atomic": False}
+            body = {"transactions": [posting_body(posting) for posting in chunk], "atomic": False}
             response = await self._answer("POST", "/transactions/bulk", json=body)
             results.extend(_bulk_results(chunk, _document(response)))
         assert len(results) == len(postings)
@@ -264,11 +231,11 @@ class HttpLedgerClient(
     async def find_transaction(self, reference: str) -> LedgerTransaction | None:
         """The transaction recorded under `reference` (a hold, a posting, a commit or a void)."""
         document = await self._found(f"/transactions/reference/{_segment(reference)}")
-        return None if document is None else _transaction_of(document)
+        return None if document is None else transaction_of(document)
 
     async def get_transaction(self, transaction_id: str) -> LedgerTransaction | None:
         document = await self._found(f"/transactions/{_segment(transaction_id)}")
-        return None if document is None else _transaction_of(document)
+        return None if document is None else transaction_of(document)
 
     async def commit_hold(
         self, transaction_id: str, *, reference: str, amount_minor: int | None = None

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from clearway.platform.ledger.answers import document_of
-from clearway.platform.ledger.credit_lines import REPLAYED_HEADER, credit_transaction
+from clearway.platform.ledger.answers import document_of, transaction_of
+from clearway.platform.ledger.credit_lines import REPLAYED_HEADER
 from clearway.platform.ledger.values import LedgerTransaction
 from clearway.platform.money import currency_exponent
 
@@ -69,4 +69,4 @@ class SplitCalls:
             "meta_data": meta_data or {},
         }
         response = await self._answer("POST", "/transactions", json=body)
-        return credit_transaction(document_of(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")
+        return transaction_of(document_of(response), replayed=response.headers.get(REPLAYED_HEADER) == "true")

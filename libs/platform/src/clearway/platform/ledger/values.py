@@ -6,6 +6,7 @@ service layer reads `LedgerBalance` and `LedgerTransaction` answers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -162,6 +163,30 @@ class LedgerAnswerInvalidError(LedgerUnavailableError):
     """The ledger answered 2xx, but the answer breaks its contract (a missing or misplaced slot, another
     currency, an unknown status). Nothing in it is trusted: callers treat it as the ledger being
     unavailable and a later pass asks again."""
+
+
+@dataclass(frozen=True, slots=True)
+class BulkFailure:
+    """Why one posting of a refused atomic bulk failed (`code` REJECTED: its source cannot cover it)."""
+
+    index: int
+    code: str
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicPosting:
+    """An atomic bulk's answer: every posting applied (`transactions`, in order; a posting already
+    applied is a replay), or none (`failures`); with the balances the new postings moved, as the bulk
+    left them, or as they stand when it was refused. A balance only replays touched is absent."""
+
+    transactions: tuple[LedgerTransaction, ...]
+    failures: tuple[BulkFailure, ...]
+    balances: Mapping[str, LedgerBalance]
+
+    @property
+    def applied(self) -> bool:
+        return not self.failures
 
 
 class LedgerRefusedError(Exception):

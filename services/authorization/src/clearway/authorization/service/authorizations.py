@@ -5,9 +5,10 @@ Two doors, one decision: `POST /authorizations` and `card.authorization.requeste
 
 1. record: under locks on the processor's id and the card, the request is checked (card status ->
    controls -> velocity) and committed `pending`, or `declined` with its decision event;
-2. hold: the ledger is asked for an inflight hold on card primary with the credit limit as its
-   overdraft limit, under a reference derived from our id (asking again is a replay, never a
-   second hold); an accepted hold also gets its markup fee, once per authorization;
+2. hold: in one ledger round trip, an inflight hold on card primary with the credit limit as its
+   overdraft limit and its markup fee are posted all or none (a refused hold carries no fee), under
+   references derived from our id (asking again is a replay, never a second hold or fee), and the
+   ledger answers with card primary as the hold left it: the available credit;
 3. decide: `approved` or `declined insufficient_funds` and the `card.authorization.decided` event
    commit together.
 
@@ -17,7 +18,6 @@ process killed between the hold and the decision publishes exactly one decision 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,7 +38,7 @@ from clearway.authorization.service import event_builders
 from clearway.authorization.service.context import AuthorizationContext
 from clearway.authorization.service.ports import AuthorizationUnitOfWork
 from clearway.platform.ids import new_id
-from clearway.platform.ledger import APPLIED, INFLIGHT, LedgerTransaction
+from clearway.platform.ledger import INFLIGHT, REJECTED, LedgerBalance, LedgerRefusedError, LedgerTransaction
 from clearway.platform.logging import get_logger
 
 logger = get_logger("clearway.authorization.authorizations")
@@ -118,8 +118,8 @@ async def _record(
 async def decide(
     context: AuthorizationContext, authorization: Authorization, *, account: CardAccount | None = None
 ) -> Authorization:
-    """Steps 2 and 3 for a `pending` authorization: ask for its hold (a replay when asked before),
-    post its fee when the hold is accepted, commit the decision and its event. Safe to repeat.
+    """Steps 2 and 3 for a `pending` authorization: ask for its hold and fee (a replay when asked
+    before), commit the decision and its event. Safe to repeat.
     `account`: the authorization's, when the caller has just read it (else it is read here)."""
     assert authorization.is_pending, f"{authorization.id} is {authorization.status}"
     assert authorization.card_account_id is not None and authorization.overdraft_limit_minor is not None
@@ -127,26 +127,7 @@ async def decide(
         async with context.unit_of_work() as uow:
             account = await uow.card_accounts.get(authorization.card_account_id)
     assert account is not None and account.id == authorization.card_account_id, "card accounts are never deleted"
-    hold = await context.ledger.post_with_overdraft_limit(
-        postings.hold_posting(authorization, account, authorization.amount_minor, generation=0),
-        overdraft_limit_minor=authorization.overdraft_limit_minor,
-    )
-    fee_minor = 0
-    if hold.status == INFLIGHT:
-        fee_minor = markup_fee_minor(authorization.amount_minor, account.terms.fee_markup_bps)
-    # The fee moves fees payable only, so card primary's available credit is the same read before or
-    # after it: both calls go out together and the answer waits for one round trip, not two.
-    fee, primary = await asyncio.gather(
-        _post_fee(context, authorization, account, fee_minor),
-        context.ledger.get_balance(account.balance_id(CARD_PRIMARY)),
-    )
-    if fee_minor > 0 and (fee is None or fee.status != APPLIED):
-        # Fees payable overdraws without a limit: this is the ledger's fault.
-        logger.error("markup fee not posted", authorization_id=authorization.id, status=fee and fee.status)
-        fee_minor = 0
-    available_minor = (
-        None if primary is None else account.credit_limit_minor + primary.balance_minor - primary.inflight_debit_minor
-    )
+    hold, fee_minor, available_minor = await _place_hold_and_fee(context, authorization, account)
     async with context.unit_of_work() as uow:
         current = await uow.authorizations.get(authorization.id, for_update=True)
         assert current is not None, "authorizations are never deleted"
@@ -164,12 +145,45 @@ async def decide(
     return decided
 
 
-async def _post_fee(
-    context: AuthorizationContext, authorization: Authorization, account: CardAccount, fee_minor: int
-) -> LedgerTransaction | None:
-    if fee_minor == 0:
+async def _place_hold_and_fee(
+    context: AuthorizationContext, authorization: Authorization, account: CardAccount
+) -> tuple[LedgerTransaction, int, int | None]:
+    """Step 2 in one ledger round trip: the hold and its markup fee posted all or none (a refused hold
+    carries no fee), answered with card primary as the hold left it. Returns the hold (REJECTED when
+    the credit line cannot cover it), the fee posted, and the available credit (None: not known)."""
+    assert authorization.overdraft_limit_minor is not None
+    hold_posting = postings.hold_posting(authorization, account, authorization.amount_minor, generation=0)
+    fee_minor = markup_fee_minor(authorization.amount_minor, account.terms.fee_markup_bps)
+    fee_posting = postings.fee_posting(authorization, account, fee_minor) if fee_minor > 0 else None
+    answer = await context.ledger.post_atomic(
+        [hold_posting] if fee_posting is None else [hold_posting, fee_posting],
+        overdraft_limits_minor={hold_posting.reference: authorization.overdraft_limit_minor},
+    )
+    primary = answer.balances.get(account.balance_id(CARD_PRIMARY))
+    if not answer.applied:
+        failure = answer.failures[0]
+        if failure.index != 0 or failure.code != REJECTED:
+            raise LedgerRefusedError(422, failure.code, failure.detail or "the authorization's postings were refused")
+        refused = LedgerTransaction(transaction_id="", reference=hold_posting.reference, status=REJECTED)
+        return refused, 0, _available_minor(account, primary)
+    hold = answer.transactions[0]
+    if hold.status != INFLIGHT:
+        # A hold refused before holds and fees went out together (an earlier version recorded the
+        # refusal): this answer replayed it and posted the fee beside it, which a decline never keeps.
+        if fee_posting is not None:
+            await context.ledger.refund_transaction(
+                fee_posting.reference, refund_reference=postings.fee_refund_reference(authorization.id)
+            )
+        fee_minor = 0
+    if primary is None:  # the hold was a replay, so the ledger did not lock card primary: read it
+        primary = await context.ledger.get_balance(account.balance_id(CARD_PRIMARY))
+    return hold, fee_minor, _available_minor(account, primary)
+
+
+def _available_minor(account: CardAccount, primary: LedgerBalance | None) -> int | None:
+    if primary is None:
         return None
-    return await context.ledger.post(postings.fee_posting(authorization, account, fee_minor))
+    return account.credit_limit_minor + primary.balance_minor - primary.inflight_debit_minor
 
 
 def log_decision(authorization: Authorization, *, replayed: bool = False) -> None:

@@ -3,7 +3,7 @@ the ledger. Adapters implement them; unit tests fake them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -14,7 +14,7 @@ from clearway.authorization.domain.authorizations import Authorization, CardActi
 from clearway.authorization.domain.card_accounts import CardAccount
 from clearway.authorization.domain.cards import Card
 from clearway.authorization.domain.clearings import Clearing
-from clearway.platform.ledger import LedgerBalance, LedgerRef, LedgerTransaction, Posting
+from clearway.platform.ledger import AtomicPosting, LedgerBalance, LedgerRef, LedgerTransaction, Posting
 
 
 class CardAccountRepository(Protocol):
@@ -210,6 +210,10 @@ class Ledger(Protocol):
     async def post(self, posting: Posting) -> LedgerTransaction: ...
 
     async def post_with_overdraft_limit(self, posting: Posting, *, overdraft_limit_minor: int) -> LedgerTransaction: ...
+
+    async def post_atomic(
+        self, postings: Sequence[Posting], *, overdraft_limits_minor: Mapping[str, int] | None = None
+    ) -> AtomicPosting: ...
 
     async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction: ...
 

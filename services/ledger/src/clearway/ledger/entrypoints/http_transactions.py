@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Response, status
 from clearway.ledger.adapters.repository import CatalogRepository, LedgerRepository
 from clearway.ledger.adapters.transaction_search import SEARCHABLE_COLUMNS
 from clearway.ledger.domain.errors import InvalidRequest, LedgerError, NotFound
-from clearway.ledger.domain.tenancy import Tenant, check_named_internal
+from clearway.ledger.domain.tenancy import Tenant, check_named_internal, sees_any
 from clearway.ledger.domain.transactions import TransferRequest
 from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, ReaderTenant, WriterTenant
-from clearway.ledger.entrypoints.render import transaction_json
+from clearway.ledger.entrypoints.render import balance_state_json, transaction_json
 from clearway.ledger.entrypoints.schemas import BulkTransactions, InflightUpdate, SearchBody, TransactionCreate
 from clearway.ledger.service.operations import CommitHold, Refund, Transfer, VoidHold
 from clearway.ledger.service.transfers import amount_in_minor, build_transfer_request
@@ -96,7 +96,20 @@ async def bulk_transactions(
             raise
     if len({request.reference for request in requests}) != len(requests):
         raise InvalidRequest("references in a bulk request must be unique")
-    results = await pipeline.run_now([Transfer(request, tenant) for request in requests], atomic=body.atomic)
+    if body.include_balances and not body.atomic:
+        raise InvalidRequest("include_balances needs atomic: true (one transaction, one consistent view)")
+    operations = [Transfer(request, tenant) for request in requests]
+    balances: list[dict[str, Any]] | None = None
+    if body.include_balances:
+        run = await pipeline.run_atomic(operations)
+        results = run.results
+        balances = [
+            balance_state_json(state)
+            for balance_id, state in run.balances.items()
+            if sees_any(tenant, (balance_id,), run.owners)
+        ]
+    else:
+        results = await pipeline.run_now(operations, atomic=body.atomic)
     batch_id = new_id("bulk")
     failures = [
         {
@@ -115,10 +128,12 @@ async def bulk_transactions(
         for index, result in enumerate(results)
         if result.refused
     ]
+    with_balances = {} if balances is None else {"balances": balances}
     if body.atomic and failures:
         raise LedgerError(
             f"atomic bulk refused: {len(failures)} of {len(requests)} transactions failed; nothing was applied",
             failures=failures[:100],
+            **with_balances,
         )
     return {
         "batch_id": batch_id,
@@ -127,6 +142,7 @@ async def bulk_transactions(
         "failed_count": len(failures),
         "failures": failures[:100],
         "transactions": [transaction_json(result.record) if result.record else None for result in results],
+        **with_balances,
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from clearway.ledger.domain.amounts import minor_to_major
+from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.transactions import TransactionRecord
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -85,6 +86,20 @@ def balance_json(row: asyncpg.Record | dict[str, Any], totals: asyncpg.Record | 
             "clearing": row["is_clearing"],
         }
     return document
+
+
+def balance_state_json(state: BalanceState) -> dict[str, Any]:
+    """A balance's figures as a batch left them (no catalogue fields: the batch did not read them)."""
+    return {
+        "balance_id": state.balance_id,
+        "currency": state.currency,
+        "balance": state.balance,
+        "credit_balance": state.credit_balance,
+        "debit_balance": state.debit_balance,
+        "inflight_balance": state.inflight_balance,
+        "inflight_credit_balance": state.inflight_credit_balance,
+        "inflight_debit_balance": state.inflight_debit_balance,
+    }
 
 
 def transaction_json(record: TransactionRecord) -> dict[str, Any]:

@@ -85,6 +85,10 @@ class BulkTransactions(_Body):
     atomic: bool = False
     inflight: bool = False
     run_async: bool = False
+    # Clearway's extension, atomic bulks only: answer with the balances the transactions moved, as the
+    # bulk left them (or as they stand, when it was refused), so a caller deciding on the balance a
+    # posting leaves (a card authorization's available credit) needs no second round trip.
+    include_balances: bool = False
 
 
 # Search input is bound into SQL: PostgreSQL text cannot hold NUL, and the offset

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from clearway.ledger.adapters.repository import LedgerRepository
+from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.errors import LedgerError
 from clearway.ledger.service.batch_holds import apply_commit, apply_void
 from clearway.ledger.service.batch_loading import load_batch
@@ -38,10 +39,15 @@ BATCH_OPERATIONS_MAX = 10_000
 class BatchExecutor:
     def __init__(self, repository: LedgerRepository, *, now: datetime, new_id: Callable[[str], str]) -> None:
         self.batch = BatchState(repository, now=now, new_id=new_id)
+        # The balances as locked, before any operation ran: kept only when asked (`run(keep_loaded=True)`),
+        # for an atomic caller who wants them back when the batch is refused and rolled back.
+        self.loaded_balances: dict[str, BalanceState] = {}
 
-    async def run(self, operations: Sequence[Operation]) -> list[OperationResult]:
+    async def run(self, operations: Sequence[Operation], *, keep_loaded: bool = False) -> list[OperationResult]:
         assert len(operations) <= BATCH_OPERATIONS_MAX
         await load_batch(self.batch, operations)
+        if keep_loaded:
+            self.loaded_balances = {balance_id: state.copy() for balance_id, state in self.batch.balances.items()}
         results: list[OperationResult] = []
         for op in operations:
             try:

@@ -21,6 +21,8 @@ from prometheus_client import Histogram
 
 from clearway.ledger.adapters.database import LedgerUnitOfWork
 from clearway.ledger.adapters.repository import LedgerRepository
+from clearway.ledger.domain.balances import BalanceState
+from clearway.ledger.domain.tenancy import BalanceOwner
 from clearway.ledger.service.batch import BATCH_OPERATIONS_MAX, BatchExecutor
 from clearway.ledger.service.operations import Operation, OperationResult
 from clearway.platform.ids import new_id
@@ -47,6 +49,17 @@ class _Pending:
     future: asyncio.Future[OperationResult]
 
 
+@dataclass(frozen=True)
+class AtomicRun:
+    """An atomic batch's answer with the balances it locked: as the batch left them when it was
+    applied, as they stood (unchanged) when it was refused and rolled back."""
+
+    results: list[OperationResult]
+    applied: bool
+    balances: dict[str, BalanceState]
+    owners: dict[str, BalanceOwner]
+
+
 async def execute_batch(
     pool: asyncpg.Pool,
     operations: Sequence[Operation],
@@ -61,17 +74,30 @@ async def execute_batch(
     the winner's rows are visible and answer as replays. With `atomic`, any refused
     operation rolls back the whole batch.
     """
+    return (await _execute(pool, operations, clock=clock, atomic=atomic, keep_balances=False)).results
+
+
+async def _execute(
+    pool: asyncpg.Pool,
+    operations: Sequence[Operation],
+    *,
+    clock: Callable[[], datetime],
+    atomic: bool,
+    keep_balances: bool,
+) -> AtomicRun:
     assert 0 < len(operations) <= BATCH_OPERATIONS_MAX
     for attempt in range(1, BATCH_ATTEMPTS_MAX + 1):
         try:
             async with LedgerUnitOfWork(pool) as uow:
                 executor = BatchExecutor(LedgerRepository(uow.connection), now=clock(), new_id=new_id)
-                results = await executor.run(operations)
+                results = await executor.run(operations, keep_loaded=keep_balances and atomic)
+                batch = executor.batch
                 if atomic and any(result.refused for result in results):
-                    return results  # leaving without commit rolls everything back
+                    # Leaving without commit rolls everything back.
+                    return AtomicRun(results, False, executor.loaded_balances, batch.owners)
                 await uow.commit()
                 batch_size_histogram.observe(len(operations))
-                return results
+                return AtomicRun(results, True, batch.balances if keep_balances else {}, batch.owners)
         except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             if attempt == BATCH_ATTEMPTS_MAX:
                 raise
@@ -122,6 +148,11 @@ class PostingPipeline:
             chunk = operations[start : start + self._batch_size_max]
             results.extend(await execute_batch(self._pool, chunk, clock=self._clock))
         return results
+
+    async def run_atomic(self, operations: Sequence[Operation]) -> AtomicRun:
+        """Apply all of `operations` or none, as their own transaction, and answer with the balances
+        they locked (one round trip for a caller that needs the balance a posting leaves)."""
+        return await _execute(self._pool, operations, clock=self._clock, atomic=True, keep_balances=True)
 
     async def _work(self) -> None:
         while True:
