@@ -346,11 +346,14 @@ async def test_commit_and_void_answer_the_child_transaction_of_the_hold() -> Non
         committed = await client.commit_hold("txn_hold", reference="w1:commit", amount_minor=60)
         in_full = await client.commit_hold("txn_hold", reference="w2:commit")
         voided = await client.void_hold("txn_hold", reference="w1:void")
+        in_part = await client.void_hold("txn_hold", reference="w2:void", amount_minor=25)
     assert bodies == [
         ("/transactions/inflight/txn_hold", {"status": "commit", "reference": "w1:commit", "precise_amount": 60}),
         ("/transactions/inflight/txn_hold", {"status": "commit", "reference": "w2:commit"}),
         ("/transactions/inflight/txn_hold", {"status": "void", "reference": "w1:void"}),
+        ("/transactions/inflight/txn_hold", {"status": "void", "reference": "w2:void", "precise_amount": 25}),
     ]
+    assert (in_part.status, in_part.amount_minor) == (VOID, 25)
     assert (committed.status, committed.parent_transaction_id, committed.amount_minor) == (APPLIED, "txn_hold", 60)
     assert (in_full.amount_minor, voided.status, voided.parent_transaction_id) == (100, VOID, "txn_hold")
 

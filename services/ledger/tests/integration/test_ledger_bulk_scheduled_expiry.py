@@ -105,6 +105,25 @@ async def test_atomic_bulk_with_balances_answers_the_balances_it_left(ledger_cli
     assert (await balance(ledger_client, wallet))["inflight_debit_balance"] == 6000
 
 
+async def test_a_hold_is_voided_in_part_then_committed_and_never_beyond_what_it_holds(
+    ledger_client: httpx.AsyncClient,
+) -> None:
+    wallet = await funded_wallet(ledger_client, 100)
+    hold = await post(ledger_client, "/transactions", {**spend(wallet, 60), "inflight": True})
+    path = f"/transactions/inflight/{hold['transaction_id']}"
+    voided = await ledger_client.put(path, json={"status": "void", "precise_amount": 2500, "reference": ref("v")})
+    assert voided.status_code == 200 and voided.json()["status"] == "VOID", voided.text
+    assert voided.json()["precise_amount"] == 2500
+    state = await balance(ledger_client, wallet)
+    assert (state["balance"], state["inflight_debit_balance"]) == (10000, 3500)
+    too_much = await ledger_client.put(path, json={"status": "void", "precise_amount": 3501})
+    assert too_much.status_code == 422 and too_much.json()["code"] == "HOLD_AMOUNT_EXCEEDED", too_much.text
+    committed = await ledger_client.put(path, json={"status": "commit", "reference": ref("c")})
+    assert committed.json()["precise_amount"] == 3500
+    state = await balance(ledger_client, wallet)
+    assert (state["balance"], state["inflight_debit_balance"]) == (6500, 0)
+
+
 async def test_balances_are_answered_only_for_an_atomic_bulk(ledger_client: httpx.AsyncClient) -> None:
     wallet = await funded_wallet(ledger_client, 10)
     refused = await ledger_client.post(

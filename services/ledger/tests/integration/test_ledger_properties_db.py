@@ -522,14 +522,24 @@ class LedgerDatabaseMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.holds(open_only=True)))
     def void(self, data: st.DataObject, channel: str) -> None:
         hold = self.pick_hold(data)
+        # All that is held (Blnk's void), or a part of it (Clearway's partial void).
+        amount = data.draw(
+            st.one_of(st.none(), st.integers(min_value=1, max_value=max(1, hold.remaining_minor + 50))),
+            label="void amount",
+        )
+        part = hold.remaining_minor if amount is None else amount
         if hold.remaining_minor == 0:
             expectation = Expectation(error=StateConflict, changes_money=False, writes_transaction=False)
+        elif part > hold.remaining_minor:
+            expectation = Expectation(error=HoldExceeded, changes_money=False, writes_transaction=False)
+        elif hold.is_split and part != hold.amount_minor:
+            expectation = Expectation(error=InvalidRequest, changes_money=False, writes_transaction=False)
         else:
             expectation = Expectation(status="VOID")
-        result = self.step(VoidHold(hold.transaction_id), expectation, channel)
+        result = self.step(VoidHold(hold.transaction_id, amount_minor=amount), expectation, channel)
         if result.record is not None:
-            assert result.record.amount_minor == hold.remaining_minor
-            self.settle(hold, hold.remaining_minor, commit=False)
+            assert result.record.amount_minor == part
+            self.settle(hold, part, commit=False)
 
     # ---- refunds -------------------------------------------------------------------------------
 

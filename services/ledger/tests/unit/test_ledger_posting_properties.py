@@ -266,10 +266,14 @@ class PostingMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(hold.remaining_minor for hold in self.holds))
     def void(self, data: st.DataObject) -> None:
         hold = data.draw(st.sampled_from([hold for hold in self.holds if hold.remaining_minor]), label="hold")
-        remaining = hold.remaining_minor
-        lines = void_hold(hold, self.next_id("void"), self.balances)
+        remaining, voided_before = hold.remaining_minor, hold.voided_minor
+        # All that is held, or (simple holds only) a part of it.
+        part = remaining
+        if hold.is_simple:
+            part = data.draw(st.integers(min_value=1, max_value=remaining), label="void amount")
+        lines = void_hold(hold, self.next_id("void"), self.balances, part)
         self.record(lines)
-        assert hold.remaining_minor == 0 and hold.voided_minor == remaining
+        assert hold.remaining_minor == remaining - part and hold.voided_minor == voided_before + part
         assert all(line.bucket is Bucket.INFLIGHT for line in lines)
 
     @rule(data=st.data())

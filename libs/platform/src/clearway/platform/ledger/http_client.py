@@ -248,9 +248,17 @@ class HttpLedgerClient(
             body["precise_amount"] = amount_minor
         return await self._update_hold(transaction_id, body)
 
-    async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction:
-        """Release what a hold still holds; the answer is the void (VOID, child of the hold)."""
-        return await self._update_hold(transaction_id, {"status": "void", "reference": reference})
+    async def void_hold(
+        self, transaction_id: str, *, reference: str, amount_minor: int | None = None
+    ) -> LedgerTransaction:
+        """Release what a hold still holds, or `amount_minor` of it (Clearway's partial void); the
+        answer is the void (VOID, child of the hold). Raises `LedgerRefusedError` (409) when the hold
+        is no longer open, (422 HOLD_AMOUNT_EXCEEDED) when it holds less than `amount_minor`."""
+        assert amount_minor is None or amount_minor > 0
+        body: dict[str, Any] = {"status": "void", "reference": reference}
+        if amount_minor is not None:
+            body["precise_amount"] = amount_minor
+        return await self._update_hold(transaction_id, body)
 
     async def _update_hold(self, transaction_id: str, body: dict[str, Any]) -> LedgerTransaction:
         path = f"/transactions/inflight/{_segment(transaction_id)}"

@@ -184,10 +184,13 @@ def commit_hold(
     return lines
 
 
-def void_hold(hold: Hold, child_transaction_id: str, balances: dict[str, BalanceState]) -> tuple[EntryLine, ...]:
-    """Release whatever is still held."""
-    remaining = hold.remaining_minor
-    assert remaining > 0
+def void_hold(
+    hold: Hold, child_transaction_id: str, balances: dict[str, BalanceState], amount_minor: int | None = None
+) -> tuple[EntryLine, ...]:
+    """Release `amount_minor` of what is still held (all of it when None)."""
+    remaining = hold.remaining_minor if amount_minor is None else amount_minor
+    assert 0 < remaining <= hold.remaining_minor
+    assert hold.is_simple or remaining == hold.remaining_minor
     debits, credits = hold.legs_for(remaining)
     lines = _lines(child_transaction_id, hold.currency, Bucket.INFLIGHT, debits, credits, sign=-1)
     apply_lines(lines, balances)

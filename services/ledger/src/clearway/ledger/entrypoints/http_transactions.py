@@ -42,9 +42,6 @@ async def create_transaction(
 async def update_inflight(
     transaction_id: str, body: InflightUpdate, pipeline: Pipeline, pool: Pool, tenant: WriterTenant
 ) -> Any:
-    if body.status == "void":
-        result = await pipeline.submit(VoidHold(transaction_id, reference=body.reference, tenant=tenant))
-        return transaction_json(result.unwrap())
     amount_minor = None
     if body.amount is not None or body.precise_amount is not None:
         async with pool.acquire() as connection:
@@ -58,9 +55,12 @@ async def update_inflight(
             currency_precision_value=target.precision,
             field="amount",
         )
-    result = await pipeline.submit(
-        CommitHold(transaction_id, amount_minor=amount_minor, reference=body.reference, tenant=tenant)
-    )
+    settle: CommitHold | VoidHold
+    if body.status == "void":  # an amount is Clearway's partial void (Blnk voids all that is held)
+        settle = VoidHold(transaction_id, reference=body.reference, tenant=tenant, amount_minor=amount_minor)
+    else:
+        settle = CommitHold(transaction_id, amount_minor=amount_minor, reference=body.reference, tenant=tenant)
+    result = await pipeline.submit(settle)
     return transaction_json(result.unwrap())
 
 

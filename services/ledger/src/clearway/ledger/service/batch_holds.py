@@ -1,4 +1,4 @@
-"""Settling an inflight hold: commit all or part of it, or void what is still held.
+"""Settling an inflight hold: commit all or part of it, or void all or part of what is still held.
 
 Either writes a child transaction of the held one; an explicit reference already used by a
 child of the same transaction answers as a replay.
@@ -29,16 +29,7 @@ def apply_commit(batch: BatchState, op: CommitHold) -> OperationResult:
     if expires_at is not None and expires_at <= batch.now:
         apply_void(batch, VoidHold(target.transaction_id, reason="expired"))
         raise StateConflict(f"hold {target.transaction_id} expired at {expires_at.isoformat()} and was voided")
-    amount = hold.remaining_minor if op.amount_minor is None else op.amount_minor
-    if amount <= 0:
-        raise InvalidRequest("commit amount must be greater than zero")
-    if amount > hold.remaining_minor:
-        raise HoldExceeded(
-            f"commit of {amount} exceeds the {hold.remaining_minor} still held",
-            remaining_minor=hold.remaining_minor,
-        )
-    if not hold.is_simple and amount != hold.amount_minor:
-        raise InvalidRequest("a split hold can only be committed in full")
+    amount = _part(hold, op.amount_minor, "commit")
     child_id = batch.new_id("txn")
     debits, credits = hold.legs_for(amount)
     lines = commit_hold(hold, amount, child_id, batch.balances)
@@ -58,10 +49,10 @@ def apply_void(batch: BatchState, op: VoidHold) -> OperationResult:
     if replay:
         return replay
     hold = _open_hold(batch, target)
-    remaining = hold.remaining_minor
+    remaining = _part(hold, op.amount_minor, "void")
     child_id = batch.new_id("txn")
     debits, credits = hold.legs_for(remaining)
-    lines = void_hold(hold, child_id, batch.balances)
+    lines = void_hold(hold, child_id, batch.balances, remaining)
     meta = {"void_reason": op.reason} if op.reason else None
     record = replace(
         _child(batch, target, Status.VOID, remaining, op.reference, debits, credits, meta),
@@ -70,6 +61,21 @@ def apply_void(batch: BatchState, op: VoidHold) -> OperationResult:
     batch.add_lines(lines, record.effective_date)
     batch.writes.changed_holds[hold.transaction_id] = hold
     return batch.record(record, is_commit=False)
+
+
+def _part(hold: Hold, amount_minor: int | None, action: str) -> int:
+    """What a commit or void settles: `amount_minor` of what is still held, or all of it."""
+    amount = hold.remaining_minor if amount_minor is None else amount_minor
+    if amount <= 0:
+        raise InvalidRequest(f"{action} amount must be greater than zero")
+    if amount > hold.remaining_minor:
+        raise HoldExceeded(
+            f"{action} of {amount} exceeds the {hold.remaining_minor} still held",
+            remaining_minor=hold.remaining_minor,
+        )
+    if not hold.is_simple and amount != hold.amount_minor:
+        raise InvalidRequest(f"a split hold can only be {'committed' if action == 'commit' else 'voided'} in full")
+    return amount
 
 
 def _explicit_replay(batch: BatchState, reference: str | None, parent_id: str) -> OperationResult | None:

@@ -32,6 +32,7 @@ class VoidHold:
     reference: str | None = None
     reason: str | None = None
     tenant: Tenant = PLATFORM
+    amount_minor: int | None = None  # None: everything still held; else a partial release
 
 
 @dataclass(frozen=True)
