@@ -145,6 +145,7 @@ AUTHORIZATION = {
     "GET /clearings": READERS,
     "GET /clearings/{clearing_id}": READERS,
     "POST /card-accounts/{card_account_id}/repayments": CARD_ACCOUNT_MANAGERS,
+    "GET /card-accounts/{card_account_id}/repayments": READERS,
     "GET /card-accounts/{card_account_id}/statements": READERS,
     "GET /card-accounts/{card_account_id}/statements/{number}": READERS,
     "POST /admin/jobs/expire-authorizations": JOB_RUNNERS,

@@ -24,6 +24,9 @@ EXPECTED_CHANNELS = {
         "card.authorization.decided",
         "card.authorization.expired",
         "statement.closed",
+        # Repayments applied, and money for a card account refused (another currency), keyed by account.
+        "card.repayment.applied",
+        "card.repayment.refused",
         "card.authorization.requested",
         "card.authorization.reversed",
         "card.clearing.posted",

@@ -32,6 +32,8 @@ REQUIRED_TOPICS = {
     "card.authorization.reversed",
     "card.clearing.received",
     "card.clearing.posted",
+    "card.repayment.applied",
+    "card.repayment.refused",
     "ledger.transaction.applied",
     "ledger.transaction.inflight",
     "ledger.transaction.committed",

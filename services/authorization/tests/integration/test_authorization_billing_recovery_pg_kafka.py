@@ -97,3 +97,8 @@ async def test_recovery_finishes_a_pending_cycle_close_and_a_pending_repayment_o
             authorization_settings.database_url, "statement.closed", "card_account_id", account_id
         )
         assert [event["number"] for event in events] == [1]
+        # The repayment finished by the pass published `card.repayment.applied` once, with its split.
+        applied = await outbox_events(
+            authorization_settings.database_url, "card.repayment.applied", "reference", reference
+        )
+        assert [(event["amount_minor"], event["split"]["billed_minor"]) for event in applied] == [(40_000, 40_000)]

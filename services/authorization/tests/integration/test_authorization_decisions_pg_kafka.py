@@ -268,7 +268,7 @@ async def test_full_and_partial_reversals_release_the_hold_once(
         partial = await processor.post(f"/authorizations/{approved['id']}/reversals", json={"amount_minor": 30_000})
         assert partial.status_code == 200, partial.text
         assert (partial.json()["status"], partial.json()["held_minor"]) == ("approved", 70_000)
-        assert partial.json()["hold_transaction_id"] != approved["hold_transaction_id"]
+        assert partial.json()["hold_transaction_id"] == approved["hold_transaction_id"]  # the same hold, smaller
         assert (await balance(ledger, primary))["inflight_debit_balance"] == 70_000
 
         too_much = await processor.post(f"/authorizations/{approved['id']}/reversals", json={"amount_minor": 70_001})
@@ -302,3 +302,26 @@ async def test_full_and_partial_reversals_release_the_hold_once(
         assert (state["balance"], state["inflight_debit_balance"]) == (0, 0)
         again = await processor.post(f"/authorizations/{approved['id']}/reversals", json={})
         assert (again.status_code, again.json()["code"]) == (409, "AUTHORIZATION_NOT_REVERSIBLE")
+
+
+async def test_a_partial_reversal_keeps_the_rest_held_while_other_authorizations_race_for_the_room(
+    running_flow: RunningFlow, ledger: httpx.AsyncClient
+) -> None:
+    """Regression: a partial reversal used to void the whole hold and place the rest again, so an
+    authorization arriving in between could take the room and the rest was lost. The ledger now
+    voids only the reversed part: the rest stays held, and only the released room is spent."""
+    async with running_flow() as service, service.client(PROCESSOR_KEY) as processor:
+        account = await open_account(service.admin, ledger, limit_minor=100_000, fee_bps=0)
+        card = await issue_card(service.admin, account["id"])
+        approved = (await processor.post("/authorizations", json=request_body(card["id"], 100_000))).json()
+        assert approved["decision"] == "approved", approved
+
+        reversal = processor.post(f"/authorizations/{approved['id']}/reversals", json={"amount_minor": 30_000})
+        racers = [processor.post("/authorizations", json=request_body(card["id"], 30_000)) for _ in range(8)]
+        reversed_, *answers = await asyncio.gather(reversal, *racers)
+        assert reversed_.status_code == 200, reversed_.text
+        assert (reversed_.json()["status"], reversed_.json()["held_minor"]) == ("approved", 70_000)
+        racers_approved = [answer.json() for answer in answers if answer.json()["decision"] == "approved"]
+        assert len(racers_approved) <= 1  # only the 30,000 released was ever free
+        state = await balance(ledger, account["balances"]["card_primary"])
+        assert state["inflight_debit_balance"] == 70_000 + 30_000 * len(racers_approved) <= 100_000

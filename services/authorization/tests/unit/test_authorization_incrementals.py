@@ -14,6 +14,7 @@ from clearway.authorization.domain.authorizations import (
     AuthorizationRequest,
     AuthorizationStatus,
     Channel,
+    Reason,
     pending_authorization,
 )
 from clearway.authorization.domain.card_accounts import (
@@ -23,7 +24,7 @@ from clearway.authorization.domain.card_accounts import (
     CardAccountStatus,
     CardAccountTerms,
 )
-from clearway.authorization.domain.errors import ConflictError
+from clearway.authorization.domain.errors import ConflictError, RuleViolationError
 
 NOW = datetime(2026, 5, 2, 9, 15, tzinfo=UTC)
 ACCOUNT = CardAccount(
@@ -104,3 +105,70 @@ def test_the_larger_hold_is_the_originals_plus_the_increment_under_the_increment
     assert posting.reference == "authorization:cau_orig:raise:cau_inc1"
     assert postings.raise_posting(original, second, ACCOUNT).reference != posting.reference
     assert posting.meta_data["incremental_authorization_id"] == "auth_cau_inc1"
+
+
+def _raised_by(*amounts_minor: int) -> tuple[Authorization, list[Authorization]]:
+    """The approved original raised by each increment in turn (as `incrementals.decide` leaves them)."""
+    original = _approved_original()
+    increments = []
+    for index, amount_minor in enumerate(amounts_minor):
+        increment = _increment(amount_minor, ref=f"cau_inc{index}").approved(f"txn_raise{index}", 0, None, NOW)
+        original = original.raise_started(NOW).raised(amount_minor, f"txn_raise{index}", NOW)
+        increments.append(increment)
+    return original, increments
+
+
+def test_a_full_reversal_naming_an_increment_releases_that_increment_once() -> None:
+    original, (first, _) = _raised_by(100_000, 50_000)
+    counted, started = first.increment_reversal_started(original, None, NOW)
+    assert (started.status, started.reversing_minor, started.held_minor) == (
+        AuthorizationStatus.REVERSING,
+        100_000,
+        350_000,
+    )
+    assert (counted.reversed_minor, counted.held_minor) == (100_000, 0)
+    after = started.reversal_finished(NOW)
+    assert (after.status, after.held_minor) == (AuthorizationStatus.APPROVED, 250_000)
+    # Again (a processor's retry under a new event id): nothing of it is left.
+    with pytest.raises(ConflictError) as refused:
+        counted.increment_reversal_started(after, None, NOW)
+    assert refused.value.error_code == "AUTHORIZATION_NOT_REVERSIBLE"
+
+
+def test_a_partial_reversal_naming_an_increment_is_at_most_what_is_left_of_it() -> None:
+    original, (first,) = _raised_by(100_000)
+    counted, started = first.increment_reversal_started(original, 30_000, NOW)
+    assert (counted.reversed_minor, started.reversing_minor) == (30_000, 30_000)
+    original = started.reversal_finished(NOW)
+    with pytest.raises(RuleViolationError) as over:
+        counted.increment_reversal_started(original, 70_001, NOW)
+    assert (over.value.error_code, over.value.extra["held_minor"]) == ("REVERSAL_EXCEEDS_HOLD", 70_000)
+    counted, started = counted.increment_reversal_started(original, None, NOW)
+    assert (counted.reversed_minor, started.reversing_minor) == (100_000, 70_000)
+
+
+def test_a_full_reversal_naming_an_increment_never_releases_more_than_the_original_holds() -> None:
+    original, (first,) = _raised_by(100_000)
+    original = original.reversal_started(250_000, NOW).reversal_finished(NOW)  # by the original's id
+    counted, started = first.increment_reversal_started(original, None, NOW)
+    assert (started.reversing_minor, counted.reversed_minor) == (50_000, 50_000)
+    gone = started.reversal_finished(NOW)
+    assert (gone.status, gone.held_minor) == (AuthorizationStatus.REVERSED, 0)
+
+
+def test_a_reversal_naming_a_pending_or_declined_increment_releases_nothing() -> None:
+    original = _approved_original().raise_started(NOW)
+    with pytest.raises(ConflictError) as busy:
+        _increment().increment_reversal_started(original, None, NOW)
+    assert busy.value.error_code == "AUTHORIZATION_IN_PROGRESS"
+    declined = _increment().declined(Reason.INSUFFICIENT_FUNDS, 0, NOW)
+    with pytest.raises(ConflictError) as refused:
+        declined.increment_reversal_started(original.raise_refused(NOW), None, NOW)
+    assert refused.value.error_code == "AUTHORIZATION_NOT_REVERSIBLE"
+
+
+def test_a_reversal_that_overtakes_its_decision_is_retried_not_dropped() -> None:
+    pending = pending_authorization("cau_orig", _request("auth_1", 200_000), ACCOUNT, NOW)
+    with pytest.raises(ConflictError) as busy:
+        pending.reversal_started(None, NOW)
+    assert busy.value.error_code == "AUTHORIZATION_IN_PROGRESS"

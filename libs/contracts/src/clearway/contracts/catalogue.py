@@ -296,6 +296,22 @@ CATALOGUE: tuple[TopicSpec, ...] = (
         (),
         "The close-cycles job closed a card account's billing cycle: a statement and its billed-balance transfer.",
     ),
+    _event(
+        "card.repayment.applied",
+        "card_account_id",
+        ev.CardRepaymentApplied,
+        "authorization",
+        (),
+        "A card account's repayment was posted to the ledger: its split over overdue, billed, fees and interest.",
+    ),
+    _event(
+        "card.repayment.refused",
+        "card_account_id",
+        ev.CardRepaymentRefused,
+        "authorization",
+        (),
+        "Money quoting a card account's repayment reference was not applied (another currency): nothing posted.",
+    ),
     # Published by processors, banks and mobile-money providers (public contract).
     _event(
         "transfer.created",

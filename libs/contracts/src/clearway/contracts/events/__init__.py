@@ -58,6 +58,7 @@ from .processor import (
     TransferCreated,
 )
 from .reconciliation import BreakDetected, TransferReconciled
+from .repayments import CardRepaymentApplied, CardRepaymentRefused, RepaymentRefusalReason, RepaymentSplit
 from .statements import StatementClosed
 from .topups import TopupEvent, TopupFailed, TopupResolvedBy, TopupSucceeded
 
@@ -73,6 +74,8 @@ __all__ = [
     "CardClearingPosted",
     "CardClearingReceived",
     "CardClearingStatus",
+    "CardRepaymentApplied",
+    "CardRepaymentRefused",
     "CardSettlementReceived",
     "ClearedCardTransaction",
     "ContractModel",
@@ -108,6 +111,8 @@ __all__ = [
     "PayoutReversed",
     "PayoutSubmitted",
     "PayoutSucceeded",
+    "RepaymentRefusalReason",
+    "RepaymentSplit",
     "SettledClearing",
     "SignedAmountMinor",
     "StatementClosed",

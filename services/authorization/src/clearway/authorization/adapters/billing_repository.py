@@ -18,6 +18,12 @@ _STATEMENT_COLUMNS = (
 )
 
 
+# Spliced into the repayments' SQL below (`noqa: S608` there): a constant, never input.
+_REPAYMENT_COLUMNS = (
+    "id, card_account_id, reference, amount_minor, currency, status, reason, allocation, ledger_transaction_id, "
+    "created_at, posted_at"
+)
+
 _JSON_COLUMNS = frozenset({"plan", "transactions", "allocation"})
 
 
@@ -169,9 +175,8 @@ class SqlBillingRepository:
         self, card_account_id: str, reference: str, *, for_update: bool = False
     ) -> dict[str, Any] | None:
         rows = await self._rows(
-            "SELECT id, card_account_id, reference, amount_minor, currency, status, allocation, created_at, posted_at "
-            "FROM repayments WHERE card_account_id = :account AND reference = :reference"
-            + (" FOR UPDATE" if for_update else ""),
+            f"SELECT {_REPAYMENT_COLUMNS} FROM repayments "  # noqa: S608
+            "WHERE card_account_id = :account AND reference = :reference" + (" FOR UPDATE" if for_update else ""),
             account=card_account_id,
             reference=reference,
         )
@@ -180,8 +185,8 @@ class SqlBillingRepository:
     async def pending_repayments_older_than(self, moment: datetime, limit: int) -> list[dict[str, Any]]:
         """Repayments a crash (or a failed ledger call) left `pending`, recorded before `moment`, oldest first."""
         return await self._rows(
-            "SELECT id, card_account_id, reference, amount_minor, currency, status, allocation, created_at, posted_at "
-            "FROM repayments WHERE status = 'pending' AND created_at < :moment ORDER BY created_at LIMIT :limit",
+            f"SELECT {_REPAYMENT_COLUMNS} FROM repayments "  # noqa: S608
+            "WHERE status = 'pending' AND created_at < :moment ORDER BY created_at LIMIT :limit",
             moment=moment,
             limit=limit,
         )
@@ -207,8 +212,33 @@ class SqlBillingRepository:
         )
         return int(rows[0]["total"])
 
-    async def repayment_posted(self, repayment_id: str, now: datetime) -> None:
+    async def repayment_posted(self, repayment_id: str, now: datetime, ledger_transaction_id: str) -> bool:
+        result = await self._session.execute(
+            text(
+                "UPDATE repayments SET status = 'posted', posted_at = :now, ledger_transaction_id = :txn "
+                "WHERE id = :id AND status = 'pending'"
+            ),
+            {"now": now, "id": repayment_id, "txn": ledger_transaction_id},
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def add_refused_repayment(self, repayment: dict[str, Any]) -> None:
         await self._session.execute(
-            text("UPDATE repayments SET status = 'posted', posted_at = :now WHERE id = :id AND status = 'pending'"),
-            {"now": now, "id": repayment_id},
+            text(
+                "INSERT INTO repayments (id, card_account_id, reference, amount_minor, currency, status, reason, "
+                "allocation, created_at) VALUES (:id, :card_account_id, :reference, :amount_minor, :currency, "
+                "'refused', :reason, CAST(:allocation AS jsonb), :created_at)"
+            ),
+            {**repayment, "allocation": json.dumps(repayment["allocation"])},
+        )
+
+    async def list_repayments(
+        self, card_account_id: str, *, starting_after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return await self._rows(
+            f"SELECT {_REPAYMENT_COLUMNS} FROM repayments WHERE card_account_id = :account "  # noqa: S608
+            "AND (CAST(:after AS text) IS NULL OR id > :after) ORDER BY id LIMIT :limit",
+            account=card_account_id,
+            after=starting_after,
+            limit=limit,
         )

@@ -78,6 +78,7 @@ class AuthorizationRow(AuthorizationBase):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expiry_business_date: Mapped[date | None] = mapped_column(Date)
     incremental_of: Mapped[str | None] = mapped_column(Text, ForeignKey("authorizations.id"))
+    reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ClearingRow(AuthorizationBase):
@@ -153,3 +154,5 @@ class RepaymentRow(AuthorizationBase):
     allocation: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)  # why a `refused` repayment was not posted
+    ledger_transaction_id: Mapped[str | None] = mapped_column(Text)  # the split, once posted

@@ -152,7 +152,8 @@ class Authorization:
     decision: Decision | None
     reason: Reason | None
     requested_at: datetime
-    # The hold: asked for under `hold_reference(id, hold_generation)` with this overdraft limit.
+    # The hold: asked for under `hold_reference(id, 0)` (a raise: `raise_reference`) with this overdraft
+    # limit; `hold_generation` numbers the changes to it, so each void or expiry has its own reference.
     overdraft_limit_minor: int | None
     hold_generation: int
     hold_transaction_id: str | None
@@ -167,6 +168,9 @@ class Authorization:
     # Our id of the authorization an incremental one raised (is raising); its hold is that one's, so
     # an incremental authorization itself never holds anything (`held_minor` 0).
     incremental_of: str | None = None
+    # On an incremental authorization: what reversals naming it (not its original) released from the
+    # original's hold; what is left of it is `amount_minor - reversed_minor`. Always 0 on an original.
+    reversed_minor: int = 0
 
     def __post_init__(self) -> None:
         assert self.id.startswith(f"{AUTHORIZATION_ID_PREFIX}_"), f"not an authorization id: {self.id!r}"
@@ -179,6 +183,8 @@ class Authorization:
             assert 0 < self.reversing_minor <= self.held_minor, (self.reversing_minor, self.held_minor)
         if self.incremental_of is not None:
             assert self.held_minor == 0, f"{self.id}: an increment holds nothing of its own"
+        assert 0 <= self.reversed_minor <= self.amount_minor, (self.reversed_minor, self.amount_minor)
+        assert self.incremental_of is not None or self.reversed_minor == 0, f"{self.id}: only an increment"
 
     @property
     def is_pending(self) -> bool:
@@ -221,6 +227,10 @@ class Authorization:
                 f"Authorization {self.id} is being raised by an incremental authorization; try again.",
                 code="AUTHORIZATION_IN_PROGRESS",
             )
+        if self.status is AuthorizationStatus.PENDING:  # a reversal that overtook its decision
+            raise ConflictError(
+                f"Authorization {self.id} is still being decided; try again.", code="AUTHORIZATION_IN_PROGRESS"
+            )
         if self.status is not AuthorizationStatus.APPROVED or self.held_minor == 0:
             raise ConflictError(
                 f"Authorization {self.id} is {self.status.value}: nothing is held to reverse.",
@@ -237,17 +247,55 @@ class Authorization:
             self, status=AuthorizationStatus.REVERSING, reversing_minor=amount, updated_at=max(now, self.created_at)
         )
 
-    def reversal_finished(self, new_hold_transaction_id: str | None, now: datetime) -> Authorization:
+    def increment_reversal_started(
+        self, original: Authorization, amount_minor: int | None, now: datetime
+    ) -> tuple[Authorization, Authorization]:
+        """A reversal naming this increment: it acts on the original's combined hold (the increment
+        holds nothing itself) but releases only what is left of the increment: all of it when
+        `amount_minor` is None (never more than the original still holds), else `amount_minor`, at
+        most what is left. -> (this increment with the release counted, the original `reversing`)."""
+        assert self.incremental_of is not None and self.incremental_of == original.id, (self.id, original.id)
+        if self.is_pending:
+            raise ConflictError(
+                f"Authorization {self.id} is still being decided; try again.", code="AUTHORIZATION_IN_PROGRESS"
+            )
+        if self.decision is not Decision.APPROVED:
+            raise ConflictError(
+                f"Authorization {self.id} was declined: it raised no hold to reverse.",
+                code="AUTHORIZATION_NOT_REVERSIBLE",
+            )
+        left = self.amount_minor - self.reversed_minor
+        if left == 0:
+            raise ConflictError(
+                f"Authorization {self.id} was reversed: nothing of it is left to reverse.",
+                code="AUTHORIZATION_NOT_REVERSIBLE",
+            )
+        if amount_minor is not None and not 0 < amount_minor <= left:
+            raise RuleViolationError(
+                f"A reversal of incremental authorization {self.id} is 1 to {left} minor units (what is left of it).",
+                code="REVERSAL_EXCEEDS_HOLD",
+                held_minor=left,
+            )
+        # The original refuses with its own reasons first (busy, or nothing held any more); releasing 0
+        # is asked only when it holds nothing, which it refuses as not reversible.
+        requested = amount_minor if amount_minor is not None else min(left, original.held_minor)
+        started = original.reversal_started(requested, now)
+        counted = replace(
+            self, reversed_minor=self.reversed_minor + started.reversing_minor, updated_at=max(now, self.created_at)
+        )
+        return counted, started
+
+    def reversal_finished(self, now: datetime) -> Authorization:
+        """The reversed part is voided; what is left stays in the same hold. The next generation gives
+        the next reversal (or expiry) its own void reference."""
         assert self.status is AuthorizationStatus.REVERSING, f"{self.id} is {self.status}"
         remaining = self.held_minor - self.reversing_minor
-        assert (remaining > 0) == (new_hold_transaction_id is not None), (remaining, new_hold_transaction_id)
         return replace(
             self,
             status=AuthorizationStatus.APPROVED if remaining else AuthorizationStatus.REVERSED,
             held_minor=remaining,
             reversing_minor=0,
             hold_generation=self.hold_generation + 1,
-            hold_transaction_id=new_hold_transaction_id or self.hold_transaction_id,
             updated_at=max(now, self.created_at),
         )
 

@@ -89,6 +89,25 @@ class RepaymentAllocation:
         )
 
 
+NOTHING_ALLOCATED = RepaymentAllocation(
+    overdue_minor=0,
+    billed_minor=0,
+    fees_minor=0,
+    transaction_interest_minor=0,
+    excess_minor=0,
+    overdue_interest_minor=0,
+)
+
+# Why money quoting a card account's repayment reference was recorded `refused` and never posted.
+CURRENCY_MISMATCH = "currency_mismatch"
+
+
+def transfer_refusal(account_currency: str, currency: str) -> str | None:
+    """Why a transfer quoting the account's repayment reference cannot repay it, or None. Money in
+    another currency is never converted: it is recorded refused for operations to return."""
+    return CURRENCY_MISMATCH if currency != account_currency else None
+
+
 def allocate_repayment(amount_minor: int, owed: Owed) -> RepaymentAllocation:
     assert amount_minor > 0, amount_minor
     left = amount_minor

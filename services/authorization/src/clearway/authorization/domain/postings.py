@@ -22,7 +22,8 @@ def fee_income(currency: str) -> str:
 
 
 def hold_reference(authorization: Authorization, generation: int | None = None) -> str:
-    """Generation 0 is the authorization's hold; a partial reversal re-places the rest as the next."""
+    """`authorization:<id>:hold:<generation>`: the decision asks for generation 0 (a raise asks under
+    `raise_reference`; a partial reversal voids part of the hold and places nothing)."""
     return (
         f"authorization:{authorization.id}:hold:{authorization.hold_generation if generation is None else generation}"
     )

@@ -7,15 +7,17 @@ repayment is also idempotent by its `reference`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearway.authorization.domain import billing as billing_domain
-from clearway.authorization.entrypoints.dependencies import AccountManager, ContextDep, JobRunner
+from clearway.authorization.entrypoints.dependencies import AccountManager, ContextDep, JobRunner, Reader
 from clearway.authorization.entrypoints.schemas_clearings import JobRun
+from clearway.authorization.entrypoints.schemas_repayments import RepaymentListParams, RepaymentOut
 from clearway.authorization.service import billing, repayments
+from clearway.platform.pagination import Page
 
 router = APIRouter(tags=["billing"])
 
@@ -88,7 +90,7 @@ async def mark_overdue(body: JobRun, _: JobRunner, context: ContextDep) -> Billi
 @router.post("/card-accounts/{card_account_id}/repayments", status_code=status.HTTP_201_CREATED)
 async def repay(
     card_account_id: str, body: RepaymentCreate, _: AccountManager, context: ContextDep, response: Response
-) -> dict[str, Any]:
+) -> RepaymentOut:
     request = repayments.RepaymentRequest(
         card_account_id=card_account_id,
         amount_minor=body.amount_minor,
@@ -98,14 +100,15 @@ async def repay(
     repayment, created = await repayments.repay(context, request)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return {
-        "id": repayment["id"],
-        "card_account_id": repayment["card_account_id"],
-        "reference": repayment["reference"],
-        "amount_minor": repayment["amount_minor"],
-        "currency": repayment["currency"],
-        "status": repayment["status"],
-        "allocation": repayment["allocation"],
-        "created_at": repayment["created_at"],
-        "posted_at": repayment["posted_at"],
-    }
+    return RepaymentOut.from_row(repayment)
+
+
+@router.get("/card-accounts/{card_account_id}/repayments")
+async def list_repayments(
+    card_account_id: str, _: Reader, context: ContextDep, params: Annotated[RepaymentListParams, Query()]
+) -> Page[RepaymentOut]:
+    """Posted, pending and refused repayments (a refused one was never posted: see its `reason`), in id order."""
+    found = await repayments.list_repayments(
+        context, card_account_id, starting_after=params.starting_after, limit=params.fetch_limit
+    )
+    return Page.from_overfetch([RepaymentOut.from_row(row) for row in found], params.limit)

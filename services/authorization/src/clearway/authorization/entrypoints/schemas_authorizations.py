@@ -18,6 +18,7 @@ from clearway.authorization.domain.authorizations import (
     Decision,
     Reason,
 )
+from clearway.contracts.events.primitives import AmountMinor, CurrencyCode
 from clearway.platform.money import PositiveAmountMinor
 from clearway.platform.pagination import PageParams
 
@@ -27,8 +28,12 @@ class AuthorizationCreate(BaseModel):
 
     authorization_id: str = Field(min_length=1, max_length=200, description="The processor's authorization id.")
     card_id: str = Field(min_length=1, max_length=200)
-    amount_minor: int = Field(ge=0, strict=True)
-    currency: str = Field(min_length=3, max_length=3)
+    # The processor contract's type (0 to the one money maximum): an unbounded integer used to reach
+    # PostgreSQL's bigint and fail there with a 500.
+    amount_minor: AmountMinor
+    # The processor contract's type, as over Kafka: three upper-case letters (a lower-case or
+    # numeric code used to pass here and fail in the event builder with a 500).
+    currency: CurrencyCode
     merchant_name: str = Field(max_length=200)
     merchant_category_code: str = Field(pattern=r"^[0-9]{4}$")
     channel: Channel
@@ -69,6 +74,9 @@ class AuthorizationOut(BaseModel):
     incremental_of: str | None = Field(
         default=None, description="Our id (`cau_...`) of the authorization this incremental one raised."
     )
+    reversed_minor: int = Field(
+        default=0, description="On an incremental one: what reversals naming it released from the original's hold."
+    )
 
     @classmethod
     def from_domain(cls, item: Authorization) -> AuthorizationOut:
@@ -94,6 +102,7 @@ class AuthorizationOut(BaseModel):
             created_at=item.created_at,
             updated_at=item.updated_at,
             incremental_of=item.incremental_of,
+            reversed_minor=item.reversed_minor,
         )
 
 

@@ -142,13 +142,19 @@ async def record(
 
 
 async def _authorization(uow: AuthorizationUnitOfWork, request: ClearingRequest) -> Authorization | None:
-    """The authorization whose open hold this clearing commits; None: force post (no authorization, one
-    we do not know on this card, or one that holds nothing any more)."""
+    """The authorization whose open hold this clearing commits (an increment's original when the
+    processor names the increment); None: force post (no authorization, one we do not know on this
+    card, or one that holds nothing any more)."""
     if request.authorization_id is None:
         return None
     authorization = await uow.authorizations.get_by_processor_id(request.authorization_id, for_update=True)
     if authorization is None or authorization.card_id != request.card_id:
         return None
+    if authorization.incremental_of is not None:
+        # An increment's id names its original's transaction: the clearing commits the original's
+        # combined hold (the original plus every increment), exactly as with the original's id.
+        authorization = await uow.authorizations.get(authorization.incremental_of, for_update=True)
+        assert authorization is not None, "authorizations are never deleted"
     if authorization.in_progress or authorization.status is AuthorizationStatus.CLEARING:
         raise ConflictError(
             f"Authorization {authorization.id} is {authorization.status.value}; try again.",

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from clearway.authorization.domain.authorizations import Authorization
 from clearway.authorization.domain.clearings import Clearing, ClearingStatus
-from clearway.contracts.events import CardAuthorizationDecided, CardAuthorizationExpired, CardClearingPosted
+from clearway.contracts.events import (
+    CardAuthorizationDecided,
+    CardAuthorizationExpired,
+    CardClearingPosted,
+    CardRepaymentApplied,
+    CardRepaymentRefused,
+    RepaymentSplit,
+)
 
 
 def decided(authorization: Authorization) -> CardAuthorizationDecided:
@@ -61,4 +69,37 @@ def authorization_expired(
         currency=authorization.currency,
         business_date=business_date,
         expired_at=now,
+    )
+
+
+def repayment_applied(repayment: dict[str, Any], ledger_transaction_id: str, now: datetime) -> CardRepaymentApplied:
+    """A repayment row (`adapters.billing_repository`) as it is recorded posted."""
+    return CardRepaymentApplied(
+        id=str(repayment["id"]),
+        card_account_id=str(repayment["card_account_id"]),
+        reference=str(repayment["reference"]),
+        amount_minor=int(repayment["amount_minor"]),
+        currency=str(repayment["currency"]),
+        split=RepaymentSplit.model_validate(repayment["allocation"]),
+        ledger_transaction_id=ledger_transaction_id,
+        occurred_at=now,
+    )
+
+
+def repayment_refused(
+    repayment: dict[str, Any], account_currency: str, *, transfer_id: str | None, processor: str | None
+) -> CardRepaymentRefused:
+    """A repayment row recorded `refused` (nothing posted)."""
+    assert repayment["status"] == "refused" and repayment["reason"], repayment
+    return CardRepaymentRefused(
+        id=str(repayment["id"]),
+        card_account_id=str(repayment["card_account_id"]),
+        reference=str(repayment["reference"]),
+        amount_minor=int(repayment["amount_minor"]),
+        currency=str(repayment["currency"]),
+        account_currency=account_currency,
+        reason=repayment["reason"],
+        transfer_id=transfer_id,
+        processor=processor,
+        occurred_at=repayment["created_at"],
     )

@@ -148,7 +148,16 @@ class BillingRepository(Protocol):
     async def repayments_posted_minor(self, card_account_id: str, *, after: datetime | None, until: datetime) -> int:
         """What repayments posted in (`after`, `until`] add up to."""
 
-    async def repayment_posted(self, repayment_id: str, now: datetime) -> None: ...
+    async def repayment_posted(self, repayment_id: str, now: datetime, ledger_transaction_id: str) -> bool:
+        """Mark a `pending` repayment posted; False when it was not pending (finished meanwhile)."""
+
+    async def add_refused_repayment(self, repayment: dict[str, Any]) -> None:
+        """A repayment recorded `refused` with its `reason`: never posted to the ledger."""
+
+    async def list_repayments(
+        self, card_account_id: str, *, starting_after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` of the account's repayments with ids after `starting_after`, in id order."""
 
 
 class EventOutbox(Protocol):
@@ -215,7 +224,9 @@ class Ledger(Protocol):
         self, postings: Sequence[Posting], *, overdraft_limits_minor: Mapping[str, int] | None = None
     ) -> AtomicPosting: ...
 
-    async def void_hold(self, transaction_id: str, *, reference: str) -> LedgerTransaction: ...
+    async def void_hold(
+        self, transaction_id: str, *, reference: str, amount_minor: int | None = None
+    ) -> LedgerTransaction: ...
 
     async def commit_hold(
         self, transaction_id: str, *, reference: str, amount_minor: int | None = None

@@ -26,10 +26,12 @@ from clearway.authorization.domain.card_accounts import (
     CardAccount,
 )
 from clearway.authorization.domain.errors import NotFoundError, RuleViolationError
+from clearway.authorization.service import event_builders
+from clearway.authorization.service.authorizations import InboxEntry
 from clearway.authorization.service.billing import customer_repayments, read_balances
 from clearway.authorization.service.context import AuthorizationContext
 from clearway.platform.ids import new_id
-from clearway.platform.ledger import Posting
+from clearway.platform.ledger import APPLIED, Posting
 from clearway.platform.logging import get_logger
 
 logger = get_logger("clearway.authorization.repayments")
@@ -124,7 +126,7 @@ async def _post(context: AuthorizationContext, account: CardAccount, repayment: 
         if amount > 0
     ]
     meta = {"card_account_id": account.id, "repayment_id": repayment_id, "reference": str(repayment["reference"])}
-    await context.ledger.post_split(
+    split = await context.ledger.post_split(
         reference=billing.repayment_reference(repayment_id, "split"),
         currency=account.currency,
         source=postings.world(account.currency),
@@ -132,6 +134,9 @@ async def _post(context: AuthorizationContext, account: CardAccount, repayment: 
         description="Invoice paid",
         meta_data=meta,
     )
+    if split.status != APPLIED:  # from @World with overdraft allowed: only the ledger's fault
+        logger.error("repayment split not posted", repayment_id=repayment_id, status=split.status)
+        return repayment  # stays `pending`: the recovery pass asks again under the same reference
     if allocation.principal_minor > 0:
         await context.ledger.post(
             Posting(
@@ -160,7 +165,10 @@ async def _post(context: AuthorizationContext, account: CardAccount, repayment: 
         )
     async with context.unit_of_work() as uow:
         now = context.clock()
-        await uow.billing.repayment_posted(repayment_id, now)
+        if await uow.billing.repayment_posted(repayment_id, now, split.transaction_id):
+            # Only the attempt that moved it out of `pending` publishes (a concurrent retry or the
+            # recovery pass finds it posted and adds nothing).
+            await uow.events.add(event_builders.repayment_applied(repayment, split.transaction_id, now))
         balances_paid = allocation.overdue_minor + allocation.billed_minor > 0
         if balances_paid:
             await _settle_statements(context, account, uow, now)
@@ -177,3 +185,56 @@ async def _settle_statements(context: AuthorizationContext, account: CardAccount
     overdue = await context.ledger.get_balance(account.balance_id(OVERDUE_BALANCE))
     if billed is not None and overdue is not None and billed.balance_minor >= 0 and overdue.balance_minor >= 0:
         await uow.billing.mark_statements_paid(account.id, now)
+
+
+async def record_refused(
+    context: AuthorizationContext,
+    account: CardAccount,
+    request: RepaymentRequest,
+    reason: str,
+    *,
+    transfer_id: str | None,
+    processor: str | None,
+    inbox: InboxEntry,
+) -> tuple[dict[str, Any], bool]:
+    """Money quoting the account that cannot repay it: recorded `refused` (never posted to the ledger)
+    with `card.repayment.refused`, and the event that brought it, in one commit. -> (the repayment,
+    created now); the same reference again answers the first one and publishes nothing."""
+    async with context.unit_of_work() as uow:
+        await uow.inbox.record_once(inbox.consumer, inbox.event_id, inbox.topic)
+        await uow.card_accounts.get(account.id, for_update=True)  # one repayment at a time per account
+        known = await uow.billing.repayment_by_reference(account.id, request.reference)
+        created = known is None
+        if known is None:
+            await uow.billing.add_refused_repayment(
+                {
+                    "id": new_id(billing.REPAYMENT_ID_PREFIX),
+                    "card_account_id": account.id,
+                    "reference": request.reference,
+                    "amount_minor": request.amount_minor,
+                    "currency": request.currency,
+                    "reason": reason,
+                    "allocation": asdict(billing.NOTHING_ALLOCATED),
+                    "created_at": context.clock(),
+                }
+            )
+            known = await uow.billing.repayment_by_reference(account.id, request.reference)
+            assert known is not None
+            await uow.events.add(
+                event_builders.repayment_refused(known, account.currency, transfer_id=transfer_id, processor=processor)
+            )
+        await uow.commit()
+    if created:
+        logger.warning("repayment refused", card_account_id=account.id, repayment_id=known["id"], reason=reason)
+    return known, created
+
+
+async def list_repayments(
+    context: AuthorizationContext, card_account_id: str, *, starting_after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The account's repayments, posted, pending and refused, in id order (404 for an unknown account)."""
+    async with context.unit_of_work() as uow:
+        account = await uow.card_accounts.get(card_account_id)
+        if account is None:
+            raise NotFoundError(f"No card account {card_account_id[:64]}.", code="CARD_ACCOUNT_NOT_FOUND")
+        return await uow.billing.list_repayments(card_account_id, starting_after=starting_after, limit=limit)

@@ -1,29 +1,34 @@
 """Reversals: the processor releases all or part of an approved authorization's hold.
 
-The ledger can commit part of a hold or void what it still holds, but cannot shrink it; so a full
-reversal voids the hold, and a partial one voids it and places the rest again as the next
-generation of the hold (its own deterministic reference, recorded on the row). The reversal is
-committed (`reversing`) before the ledger is asked, so a crash leaves a row the recovery pass
-finishes with the same references: a replay, never a second void or hold.
+A full reversal voids the hold; a partial one voids that much of it (the ledger's partial void), so
+the rest stays held in the same hold throughout: no window in which another authorization on the
+card could take the released room before the rest is held again. The reversal is committed
+(`reversing`) before the ledger is asked, under a void reference unique to this reversal (the hold
+generation, which every finished reversal advances), so a crash leaves a row the recovery pass
+finishes with the same reference: a replay, never a second void.
 
-Void first, then the rest: releasing before re-holding can never be refused for want of room,
-except when another authorization on the same card takes the released room in between. That
-window is logged and the authorization ends fully reversed (the processor is told nothing is held).
+A reversal naming an incremental authorization (by its processor id or ours) acts on its original,
+which holds the combined hold: a full one releases what is left of that increment (never more than
+the original still holds), a partial one that much of it (at most what is left). What it released is
+counted on the increment in the same commit that starts the original's reversal, so a second full
+reversal of the same increment releases nothing (409 `AUTHORIZATION_NOT_REVERSIBLE`, or consumed
+over Kafka). The answer is the original, whose `held_minor` is what the transaction still holds.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from clearway.authorization.domain import postings
 from clearway.authorization.domain.authorizations import Authorization, AuthorizationStatus
-from clearway.authorization.domain.errors import AuthorizationError, NotFoundError
+from clearway.authorization.domain.errors import AuthorizationError, ConflictError, NotFoundError
 from clearway.authorization.service.authorizations import InboxEntry, find
 from clearway.authorization.service.context import AuthorizationContext
-from clearway.platform.ledger import INFLIGHT
 from clearway.platform.logging import get_logger
 
 logger = get_logger("clearway.authorization.reversals")
+
+# Refusals that last only while another step finishes (a decision, a raise, a reversal): over Kafka
+# the reversal is retried (then dead-lettered if it never settles) instead of being dropped.
+RETRIED_CONFLICTS = frozenset({"AUTHORIZATION_IN_PROGRESS", "REVERSAL_IN_PROGRESS"})
 
 
 async def reverse(
@@ -46,45 +51,40 @@ async def reverse(
                     f"Authorization {authorization_id[:64]} is not on card {card_id[:64]}.",
                     code="AUTHORIZATION_NOT_FOUND",
                 )
-            started = current.reversal_started(amount_minor, context.clock())
+            increment: Authorization | None = None
+            if current.incremental_of is None:
+                started = current.reversal_started(amount_minor, context.clock())
+            else:
+                # An increment's id names its original's transaction: the original's combined hold is
+                # reduced by (at most) what is left of the increment.
+                original = await uow.authorizations.get(current.incremental_of, for_update=True)
+                assert original is not None, "authorizations are never deleted"
+                increment, started = current.increment_reversal_started(original, amount_minor, context.clock())
         except AuthorizationError as refusal:
             if inbox is None:
                 raise
+            if isinstance(refusal, ConflictError) and refusal.error_code in RETRIED_CONFLICTS:
+                raise  # busy for a moment: the event is retried (the inbox row is rolled back with it)
             logger.warning("reversal refused", authorization_id=authorization_id, code=refusal.error_code)
             await uow.commit()  # consumed: a redelivery would be refused the same way
             return None
+        if increment is not None:
+            await uow.authorizations.update(increment)
         await uow.authorizations.update(started)
         await uow.commit()
     return await finish_reversal(context, started)
 
 
 async def finish_reversal(context: AuthorizationContext, authorization: Authorization) -> Authorization:
-    """Void the hold and re-place what is left, then commit. Safe to repeat."""
+    """Void the reversed part of the hold (all of it for a full reversal), then commit. Safe to repeat."""
     assert authorization.status is AuthorizationStatus.REVERSING, f"{authorization.id} is {authorization.status}"
-    assert authorization.hold_transaction_id is not None and authorization.card_account_id is not None
-    assert authorization.overdraft_limit_minor is not None
-    await context.ledger.void_hold(authorization.hold_transaction_id, reference=postings.void_reference(authorization))
+    assert authorization.hold_transaction_id is not None
     remaining_minor = authorization.remaining_after_reversal_minor
-    new_hold_id: str | None = None
-    lost = False
-    if remaining_minor > 0:
-        async with context.unit_of_work() as uow:
-            account = await uow.card_accounts.get(authorization.card_account_id)
-        assert account is not None, "card accounts are never deleted"
-        hold = await context.ledger.post_with_overdraft_limit(
-            postings.hold_posting(authorization, account, remaining_minor, authorization.hold_generation + 1),
-            overdraft_limit_minor=authorization.overdraft_limit_minor,
-        )
-        if hold.status == INFLIGHT:
-            new_hold_id = hold.transaction_id
-        else:
-            lost = True
-            logger.error(
-                "the rest of a partially reversed hold could not be placed again",
-                authorization_id=authorization.id,
-                remaining_minor=remaining_minor,
-                status=hold.status,
-            )
+    await context.ledger.void_hold(
+        authorization.hold_transaction_id,
+        reference=postings.void_reference(authorization),
+        amount_minor=authorization.reversing_minor if remaining_minor > 0 else None,
+    )
     async with context.unit_of_work() as uow:
         current = await uow.authorizations.get(authorization.id, for_update=True)
         assert current is not None, "authorizations are never deleted"
@@ -93,9 +93,7 @@ async def finish_reversal(context: AuthorizationContext, authorization: Authoriz
             or current.hold_generation != authorization.hold_generation
         ):
             return current  # a concurrent recovery finished it first
-        if lost:
-            current = replace(current, reversing_minor=current.held_minor)
-        finished = current.reversal_finished(new_hold_id, context.clock())
+        finished = current.reversal_finished(context.clock())
         await uow.authorizations.update(finished)
         await uow.commit()
     logger.info(

@@ -4,8 +4,10 @@ account's repayment reference as its `payment_reference`, repays that account ex
 
 The repayment's reference is `transfer:<processor>:<transfer_id>`, so a redelivered event, or the
 processor sending the same transfer under a new event id, finds the first repayment and moves
-nothing. A transfer that is outbound, quotes no card account's reference (most are funding's), or is
-in another currency is not a repayment: it is logged and consumed. A ledger outage raises, so the event
+nothing. A transfer that is outbound or quotes no card account's reference (most are funding's) is
+not a repayment: it is logged and consumed. One quoting an account's reference in another currency is
+recorded as a `refused` repayment (reason `currency_mismatch`, listed with the account's repayments,
+never posted to the ledger) and `card.repayment.refused` is published, so operations can return it. A ledger outage raises, so the event
 is retried; the repayment committed `pending` is finished by the retry or by the recovery pass.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from clearway.authorization.domain import repayment_references
+from clearway.authorization.domain import billing, repayment_references
 from clearway.authorization.domain.errors import RuleViolationError
 from clearway.authorization.service import repayments
 from clearway.authorization.service.authorizations import InboxEntry
@@ -41,27 +43,34 @@ def repayment_reference(transfer: SettledTransfer) -> str:
 async def repay_from_transfer(
     context: AuthorizationContext, transfer: SettledTransfer, *, inbox: InboxEntry
 ) -> dict[str, Any] | None:
-    """-> the repayment, or None when the transfer repays no card account."""
+    """-> the repayment (posted, pending or refused), or None when the transfer quotes no card account."""
     reference = repayment_references.normalize(transfer.payment_reference)
     account = None
     if transfer.direction == "inbound" and reference is not None and transfer.amount_minor > 0:
         async with context.unit_of_work() as uow:
             account = await uow.card_accounts.get_by_repayment_reference(reference)
     repayment = None
-    if account is not None and account.currency != transfer.currency:
-        logger.warning(
-            "a transfer quoting a card account's reference is in another currency",
-            transfer_id=transfer.transfer_id,
-            card_account_id=account.id,
-            currency=transfer.currency,
-        )
-    elif account is not None:
+    if account is not None:
         request = repayments.RepaymentRequest(
             card_account_id=account.id,
             amount_minor=transfer.amount_minor,
             currency=transfer.currency,
             reference=repayment_reference(transfer),
         )
+        refused_for = billing.transfer_refusal(account.currency, transfer.currency)
+        if refused_for is not None:
+            # Visible and recoverable, never posted: the money stays where it settled for operations
+            # to return; the refusal and the event that brought it commit together.
+            refused, _ = await repayments.record_refused(
+                context,
+                account,
+                request,
+                refused_for,
+                transfer_id=transfer.transfer_id,
+                processor=transfer.processor,
+                inbox=inbox,
+            )
+            return refused
         try:
             repayment, _ = await repayments.repay(context, request)
         except RuleViolationError as refusal:  # the processor reused a transfer id for another amount
