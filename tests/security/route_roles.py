@@ -77,6 +77,15 @@ SANDBOX_ROUTES = {
     "POST /sandbox/mobile-money/deliveries": SANDBOX_CONTROL,
 }
 
+# A consuming service's dead letters (clearway.platform.dead_letters, mounted by all five): operators
+# and read-only principals look (the console's overview and dead-letters page); nobody writes.
+DEAD_LETTER_READERS = allow(OPERATOR, READ_ONLY)
+DEAD_LETTER_ROUTES = {
+    "GET /admin/dead-letters": DEAD_LETTER_READERS,
+    "GET /admin/dead-letters/count": DEAD_LETTER_READERS,
+    "GET /admin/dead-letters/{dead_letter_id}": DEAD_LETTER_READERS,
+}
+
 # --- ledger ------------------------------------------------------------------------------------
 # Moving money (and creating ledgers, identities, balances): operator, service. Reading: those and
 # processor, approver, read_only. No end users (their wallet is read through payout). A processor
@@ -87,6 +96,7 @@ LEDGER_READERS = allow(OPERATOR, PROCESSOR, SERVICE, APPROVER, READ_ONLY)
 
 LEDGER = {
     **PLATFORM_ROUTES,
+    **DEAD_LETTER_ROUTES,
     "POST /ledgers": LEDGER_WRITERS,
     "GET /ledgers": LEDGER_READERS,
     "GET /ledgers/{ledger_id}": LEDGER_READERS,
@@ -130,6 +140,7 @@ JOB_RUNNERS = allow(OPERATOR)
 
 AUTHORIZATION = {
     **PLATFORM_ROUTES,
+    **DEAD_LETTER_ROUTES,
     "POST /card-accounts": CARD_ACCOUNT_MANAGERS,
     "GET /card-accounts": READERS,
     "GET /card-accounts/{card_account_id}": READERS,
@@ -167,6 +178,7 @@ TOPUP_READERS = allow(OPERATOR, APPROVER, PROCESSOR, SERVICE, READ_ONLY, USER)
 
 FUNDING = {
     **PLATFORM_ROUTES,
+    **DEAD_LETTER_ROUTES,
     **SANDBOX_ROUTES,
     "GET /deposits": READERS,
     "GET /deposits/{deposit_id}": READERS,
@@ -209,6 +221,7 @@ DECIDERS = allow(APPROVER)
 
 PAYOUT = {
     **PLATFORM_ROUTES,
+    **DEAD_LETTER_ROUTES,
     **SANDBOX_ROUTES,
     "POST /api/v1/payments/withdrawal-methods": MOVERS,
     "GET /api/v1/payments/withdrawal-methods": PAYOUT_READERS,
@@ -246,6 +259,7 @@ RECONCILIATION_WRITERS = allow(OPERATOR, SERVICE)
 
 RECONCILIATION = {
     **PLATFORM_ROUTES,
+    **DEAD_LETTER_ROUTES,
     "POST /links": RECONCILIATION_WRITERS,
     "GET /links": READERS,
     "GET /links/{link_id}": READERS,

@@ -420,3 +420,32 @@ async def refused_payment_out(platform: Platform) -> dict[str, str]:
 
         found_break = await wait_until(posting_break, "a posting_failed break is raised", timeout_s=20)
     return {"link_id": link_id, "match_id": match["id"], "break_id": found_break["id"]}
+
+
+# An undecodable body (cut-off JSON) is dead-lettered at once, with no handler attempts and nothing
+# logged but its place; the phone number in it shows that the preview masks what the payload carries.
+POISON_PHONE = "+254712345678"
+POISON_BODY = b'{"payable_id": "pay_console_dead_letter", "phone": "' + POISON_PHONE.encode() + b'"'
+
+
+async def dead_lettered_record(platform: Platform) -> dict[str, Any]:
+    """A record payout cannot read, sent to `payable.paid`: payout copies it to the DLQ and records it."""
+    async with started_producer(platform.kafka_bootstrap_servers) as producer:
+        sent = await producer.send_and_wait(
+            "payable.paid",
+            POISON_BODY,
+            key=b"pay_console_dead_letter",
+            headers=[("ce_id", f"evt_{uuid.uuid4().hex}".encode()), ("ce_type", b"payable.paid")],
+        )
+    async with httpx.AsyncClient(
+        base_url=platform.url("payout"), headers={"X-API-Key": platform.api_key}, timeout=HTTP_TIMEOUT_S
+    ) as payout:
+
+        async def recorded() -> dict[str, Any] | None:
+            answer = await payout.get("/admin/dead-letters", params={"topic": "payable.paid", "limit": 100})
+            found = answer.json()["data"]
+            at = (sent.partition, sent.offset)
+            return next((item for item in found if (item["partition"], item["offset"]) == at), None)
+
+        found: dict[str, Any] = await wait_until(recorded, "payout recorded the dead letter", timeout_s=30)
+    return found

@@ -1,7 +1,7 @@
 """The console's money pages in a real browser over the running platform: reconciliation's daily
-report (and its CSV) and pending clearing accounts, payout batches with their pain.001 file, and a
-funding's timeline with a deposit linked by an operator. Every page is scanned with axe and captured
-under bench-results/console/."""
+report (and its CSV) and pending clearing accounts, payout batches with their pain.001 file, a
+funding's timeline with a deposit linked by an operator, and a dead-lettered event from the overview
+to its detail. Every page is scanned with axe and captured under bench-results/console/."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from playwright.async_api import Browser, Download, expect
 from clearway.devstack.stack import Platform
 
 from .conftest import (
+    POISON_PHONE,
     batched_bank_withdrawal,
+    dead_lettered_record,
     funding_awaiting_a_deposit,
     pending_clearing_account,
     scan_and_capture,
@@ -68,7 +70,7 @@ async def test_the_daily_report_downloads_as_csv_and_clearing_accounts_reach_the
     await expect(pending).not_to_contain_text(re.compile(r"^\s*0\b"))
     money_today = page.get_by_test_id("money-today").get_by_role("row", name=re.compile("^KES"))
     await expect(money_today).not_to_contain_text("KES 0.00 KES")  # the top-up came in today
-    # Read from each service's /metrics: a number (0 in a clean run), never "no metrics".
+    # Counted by each service from its dead-letters table: a number (0 in a clean run), never "—".
     await expect(page.get_by_test_id("dlq-reconciliation")).to_have_text(re.compile(r"^\d+$"))
     await expect(page.get_by_test_id("dlq-total")).to_have_text(re.compile(r"^\d+$"))
     # Reconciliation's groups have polled the events this test caused: a lag is known (0 once read).
@@ -89,7 +91,11 @@ async def test_an_operator_downloads_a_payout_batchs_pain001_and_a_viewer_is_not
         signed_in(browser, console_url, running_platform.viewer_api_key),
     )
     await page.goto("/payouts/batches")
-    await expect(page.locator(f"tr[data-batch='{batch_id}']")).to_contain_text("EUR")
+    row = page.locator(f"tr[data-batch='{batch_id}']")
+    await expect(row).to_contain_text("EUR")
+    # The open EUR batch may hold other tests' withdrawals too: at least this one, in euros.
+    await expect(row.get_by_test_id("batch-count")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    await expect(row.get_by_test_id("batch-total")).to_contain_text(re.compile(r"^EUR [\d,]+\.\d\d$"))
     await scan_and_capture(page, "19-payout-batches")
     await page.get_by_role("link", name=batch_id).click()
     await expect(page.get_by_text("EUR 300.00")).to_be_visible()
@@ -138,4 +144,39 @@ async def test_a_fundings_timeline_and_an_operator_links_its_deposit(
     await expect(page.get_by_role("status")).to_contain_text(f"Deposit {seeded['transfer_id']} linked")
     await expect(timeline).to_contain_text("linked")
     await scan_and_capture(page, "22-funding-linked")
+    await page.context.close()
+
+
+async def test_a_dead_lettered_event_is_counted_on_the_overview_and_read_in_its_list_and_detail(
+    browser: Browser, console_url: str, running_platform: Platform
+) -> None:
+    dead_letter, page = await asyncio.gather(
+        dead_lettered_record(running_platform), signed_in(browser, console_url, running_platform.api_key)
+    )
+    await page.goto("/")
+    await expect(page.get_by_test_id("dlq-payout")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    await page.locator("a.count-card", has_text="Dead letters").click()  # the overview's count links to the list
+    await expect(page.get_by_role("heading", name="Dead letters", exact=True)).to_be_visible()
+
+    await page.get_by_label("Service").select_option("payout")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page).to_have_url(re.compile(r"service=payout"))  # the topics offered are payout's now
+    await page.get_by_label("Topic").select_option("payable.paid")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page).to_have_url(re.compile(r"service=payout&topic=payable.paid"))  # survives reload
+    await page.reload()
+    row = page.locator(f"tr[data-dead-letter='{dead_letter['id']}']")
+    await expect(row).to_contain_text("undecodable")
+    await expect(page.get_by_test_id("dead-letters-payout")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    await scan_and_capture(page, "26-dead-letters")
+
+    await row.get_by_role("link", name=dead_letter["id"]).click()
+    await expect(page.get_by_test_id("dead-letter-reason")).to_contain_text("undecodable: value is not JSON")
+    await expect(page.get_by_text("+254******678")).to_be_visible()
+    await expect(page.get_by_text(POISON_PHONE)).to_have_count(0)
+    # The time reads in the viewer's zone (Nairobi, UTC+3), with UTC on hover.
+    moment = page.locator("time").first
+    await expect(moment).to_have_attribute("title", re.compile(r"UTC$"))
+    await expect(moment).not_to_contain_text("UTC")
+    await scan_and_capture(page, "27-dead-letter")
     await page.context.close()

@@ -29,7 +29,51 @@ PENDING = {
 }
 
 
+PAYOUT_PORT = 5004  # ConsoleSettings' default payout URL
+DEAD_LETTER = {
+    "id": "dlq_01jdeadletter",
+    "group_id": "payout.payables",
+    "topic": "payable.paid",
+    "partition": 0,
+    "offset": 41,
+    "message_key": "pay_1",
+    "reason": "ValueError: cannot apply this",
+    "attempts": 5,
+    "event_id": "evt_1",
+    "event_type": "payable.paid",
+    "headers": {"ce_id": "evt_1", "ce_type": "payable.paid"},
+    "payload_preview": '{"phone":"+254******678"}',
+    "payload_bytes": 26,
+    "dead_lettered_at": "2026-11-29T10:00:00Z",
+}
+
+
+def _dead_letters(request: httpx.Request) -> httpx.Response | None:
+    """Payout has two dead letters on one topic, reconciliation refuses, the others have none."""
+    if not request.url.path.startswith("/admin/dead-letters"):
+        return None
+    if request.url.port == 5005:
+        return httpx.Response(403, json={"title": "Forbidden", "detail": "No.", "code": "FORBIDDEN"})
+    payout = request.url.port == PAYOUT_PORT
+    if request.url.path == "/admin/dead-letters/count":
+        return httpx.Response(
+            200, json={"total": 2, "by_topic": {"payable.paid": 2}} if payout else {"total": 0, "by_topic": {}}
+        )
+    if request.url.path == "/admin/dead-letters":
+        if set(request.url.params) - {"topic", "limit", "starting_after"}:  # as the platform's PageParams
+            return httpx.Response(400, json={"title": "Bad Request", "detail": "Unknown.", "code": "BAD_REQUEST"})
+        first_page = "starting_after" not in request.url.params
+        rows = [DEAD_LETTER] if payout else []
+        return httpx.Response(200, json={"data": rows, "has_more": payout and first_page})
+    if payout and request.url.path == f"/admin/dead-letters/{DEAD_LETTER['id']}":
+        return httpx.Response(200, json=DEAD_LETTER)
+    return httpx.Response(404, json={"title": "Not Found", "detail": "No dead letter.", "code": "NOT_FOUND"})
+
+
 def _services(request: httpx.Request) -> httpx.Response:
+    dead_letters = _dead_letters(request)
+    if dead_letters is not None:
+        return dead_letters
     if request.url.path.endswith("/health/ready"):
         return httpx.Response(200, json={"status": "ready"})
     if request.url.path == "/api/v1/admin/payments/approval-requests":
@@ -107,3 +151,38 @@ def test_whoami_answers_the_callers_principal(client: TestClient) -> None:
         "user_id": None,
     }
     assert client.get("/auth/whoami").status_code == 401
+
+
+def test_the_overview_counts_dead_letters_from_the_services_records_and_links_to_them(client: TestClient) -> None:
+    _sign_in(client, ADMIN_KEY)
+    page = client.get("/").text
+    dead = re.search(r'data-testid="dlq-payout"><a href="/dead-letters\?service=payout">2</a>', page)
+    assert dead, "payout's recorded count, linked to its list"
+    assert re.search(r'data-testid="dlq-reconciliation">—', page), "a refusal is no number"
+    assert re.search(r'data-testid="dlq-total">2<', page)
+    assert re.search(
+        r'<span class="count-value" data-testid="count-\d+">2</span>\s*<span class="count-label">Dead letters', page
+    )
+
+
+def test_the_dead_letters_page_lists_one_service_with_its_filters_in_the_url(client: TestClient) -> None:
+    _sign_in(client, ADMIN_KEY)
+    page = client.get("/dead-letters").text  # no service asked: the first with dead letters
+    assert '<option value="payout" selected>' in page and '<option value="payable.paid" >' in page
+    assert f'href="/dead-letters/payout/{DEAD_LETTER["id"]}"' in page
+    assert "ValueError: cannot apply this" in page and 'datetime="2026-11-29T10:00:00Z"' in page
+    assert f"/dead-letters?service=payout&amp;starting_after={DEAD_LETTER['id']}" in page
+    by_topic = client.get("/dead-letters", params={"service": "payout", "topic": "payable.paid"}).text
+    assert f"/dead-letters?service=payout&amp;topic=payable.paid&amp;starting_after={DEAD_LETTER['id']}" in by_topic
+    assert "not allowed for your roles" in page  # reconciliation refused its count
+    filtered = client.get("/dead-letters", params={"service": "ledger", "topic": "payable.paid"}).text
+    assert "No dead letters in ledger on <code>payable.paid</code>." in filtered
+
+
+def test_a_dead_letter_shows_its_reason_attempts_times_and_masked_preview(client: TestClient) -> None:
+    _sign_in(client, ADMIN_KEY)
+    page = client.get(f"/dead-letters/payout/{DEAD_LETTER['id']}").text
+    assert 'data-testid="dead-letter-reason">ValueError: cannot apply this<' in page
+    assert "+254******678" in page and 'title="2026-11-29 10:00:00 UTC"' in page
+    assert client.get("/dead-letters/payout/dlq_nope").status_code == 404
+    assert client.get(f"/dead-letters/nowhere/{DEAD_LETTER['id']}").status_code == 404

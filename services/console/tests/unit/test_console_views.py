@@ -1,5 +1,5 @@
 """The pure parts of the new pages: a funding's timeline, ages, the services' metrics, the chart's
-geometry, and the filename of a passed-through document."""
+geometry, the filename of a passed-through document, and which service's dead letters a page shows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from clearway.console.adapters.services_api import _filename
 from clearway.console.charts import Point, line_chart
 from clearway.console.formatting import age
 from clearway.console.views.balance_history import POINTS, moments
+from clearway.console.views.dead_letters import ServiceDeadLetters, chosen_service, total
 from clearway.console.views.funding_timeline import timeline
 from clearway.console.views.service_metrics import parse
 
@@ -51,12 +52,11 @@ def test_ages_read_in_their_two_largest_units() -> None:
     assert age(2 * 86_400 + 3 * 3_600 + 60) == "2 d 3 h"
 
 
-def test_dead_letters_consumer_and_outbox_lag_are_read_from_the_prometheus_exposition() -> None:
+def test_consumer_and_outbox_lag_are_read_from_the_prometheus_exposition() -> None:
     traffic = parse("payout", EXPOSITION)
-    assert (traffic.reachable, traffic.dead_lettered, traffic.outbox_lag_s) == (True, 3, 0.25)
+    assert (traffic.reachable, traffic.outbox_lag_s) == (True, 0.25)
     assert traffic.consumer_lag == 5  # every partition of every group: what the service has to read
     assert parse("ledger", "").consumer_lag is None
-    assert parse("ledger", "").dead_lettered is None  # no consumers: not the same as none dead-lettered
     assert not parse("funding", None).reachable
     assert not parse("funding", '{"data": []}').reachable
 
@@ -86,3 +86,17 @@ def test_a_passed_through_document_keeps_the_services_filename() -> None:
     assert _filename('attachment; filename="lnk_1-2026-11-29.csv"') == "lnk_1-2026-11-29.csv"
     assert _filename('attachment; filename="../etc/passwd"') is None
     assert _filename(None) is None
+
+
+def test_the_dead_letters_page_shows_the_service_asked_for_else_the_first_with_any() -> None:
+    found = [
+        ServiceDeadLetters("ledger", 0),
+        ServiceDeadLetters("funding", None, note="not allowed for your roles"),
+        ServiceDeadLetters("payout", 2, {"payable.paid": 2}),
+    ]
+    assert chosen_service(found, "ledger") == "ledger"
+    assert chosen_service(found, None) == "payout"
+    assert chosen_service(found, "nonsense") == "payout"
+    assert chosen_service(found[:1], None) == "ledger"
+    assert total(found) == 2  # of the services that answered
+    assert total([ServiceDeadLetters("funding", None)]) is None

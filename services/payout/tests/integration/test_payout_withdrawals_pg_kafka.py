@@ -356,6 +356,9 @@ async def test_bank_withdrawals_travel_in_a_pain001_batch_and_settle_by_the_bank
         assert (await payout.admin.get(f"{ADMIN}/payout-batches/{batch_id}/pain001")).content == file.content
         batch = (await payout.admin.get(f"{ADMIN}/payout-batches/{batch_id}")).json()
         assert (batch["status"], batch["count"], batch["total_minor"]) == ("submitted", 2, 500_00)
+        listed = (await payout.admin.get(f"{ADMIN}/payout-batches", params={"limit": 100})).json()["data"]
+        in_list = next(item for item in listed if item["id"] == batch_id)
+        assert (in_list["count"], in_list["total_minor"]) == (2, 500_00), "the list carries each batch's totals"
 
         settled = await payout.admin.post(
             f"{ADMIN}/payout-batches/{batch_id}/settlement",

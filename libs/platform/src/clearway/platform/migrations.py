@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from clearway.platform.db import asyncpg_url, libpq_url
-from clearway.platform.tables import platform_metadata
+from clearway.platform.tables import dead_letters, platform_metadata
 
 # Platform modules that register tables on `platform_metadata` when imported.
 OPTIONAL_TABLE_MODULES = ("clearway.platform.idempotency",)
@@ -54,6 +54,19 @@ def add_idempotency_owner_column(op: Operations) -> None:
 
 def drop_idempotency_owner_column(op: Operations) -> None:
     op.execute("ALTER TABLE idempotency_keys DROP COLUMN IF EXISTS owner_id")
+
+
+def create_dead_letters_table(op: Operations) -> None:
+    """The dead letters an operator lists and counts (clearway.platform.dead_letters).
+
+    `checkfirst`: a database created after this change already has the table (and its index) from
+    `create_platform_tables`, which builds the tables as the code declares them today.
+    """
+    dead_letters.create(bind=op.get_bind(), checkfirst=True)
+
+
+def drop_dead_letters_table(op: Operations) -> None:
+    dead_letters.drop(bind=op.get_bind(), checkfirst=True)
 
 
 def drop_platform_tables(op: Operations) -> None:

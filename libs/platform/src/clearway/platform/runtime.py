@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clearway.contracts.catalogue import topics_for_service
 from clearway.platform.consumer import BatchHandler, ConsumerRunner, Handler
 from clearway.platform.db import create_engine, create_session_factory
+from clearway.platform.dead_letters import SqlDeadLetterLog
 from clearway.platform.health import ReadinessCheck, database_check, kafka_check
 from clearway.platform.http import create_http_app
 from clearway.platform.invariants import require_assertions_enabled
@@ -140,7 +141,8 @@ class ServiceRuntime:
         )
         self._relay_task = asyncio.create_task(relay.run(self._relay_stop), name="outbox-relay")
         if self.subscriptions:
-            self.consumers = ConsumerRunner.from_settings(self.settings)
+            # Dead letters are recorded in this service's database, for operators to list and count.
+            self.consumers = ConsumerRunner.from_settings(self.settings, dead_letter_log=SqlDeadLetterLog(self.engine))
             for subscription in self.subscriptions:
                 if subscription.batch_handler is not None:
                     self.consumers.add_batch(subscription.topic, subscription.group_id, subscription.batch_handler)

@@ -1,4 +1,5 @@
-"""Tables every service database carries: the transactional outbox and the consumer inbox.
+"""Tables every service database carries: the transactional outbox, the consumer inbox and the
+dead letters its consumers gave up on.
 
 Other platform modules (idempotency keys, ...) register their tables on `platform_metadata`
 too, so one call in a service's first migration creates all of them.
@@ -16,6 +17,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -56,5 +58,30 @@ inbox = Table(
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox"),
 )
+
+# One row per record a consumer group sent to `<topic>.dlq` (clearway.platform.dead_letters): what
+# an operator lists and counts, kept across restarts (a metric counter is not). The record's place
+# in its partition is unique, so a redelivery after a crash between the row and the commit, or a
+# repeat dead-lettering, stays one row. Only a bounded, redacted preview of the payload is kept.
+dead_letters = Table(
+    "dead_letters",
+    platform_metadata,
+    Column("id", Text, primary_key=True),  # `dlq_<ulid>`: sorts by time, the list's cursor
+    Column("group_id", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("message_key", Text, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("event_id", Text, nullable=True),  # ce_id; None when the record had no CloudEvents headers
+    Column("event_type", Text, nullable=True),  # ce_type
+    Column("headers", JSONB, nullable=False),  # the record's ce_* headers (dead-letter ones aside), redacted
+    Column("payload_preview", Text, nullable=True),  # None: the record had no value
+    Column("payload_bytes", Integer, nullable=False),
+    Column("dead_lettered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("group_id", "topic", "partition", "offset", name="uq_dead_letters_position"),
+)
+Index("ix_dead_letters_topic_id", dead_letters.c.topic, dead_letters.c.id)
 
 OUTBOX_NOTIFY_CHANNEL = "clearway_outbox"

@@ -28,6 +28,7 @@ from clearway.authorization.entrypoints.errors import install_authorization_erro
 from clearway.authorization.service import billing, expiry, recovery
 from clearway.authorization.service.context import AuthorizationContext, AuthorizationPolicy
 from clearway.contracts.catalogue import topics_for_service
+from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.http import create_http_app
 from clearway.platform.ledger import HttpLedgerClient
 from clearway.platform.logging import configure_logging
@@ -132,6 +133,7 @@ def create_app(
             http_jobs.router,
             http_billing.router,
             http_statements.router,
+            dead_letters_router(),
         ],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),

@@ -19,6 +19,7 @@ from clearway.console.adapters.services_api import ServicesApi
 from clearway.console.config import ConsoleSettings
 from clearway.console.entrypoints import (
     http_cards,
+    http_dead_letters,
     http_funding,
     http_ledger,
     http_overview,
@@ -67,6 +68,7 @@ def create_app(
             http_ledger.router,
             http_funding.router,
             http_cards.router,
+            http_dead_letters.router,
             whoami_router(),
         ],
         lifespan=lifespan,

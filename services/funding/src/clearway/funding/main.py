@@ -24,6 +24,7 @@ from clearway.funding.service import linking, recovery, topup_resolution
 from clearway.funding.service.context import FundingContext
 from clearway.funding.service.ports import InvoiceDelivery
 from clearway.platform.auth import OPERATOR, require_roles
+from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.http import create_http_app
 from clearway.platform.ledger import HttpLedgerClient
 from clearway.platform.logging import configure_logging
@@ -192,6 +193,7 @@ def create_app(
             await ledger.aclose()
 
     routers = [http_deposits.router, http_payables.router, http_fundings.router, http_topups.router]
+    routers.append(dead_letters_router())
     if sandbox is not None:
         routers.append(sandbox_control_router(sandbox, dependencies=[Depends(require_roles(OPERATOR))]))
     app = create_http_app(

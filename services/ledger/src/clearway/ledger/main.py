@@ -18,6 +18,7 @@ from clearway.ledger.entrypoints import consumers, http_accounts, http_schema, h
 from clearway.ledger.entrypoints.dependencies import as_problem
 from clearway.ledger.service.pipeline import PostingPipeline
 from clearway.ledger.service.sweeper import run_sweeper
+from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.errors import response_for_problem
 from clearway.platform.http import create_http_app
 from clearway.platform.logging import configure_logging
@@ -79,7 +80,7 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         settings=settings,
         title="Clearway Ledger",
         version="0.1.0",
-        routers=[http_accounts.router, http_transactions.router, http_schema.router],
+        routers=[http_accounts.router, http_transactions.router, http_schema.router, dead_letters_router()],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),
     )

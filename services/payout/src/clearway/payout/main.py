@@ -26,6 +26,7 @@ from clearway.payout.service import recovery
 from clearway.payout.service.context import PayoutContext, PayoutPolicy
 from clearway.platform.auth import OPERATOR, require_roles
 from clearway.platform.callback_redaction import install_callback_log_redaction
+from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.http import create_http_app
 from clearway.platform.ledger import HttpLedgerClient
 from clearway.platform.logging import configure_logging
@@ -149,6 +150,7 @@ def create_app(
             await ledger.aclose()
 
     routers = [http_withdrawal_methods.router, http_withdrawals.router, http_admin.router, http_callbacks.router]
+    routers.append(dead_letters_router())
     if sandbox is not None:
         routers.append(sandbox_control_router(sandbox, dependencies=[Depends(require_roles(OPERATOR))]))
     app = create_http_app(

@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from clearway.contracts.catalogue import topics_for_service
+from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.http import create_http_app
 from clearway.platform.ledger import HttpLedgerClient
 from clearway.platform.logging import configure_logging
@@ -156,6 +157,7 @@ def create_app(
             http_settlements.router,
             http_breaks.router,
             graphql.graphql_router(lambda _request: graphql_data),
+            dead_letters_router(),
         ],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),

@@ -16,7 +16,8 @@ The modules, in the order a record meets them:
 - `group_loop`: one group's poll loop, exact-offset commits and the outage rewind;
 - `batches`: batch subscriptions, with the one-by-one fallback;
 - `processor`: `RecordProcessor`, one record's retries to a final outcome;
-- `dead_letter`: the `<topic>.dlq` publish and its `ce_dlq*` headers.
+- `dead_letter`: the `<topic>.dlq` publish and its `ce_dlq*` headers, then the row an operator
+  sees (`clearway.platform.dead_letters`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from clearway.platform.consumer.dead_letter import DLQ_OFFSET_HEADER as DLQ_OFFS
 from clearway.platform.consumer.dead_letter import DLQ_PARTITION_HEADER as DLQ_PARTITION_HEADER
 from clearway.platform.consumer.dead_letter import DLQ_REASON_HEADER as DLQ_REASON_HEADER
 from clearway.platform.consumer.dead_letter import DLQ_TOPIC_HEADER as DLQ_TOPIC_HEADER
+from clearway.platform.consumer.dead_letter import DeadLetterLog as DeadLetterLog
+from clearway.platform.consumer.dead_letter import DeadLetterNotRecordedError as DeadLetterNotRecordedError
 from clearway.platform.consumer.dead_letter import DeadLetterSink as DeadLetterSink
 from clearway.platform.consumer.dead_letter import dead_letter_headers as dead_letter_headers
 from clearway.platform.consumer.events import BatchHandler as BatchHandler

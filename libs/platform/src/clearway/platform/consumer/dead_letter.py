@@ -1,13 +1,16 @@
-"""Dead letters: a record that cannot be handled goes, unchanged, to `<topic>.dlq`.
+"""Dead letters: a record that cannot be handled goes, unchanged, to `<topic>.dlq`, and is recorded.
 
 The original key, value and headers are kept; `ce_dlq*` headers say where it came from and why it
 failed. The publish waits for every in-sync replica (`acks="all"`): the runner commits the
-record's offset only after the dead letter is safely stored.
+record's offset only after the dead letter is safely stored. Then, when the runner has a
+`DeadLetterLog` (a service's runtime gives it its own database: `clearway.platform.dead_letters`),
+the dead letter is recorded there, still before the commit, so an operator can list and count it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -15,6 +18,8 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from clearway.contracts.cloudevents import HEADER_PREFIX as CLOUDEVENTS_HEADER_PREFIX
 from clearway.contracts.cloudevents import KafkaHeaders
+from clearway.platform.dead_letters.entries import DeadLetterEntry, dead_letter_entry
+from clearway.platform.failures import is_infrastructure_failure
 from clearway.platform.kafka import dlq_topic
 from clearway.platform.retry import BackoffPolicy, any_error
 
@@ -30,10 +35,26 @@ DLQ_GROUP_HEADER = "ce_dlqgroup"
 DLQ_HEADER_PREFIX = "ce_dlq"
 DLQ_REASON_LENGTH_MAX = 1_000
 DLQ_PUBLISH_ATTEMPTS_MAX = 5
+# Records published to the DLQ whose row the database did not take yet (it was down): on the
+# redelivery the publish is skipped, so an outage does not copy the record again on every retry.
+UNRECORDED_REMEMBERED_MAX = 1_000
+
+Position = tuple[str, str, int, int]  # group, topic, partition, offset
 
 
 class DeadLetterSink(Protocol):
     async def __call__(self, record: ConsumerRecord[bytes, bytes], reason: str, attempts: int) -> None: ...
+
+
+class DeadLetterLog(Protocol):
+    """Where dead letters are recorded for operators; a repeat of the same record is recorded once."""
+
+    async def record(self, entry: DeadLetterEntry) -> object: ...
+
+
+class DeadLetterNotRecordedError(Exception):
+    """The dead letter is on `<topic>.dlq` but its row could not be written because the database is
+    down: the runner treats it as an outage (rewind, wait, try again), never as handled."""
 
 
 def dead_letter_headers(
@@ -71,8 +92,11 @@ class DeadLetterPublisher:
         enable_idempotence: bool,
         publish_backoff: BackoffPolicy,
         sleep_ms: Callable[[int], Awaitable[None]],
+        log: DeadLetterLog | None = None,
     ) -> None:
         assert publish_backoff.attempts_max is not None, "a dead-letter publish gives up, and the loop with it"
+        self._log = log
+        self._unrecorded: OrderedDict[Position, None] = OrderedDict()
         self._bootstrap_servers = bootstrap_servers
         self._client_id = client_id
         self._enable_idempotence = enable_idempotence
@@ -98,9 +122,46 @@ class DeadLetterPublisher:
 
     def sink(self, group_id: str) -> DeadLetterSink:
         async def dead_letter(record: ConsumerRecord[bytes, bytes], reason: str, attempts: int) -> None:
-            await self.publish(group_id, record, reason, attempts)
+            position = (group_id, record.topic, record.partition, record.offset)
+            if position not in self._unrecorded:
+                await self.publish(group_id, record, reason, attempts)
+            if self._log is not None:
+                await self._record(position, record, reason, attempts)
 
         return dead_letter
+
+    async def _record(
+        self, position: Position, record: ConsumerRecord[bytes, bytes], reason: str, attempts: int
+    ) -> None:
+        """After the publish, before the commit. Transient database errors are retried (bounded);
+        any other error propagates like a failed publish (the group's loop ends, nothing commits)."""
+        log = self._log
+        assert log is not None
+        entry = dead_letter_entry(
+            group_id=position[0],
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=list(record.headers),
+            reason=reason,
+            attempts=attempts,
+        )
+        try:
+            async for attempt in self._publish_backoff.retrying(
+                retry_if=is_infrastructure_failure, sleep=self._sleep_s, what="dead-letter record"
+            ):
+                with attempt:
+                    await log.record(entry)
+        except Exception as error:
+            if not is_infrastructure_failure(error):
+                raise
+            self._unrecorded[position] = None
+            while len(self._unrecorded) > UNRECORDED_REMEMBERED_MAX:
+                self._unrecorded.popitem(last=False)
+            raise DeadLetterNotRecordedError(f"dead letter {position} published but not recorded") from error
+        self._unrecorded.pop(position, None)
 
     async def publish(self, group_id: str, record: ConsumerRecord[bytes, bytes], reason: str, attempts: int) -> None:
         """Returns once the broker stored the dead letter. After the last failed attempt the error

@@ -3,7 +3,8 @@
 Each attempt runs under a time limit and with the event's correlation and causation ids set, so
 events the handler produces continue its flow. A record whose last failure is an infrastructure
 outage (`failures.is_infrastructure_failure`) is neither handled nor dead-lettered:
-`InfrastructureUnavailableError` tells the group loop to rewind and wait.
+`InfrastructureUnavailableError` tells the group loop to rewind and wait. So does a dead letter
+that reached `<topic>.dlq` but whose row the database could not take.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from enum import StrEnum
 from aiokafka import ConsumerRecord
 from prometheus_client import Counter
 
-from clearway.platform.consumer.dead_letter import DeadLetterSink
+from clearway.platform.consumer.dead_letter import DeadLetterNotRecordedError, DeadLetterSink
 from clearway.platform.consumer.events import Handler, IncomingEvent, UndecodableMessageError, parse_record
 from clearway.platform.context import causation_id_var, correlation_id_var
 from clearway.platform.failures import is_infrastructure_failure
@@ -79,7 +80,7 @@ class RecordProcessor:
             event = parse_record(record)
         except UndecodableMessageError as error:
             logger.warning("undecodable record %s-%d@%d", record.topic, record.partition, record.offset)
-            await self._dead_letter(record, f"undecodable: {error}", 0)
+            await self._send_to_dead_letters(record, f"undecodable: {error}", 0)
             count(record.topic, self._group_id, Outcome.DEAD_LETTERED)
             return Outcome.DEAD_LETTERED
         reason = ""
@@ -104,9 +105,15 @@ class RecordProcessor:
             # divert every message of the outage. Stop here; the runner rewinds and waits.
             raise InfrastructureUnavailableError(reason) from last_error
         logger.error("dead-lettering %s after %d attempts: %s", event.id, self._attempts_max, reason)
-        await self._dead_letter(record, reason, self._attempts_max)
+        await self._send_to_dead_letters(record, reason, self._attempts_max)
         count(event.topic, self._group_id, Outcome.DEAD_LETTERED)
         return Outcome.DEAD_LETTERED
+
+    async def _send_to_dead_letters(self, record: ConsumerRecord[bytes, bytes], reason: str, attempts: int) -> None:
+        try:
+            await self._dead_letter(record, reason, attempts)
+        except DeadLetterNotRecordedError as error:
+            raise InfrastructureUnavailableError(str(error)) from error
 
     async def _handle(self, event: IncomingEvent) -> None:
         # Events produced while handling continue this flow and were caused by this event.

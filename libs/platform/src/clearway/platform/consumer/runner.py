@@ -14,7 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from clearway.platform.consumer.dead_letter import DLQ_PUBLISH_ATTEMPTS_MAX, DeadLetterPublisher
+from clearway.platform.consumer.dead_letter import DLQ_PUBLISH_ATTEMPTS_MAX, DeadLetterLog, DeadLetterPublisher
 from clearway.platform.consumer.events import BatchHandler, Handler
 from clearway.platform.consumer.group_loop import GroupLoop, sleep_unless_stopping
 from clearway.platform.consumer.processor import HANDLER_TIMEOUT_MS, RETRY_BACKOFF_MS_MAX, RecordProcessor
@@ -55,8 +55,12 @@ class ConsumerRunner:
         max_poll_interval_ms: int = MAX_POLL_INTERVAL_MS,
         enable_idempotence: bool = False,
         group_id_prefix: str = "",
+        dead_letter_log: DeadLetterLog | None = None,
     ) -> None:
+        """`dead_letter_log`: where each dead letter is also recorded, after its publish and before
+        the commit (a service's runtime passes its own database: `SqlDeadLetterLog`)."""
         assert retry_backoff_ms >= 1
+        self._dead_letter_log = dead_letter_log
         self._bootstrap_servers = bootstrap_servers
         self._group_id_prefix = group_id_prefix
         self._client_id = client_id
@@ -133,6 +137,7 @@ class ConsumerRunner:
             enable_idempotence=self._enable_idempotence,
             publish_backoff=self.dead_letter_publish_backoff,
             sleep_ms=self._sleep_unless_stopping,
+            log=self._dead_letter_log,
         )
         await self._dead_letters.start()
         groups = list(self._groups.values())

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from clearway.console.entrypoints.web import Api, SessionDep, render
+from clearway.console.entrypoints.web import Api, Cursor, SessionDep, render, render_list
 from clearway.console.views import cards
 
 router = APIRouter(prefix="/cards", include_in_schema=False)
@@ -19,10 +19,12 @@ async def accounts(
     session: SessionDep,
     api: Api,
     identity_id: Annotated[str | None, Query(max_length=200)] = None,
-    starting_after: Annotated[str | None, Query(max_length=200)] = None,
+    starting_after: Cursor = None,
 ) -> HTMLResponse:
-    page = await cards.accounts_page(api, session.api_key, identity_id or None, starting_after)
-    return render(request, "cards_accounts.html", session, page=page, identity_id=identity_id)
+    filters = {"identity_id": identity_id}
+    return await render_list(
+        request, "cards_accounts.html", session, api, cards.ACCOUNTS, filters, starting_after, identity_id=identity_id
+    )
 
 
 @router.get("/accounts/{card_account_id}", response_class=HTMLResponse)

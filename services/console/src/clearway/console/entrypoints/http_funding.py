@@ -6,49 +6,44 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clearway.console.adapters.services_api import ServiceRefused
-from clearway.console.entrypoints.web import Api, CheckedSession, SessionDep, redirect, render
+from clearway.console.entrypoints.web import (
+    Api,
+    CheckedSession,
+    Cursor,
+    SessionDep,
+    StatusFilter,
+    redirect,
+    render,
+    render_list,
+)
 from clearway.console.views import funding, funding_timeline
 
 router = APIRouter(prefix="/funding", include_in_schema=False)
-Status = Annotated[str | None, Query(max_length=40)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/payables", response_class=HTMLResponse)
 async def payables(
-    request: Request, session: SessionDep, api: Api, status: Status = None, starting_after: Cursor = None
+    request: Request, session: SessionDep, api: Api, status: StatusFilter = None, starting_after: Cursor = None
 ) -> HTMLResponse:
-    page = await funding.payables_page(api, session.api_key, status or None, starting_after)
-    return render(
-        request,
-        "funding_list.html",
-        session,
-        page=page,
-        status=status,
-        statuses=funding.PAYABLE_STATUSES,
-        kind="payables",
-        title="Payables",
+    values = {"status": status, "statuses": funding.PAYABLE_STATUSES, "kind": "payables", "title": "Payables"}
+    filters = {"status": status}
+    return await render_list(
+        request, "funding_list.html", session, api, funding.PAYABLES, filters, starting_after, **values
     )
 
 
 @router.get("/fundings", response_class=HTMLResponse)
 async def fundings(
-    request: Request, session: SessionDep, api: Api, status: Status = None, starting_after: Cursor = None
+    request: Request, session: SessionDep, api: Api, status: StatusFilter = None, starting_after: Cursor = None
 ) -> HTMLResponse:
-    page = await funding.fundings_page(api, session.api_key, status or None, starting_after)
-    return render(
-        request,
-        "funding_list.html",
-        session,
-        page=page,
-        status=status,
-        statuses=funding.FUNDING_STATUSES,
-        kind="fundings",
-        title="Fundings",
+    values = {"status": status, "statuses": funding.FUNDING_STATUSES, "kind": "fundings", "title": "Fundings"}
+    filters = {"status": status}
+    return await render_list(
+        request, "funding_list.html", session, api, funding.FUNDINGS, filters, starting_after, **values
     )
 
 

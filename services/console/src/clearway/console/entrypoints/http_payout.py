@@ -12,11 +12,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clearway.console.adapters.services_api import ServiceRefused
-from clearway.console.entrypoints.web import Api, CheckedSession, SessionDep, redirect, render
+from clearway.console.entrypoints.web import Api, CheckedSession, Cursor, SessionDep, redirect, render_list
 from clearway.console.views import payout
 
 router = APIRouter(prefix="/payouts", include_in_schema=False)
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/withdrawals", response_class=HTMLResponse)
@@ -27,16 +26,11 @@ async def withdrawals(
     status: Annotated[str | None, Query(max_length=40)] = "pending_approval",
     starting_after: Cursor = None,
 ) -> HTMLResponse:
-    page = await payout.withdrawals_page(api, session.api_key, status or None, starting_after)
     requests = await payout.pending_requests_by_withdrawal(api, session.api_key)
-    return render(
-        request,
-        "payout_withdrawals.html",
-        session,
-        page=page,
-        status=status,
-        statuses=payout.WITHDRAWAL_STATUSES,
-        requests=requests,
+    values = {"status": status, "statuses": payout.WITHDRAWAL_STATUSES, "requests": requests}
+    filters = {"status": status}
+    return await render_list(
+        request, "payout_withdrawals.html", session, api, payout.WITHDRAWALS_LIST, filters, starting_after, **values
     )
 
 
@@ -48,8 +42,10 @@ async def approvals(
     status: Annotated[str | None, Query(max_length=40)] = "pending",
     starting_after: Cursor = None,
 ) -> HTMLResponse:
-    page = await payout.approvals_page(api, session.api_key, status or None, starting_after)
-    return render(request, "payout_approvals.html", session, page=page, status=status)
+    filters = {"status": status}
+    return await render_list(
+        request, "payout_approvals.html", session, api, payout.APPROVALS_LIST, filters, starting_after, status=status
+    )
 
 
 @router.post("/withdrawals/{withdrawal_id}/settlement-request")

@@ -7,14 +7,13 @@ roles payout lets issue it; payout still decides.
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clearway.console.adapters.services_api import ServiceRefused
-from clearway.console.entrypoints.web import Api, CheckedSession, SessionDep, redirect, render
+from clearway.console.entrypoints.web import Api, CheckedSession, Cursor, SessionDep, redirect, render, render_list
 from clearway.console.views import payout_batches
 
 router = APIRouter(prefix="/payouts/batches", include_in_schema=False)
@@ -25,10 +24,11 @@ async def batches(
     request: Request,
     session: SessionDep,
     api: Api,
-    starting_after: Annotated[str | None, Query(max_length=200)] = None,
+    starting_after: Cursor = None,
 ) -> HTMLResponse:
-    page = await payout_batches.batches_page(api, session.api_key, starting_after)
-    return render(request, "payout_batches.html", session, page=page)
+    return await render_list(
+        request, "payout_batches.html", session, api, payout_batches.BATCHES_LIST, {}, starting_after
+    )
 
 
 @router.get("/{batch_id}", response_class=HTMLResponse)

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clearway.console.adapters.services_api import ServiceRefused
-from clearway.console.entrypoints.web import Api, CheckedSession, SessionDep, redirect, render
+from clearway.console.entrypoints.web import Api, CheckedSession, Cursor, SessionDep, redirect, render, render_list
 from clearway.console.views import reconciliation as recon
 
 router = APIRouter(prefix="/reconciliation", include_in_schema=False)
-Cursor = Annotated[str | None, Query(max_length=200)]
 Note = Annotated[str, Form(max_length=500)]
 
 
@@ -26,9 +25,19 @@ async def unreconciled(
     link_id: Annotated[str | None, Query(max_length=100)] = None,
     starting_after: Cursor = None,
 ) -> HTMLResponse:
-    page = await recon.unreconciled_page(api, session.api_key, link_id or None, starting_after)
     links = await recon.links(api, session.api_key)
-    return render(request, "recon_unreconciled.html", session, page=page, links=links, link_id=link_id)
+    filters = {"link_id": link_id}
+    return await render_list(
+        request,
+        "recon_unreconciled.html",
+        session,
+        api,
+        recon.UNRECONCILED,
+        filters,
+        starting_after,
+        links=links,
+        link_id=link_id,
+    )
 
 
 @router.get("/lines/{transaction_id}", response_class=HTMLResponse)
@@ -89,10 +98,10 @@ async def breaks(
     kind: Annotated[str | None, Query(max_length=60)] = None,
     starting_after: Cursor = None,
 ) -> HTMLResponse:
-    open_only = open == "true"
-    page = await recon.breaks_page(api, session.api_key, open_only, kind or None, starting_after)
-    return render(
-        request, "recon_breaks.html", session, page=page, open_only=open_only, kind=kind, kinds=recon.BREAK_KINDS
+    values = {"open_only": open == "true", "kind": kind, "kinds": recon.BREAK_KINDS}
+    filters = {"open": open, "kind": kind}
+    return await render_list(
+        request, "recon_breaks.html", session, api, recon.BREAKS, filters, starting_after, **values
     )
 
 

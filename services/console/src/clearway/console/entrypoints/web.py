@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -13,6 +13,7 @@ from clearway.console.adapters.services_api import ServicesApi
 from clearway.console.formatting import age, money, time_element
 from clearway.console.permissions import Action, may
 from clearway.console.sessions import Session, SessionStore
+from clearway.console.views.pages import ListSource, list_page
 
 SESSION_COOKIE = "clearway_console_session"
 CSRF_HEADER = "x-csrf-token"
@@ -61,6 +62,9 @@ async def checked_session(request: Request, csrf_token: Annotated[str | None, Fo
 SessionDep = Annotated[Session, Depends(current_session)]
 CheckedSession = Annotated[Session, Depends(checked_session)]
 Api = Annotated[ServicesApi, Depends(api_of)]
+# The query parameters every list page takes: a status filter and the services' cursor.
+StatusFilter = Annotated[str | None, Query(max_length=40)]
+Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 def render(
@@ -79,3 +83,18 @@ def render(
 def redirect(url: str) -> RedirectResponse:
     # 303: the browser (and htmx) follows with a GET, so a reload never re-submits the form.
     return RedirectResponse(url, status_code=303)
+
+
+async def render_list(
+    request: Request,
+    template: str,
+    session: Session,
+    api: ServicesApi,
+    source: ListSource,
+    filters: dict[str, str | None],
+    cursor: str | None,
+    **values: Any,
+) -> HTMLResponse:
+    """A list page: one page of `source` with `filters` (kept in the pager's URLs) as `page`."""
+    page = await list_page(api, session.api_key, source, filters, cursor)
+    return render(request, template, session, page=page, **values)

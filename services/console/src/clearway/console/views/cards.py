@@ -7,20 +7,13 @@ import asyncio
 from typing import Any
 
 from clearway.console.adapters.services_api import ServicesApi
-from clearway.console.views.pages import PAGE_SIZE, ListPage
+from clearway.console.views.pages import ListSource
 
 AUTHORIZATIONS_PER_CARD = 25
 STATEMENTS_SHOWN = 24
 
 
-async def accounts_page(api: ServicesApi, key: str, identity_id: str | None, cursor: str | None) -> ListPage:
-    answer = await api.get(
-        "authorization",
-        "/card-accounts",
-        key,
-        {"identity_id": identity_id, "starting_after": cursor, "limit": PAGE_SIZE},
-    )
-    return ListPage.of(answer, "/cards/accounts", {"identity_id": identity_id}, cursor)
+ACCOUNTS = ListSource("authorization", "/card-accounts", "/cards/accounts")
 
 
 async def account(api: ServicesApi, key: str, card_account_id: str) -> dict[str, Any]:

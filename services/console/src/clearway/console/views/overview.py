@@ -1,5 +1,6 @@
 """The overview: is every service ready, how much work is waiting (each count links to its list),
-the money in and out today, and the services' dead letters and outbox lag."""
+the money in and out today, and the services' dead letters (exact: each service records them),
+consumer lag and outbox lag."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from clearway.console.adapters.services_api import Health, ServiceRefused, ServicesApi
 from clearway.console.formatting import count_label
-from clearway.console.views import recon_reports
+from clearway.console.views import dead_letters, recon_reports
 from clearway.console.views.service_metrics import EventTraffic, event_traffic
 
 COUNT_PAGE = 100  # the services' page maximum: a count past it reads "100+"
@@ -35,11 +36,11 @@ class Overview:
     counts: list[Count]
     money: Money
     traffic: list[EventTraffic]
+    dead_letters: list[dead_letters.ServiceDeadLetters]
 
     @property
     def dead_lettered(self) -> int | None:
-        known = [item.dead_lettered for item in self.traffic if item.dead_lettered is not None]
-        return sum(known) if known else None
+        return dead_letters.total(self.dead_letters)
 
 
 async def _count(
@@ -87,6 +88,16 @@ async def _money_today(api: ServicesApi, key: str, links: list[dict[str, Any]] |
         return Money([], note=_refusal_note(refused))
 
 
+def _dead_letters_count(found: list[dead_letters.ServiceDeadLetters]) -> Count:
+    label, href = "Dead letters", dead_letters.PATH
+    known = dead_letters.total(found)
+    refused = [item for item in found if item.total is None]
+    if known is None:
+        return Count(label, "—", href, note=refused[0].note if refused else None)
+    note = f"{len(refused)} service{'s' if len(refused) != 1 else ''} did not answer" if refused else None
+    return Count(label, str(known), href, note=note)
+
+
 async def load_overview(api: ServicesApi, key: str) -> Overview:
     health = asyncio.gather(*(api.health(service) for service in api.services))
     withdrawals = "/api/v1/payments/withdrawals"
@@ -122,7 +133,18 @@ async def load_overview(api: ServicesApi, key: str) -> Overview:
         _count(api, key, "Unreconciled lines", "/reconciliation/unreconciled", "reconciliation", "/unreconciled", {}),
     )
     links = await _links(api, key)
-    found_health, found_counts, clearing, money, traffic = await asyncio.gather(
-        health, counts, _pending_clearing(api, key, links), _money_today(api, key, links), event_traffic(api)
+    found_health, found_counts, clearing, money, traffic, dead = await asyncio.gather(
+        health,
+        counts,
+        _pending_clearing(api, key, links),
+        _money_today(api, key, links),
+        event_traffic(api),
+        dead_letters.counts(api, key),
     )
-    return Overview(health=list(found_health), counts=[*found_counts, clearing], money=money, traffic=list(traffic))
+    return Overview(
+        health=list(found_health),
+        counts=[*found_counts, clearing, _dead_letters_count(dead)],
+        money=money,
+        traffic=list(traffic),
+        dead_letters=dead,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clearway.console.adapters.services_api import ServicesApi
-from clearway.console.views.pages import PAGE_SIZE, ListPage
+from clearway.console.views.pages import ListSource
 
 WITHDRAWALS = "/api/v1/payments/withdrawals"
 ADMIN = "/api/v1/admin/payments"
@@ -19,22 +19,14 @@ WITHDRAWAL_STATUSES = (
 )
 
 
-async def withdrawals_page(api: ServicesApi, key: str, status: str | None, cursor: str | None) -> ListPage:
-    answer = await api.get("payout", WITHDRAWALS, key, {"status": status, "starting_after": cursor, "limit": PAGE_SIZE})
-    return ListPage.of(answer, "/payouts/withdrawals", {"status": status}, cursor)
+WITHDRAWALS_LIST = ListSource("payout", WITHDRAWALS, "/payouts/withdrawals")
+APPROVALS_LIST = ListSource("payout", f"{ADMIN}/approval-requests", "/payouts/approvals")
 
 
 async def pending_requests_by_withdrawal(api: ServicesApi, key: str) -> dict[str, dict[str, object]]:
     """Pending settlement requests, by withdrawal id: a withdrawal with one needs a decision, not a request."""
     answer = await api.get("payout", f"{ADMIN}/approval-requests", key, {"status": "pending", "limit": 100})
     return {request["withdrawal_id"]: request for request in answer["data"]}
-
-
-async def approvals_page(api: ServicesApi, key: str, status: str | None, cursor: str | None) -> ListPage:
-    answer = await api.get(
-        "payout", f"{ADMIN}/approval-requests", key, {"status": status, "starting_after": cursor, "limit": PAGE_SIZE}
-    )
-    return ListPage.of(answer, "/payouts/approvals", {"status": status}, cursor)
 
 
 async def request_settlement(api: ServicesApi, key: str, withdrawal_id: str) -> dict[str, object]:

@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from clearway.console.adapters.services_api import Document, ServicesApi
-from clearway.console.views.pages import PAGE_SIZE, ListPage
+from clearway.console.views.pages import ListSource
 
 BATCHES = "/api/v1/admin/payments/payout-batches"
 
 
-async def batches_page(api: ServicesApi, key: str, cursor: str | None) -> ListPage:
-    answer = await api.get("payout", BATCHES, key, {"starting_after": cursor, "limit": PAGE_SIZE})
-    return ListPage.of(answer, "/payouts/batches", {}, cursor)
+BATCHES_LIST = ListSource("payout", BATCHES, "/payouts/batches")
 
 
 async def batch(api: ServicesApi, key: str, batch_id: str) -> dict[str, Any]:
-    """One batch with its withdrawals and total (the list answers neither)."""
+    """One batch with its withdrawals (the list answers each batch's count and total, not its withdrawals)."""
     found: dict[str, Any] = await api.get("payout", f"{BATCHES}/{batch_id}", key)
     return found
 

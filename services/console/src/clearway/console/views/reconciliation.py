@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearway.console.adapters.services_api import ServicesApi
-from clearway.console.views.pages import PAGE_SIZE, ListPage
+from clearway.console.views.pages import ListSource
 
 BREAK_KINDS = (
     "unknown_account",
@@ -20,6 +20,8 @@ BREAK_KINDS = (
     "card_clearing_mismatch",
 )
 SUGGESTIONS_MAX = 100
+UNRECONCILED = ListSource("reconciliation", "/unreconciled", "/reconciliation/unreconciled")
+BREAKS = ListSource("reconciliation", "/breaks", "/reconciliation/breaks")
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,6 @@ async def links(api: ServicesApi, key: str) -> list[dict[str, Any]]:
     answer = await api.get("reconciliation", "/links", key, {"limit": 100})
     found: list[dict[str, Any]] = answer["data"]
     return found
-
-
-async def unreconciled_page(api: ServicesApi, key: str, link_id: str | None, cursor: str | None) -> ListPage:
-    answer = await api.get(
-        "reconciliation", "/unreconciled", key, {"link_id": link_id, "starting_after": cursor, "limit": PAGE_SIZE}
-    )
-    return ListPage.of(answer, "/reconciliation/unreconciled", {"link_id": link_id}, cursor)
 
 
 async def line(api: ServicesApi, key: str, transaction_id: str) -> dict[str, Any]:
@@ -97,17 +92,6 @@ async def get_match(api: ServicesApi, key: str, match_id: str) -> dict[str, Any]
 async def unmatch(api: ServicesApi, key: str, match_id: str, note: str) -> dict[str, Any]:
     undone: dict[str, Any] = await api.delete("reconciliation", f"/matches/{match_id}", key, {"reason": note})
     return undone
-
-
-async def breaks_page(api: ServicesApi, key: str, open_only: bool, kind: str | None, cursor: str | None) -> ListPage:
-    answer = await api.get(
-        "reconciliation",
-        "/breaks",
-        key,
-        {"open": "true" if open_only else "false", "kind": kind, "starting_after": cursor, "limit": PAGE_SIZE},
-    )
-    filters = {"open": "true" if open_only else "false", "kind": kind}
-    return ListPage.of(answer, "/reconciliation/breaks", filters, cursor)
 
 
 async def get_break(api: ServicesApi, key: str, break_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.payout.adapters.orm import PaymentIntentRow, WithdrawalRow
+from clearway.payout.domain.batches import BatchTotals
 from clearway.payout.domain.withdrawals import (
     VISIBLE,
     HoldStatus,
@@ -200,6 +201,16 @@ class SqlWithdrawalRepository:
             .with_for_update(skip_locked=True)
         )
         return [_withdrawal(row) for row in rows]
+
+    async def batch_totals(self, batch_ids: Sequence[str]) -> dict[str, BatchTotals]:
+        if not batch_ids:
+            return {}
+        rows = await self._session.execute(
+            select(WithdrawalRow.batch_id, func.count(), func.sum(WithdrawalRow.amount_minor))
+            .where(WithdrawalRow.batch_id.in_(batch_ids))
+            .group_by(WithdrawalRow.batch_id)
+        )
+        return {str(batch_id): BatchTotals(count, int(total)) for batch_id, count, total in rows.all()}
 
     async def in_batch(self, batch_id: str) -> Sequence[Withdrawal]:
         rows = await self._session.scalars(

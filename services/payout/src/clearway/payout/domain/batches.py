@@ -19,6 +19,18 @@ class BatchStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class BatchTotals:
+    """How many withdrawals a batch holds and their sum, in the batch's currency."""
+
+    count: int = 0
+    total_minor: int = 0
+
+    def __post_init__(self) -> None:
+        assert self.count >= 0 and self.total_minor >= 0
+        assert self.count or not self.total_minor, "an empty batch sums to nothing"
+
+
+@dataclass(frozen=True, slots=True)
 class PayoutBatch:
     id: str
     currency: str

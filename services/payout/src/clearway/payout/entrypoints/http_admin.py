@@ -29,7 +29,6 @@ from clearway.payout.entrypoints.schemas_withdrawals import (
     SettingsOut,
 )
 from clearway.payout.service import approvals, batches, limits
-from clearway.payout.service.batches import BatchView
 from clearway.platform.pagination import Page, PageParams
 
 router = APIRouter(prefix="/api/v1/admin/payments", tags=["payments admin"])
@@ -90,7 +89,7 @@ async def list_batches(
     _: OperatorReader, context: ContextDep, params: Annotated[PageParams, Query()]
 ) -> Page[PayoutBatchOut]:
     found = await batches.list_batches(context, starting_after=params.starting_after, limit=params.fetch_limit)
-    return Page.from_overfetch([PayoutBatchOut.from_view(BatchView(batch, ())) for batch in found], params.limit)
+    return Page.from_overfetch([PayoutBatchOut.from_summary(summary) for summary in found], params.limit)
 
 
 @router.get("/payout-batches/{batch_id}")

@@ -13,7 +13,7 @@ from clearway.payout.domain.limits import CurrencyLimits
 from clearway.payout.domain.withdrawals import PaymentIntent, Withdrawal, WithdrawalStatus
 from clearway.payout.entrypoints.schemas_withdrawal_methods import IDENTITY_ID_FIELD
 from clearway.payout.service.approvals import ApprovalView
-from clearway.payout.service.batches import BatchView
+from clearway.payout.service.batches import BatchSummary, BatchView
 from clearway.payout.service.withdrawals import WalletLine, WithdrawalResult
 from clearway.platform.money import AMOUNT_MINOR_MAX
 from clearway.platform.pagination import PageParams
@@ -242,9 +242,25 @@ class PayoutBatchOut(BaseModel):
     message_id: str | None
     submitted_at: datetime | None
     created_at: datetime
-    withdrawal_ids: list[str] = Field(default_factory=list)
-    total_minor: int | None = None
-    count: int | None = None
+    withdrawal_ids: list[str] = Field(
+        default_factory=list, description="The batch's withdrawals (empty in a list: read the batch for them)."
+    )
+    total_minor: int | None = Field(default=None, description="The sum of the batch's withdrawals, in minor units.")
+    count: int | None = Field(default=None, description="How many withdrawals the batch holds.")
+
+    @classmethod
+    def from_summary(cls, summary: BatchSummary) -> PayoutBatchOut:
+        batch = summary.batch
+        return cls(
+            id=batch.id,
+            currency=batch.currency,
+            status=batch.status,
+            message_id=batch.message_id,
+            submitted_at=batch.submitted_at,
+            created_at=batch.created_at,
+            total_minor=summary.totals.total_minor,
+            count=summary.totals.count,
+        )
 
     @classmethod
     def from_view(cls, view: BatchView) -> PayoutBatchOut:

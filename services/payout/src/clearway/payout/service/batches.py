@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clearway.payout.domain.batches import PayoutBatch
+from clearway.payout.domain.batches import BatchTotals, PayoutBatch
 from clearway.payout.domain.errors import InvalidRequestError, NotFoundError
 from clearway.payout.domain.withdrawals import NotPaid, PaidOut, Withdrawal, WithdrawalStatus
 from clearway.payout.service import payouts
@@ -44,9 +44,19 @@ async def get_batch(context: PayoutContext, batch_id: str) -> BatchView:
         return BatchView(batch, await uow.withdrawals.in_batch(batch_id))
 
 
-async def list_batches(context: PayoutContext, *, starting_after: str | None, limit: int) -> Sequence[PayoutBatch]:
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """A batch in a list: its count and total without its withdrawals."""
+
+    batch: PayoutBatch
+    totals: BatchTotals
+
+
+async def list_batches(context: PayoutContext, *, starting_after: str | None, limit: int) -> Sequence[BatchSummary]:
     async with context.unit_of_work() as uow:
-        return await uow.batches.list(starting_after=starting_after, limit=limit)
+        found = await uow.batches.list(starting_after=starting_after, limit=limit)
+        totals = await uow.withdrawals.batch_totals([batch.id for batch in found])
+    return [BatchSummary(batch, totals.get(batch.id, BatchTotals())) for batch in found]
 
 
 async def pain001_file(context: PayoutContext, batch_id: str) -> bytes:

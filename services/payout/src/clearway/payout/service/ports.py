@@ -11,7 +11,7 @@ from typing import Protocol, Self
 from pydantic import BaseModel
 
 from clearway.payout.domain.approvals import ApprovalRequest, AuditEntry
-from clearway.payout.domain.batches import PayoutBatch
+from clearway.payout.domain.batches import BatchTotals, PayoutBatch
 from clearway.payout.domain.limits import CurrencyLimits
 from clearway.payout.domain.withdrawal_methods import WithdrawalMethod
 from clearway.payout.domain.withdrawals import PaymentIntent, Withdrawal, WithdrawalStatus
@@ -74,6 +74,9 @@ class WithdrawalRepository(Protocol):
         """Decided withdrawals whose hold is not yet where the decision puts it."""
 
     async def in_batch(self, batch_id: str) -> Sequence[Withdrawal]: ...
+
+    async def batch_totals(self, batch_ids: Sequence[str]) -> Mapping[str, BatchTotals]:
+        """Each batch's count and sum of withdrawals, in one query (a batch without any is absent)."""
 
 
 class ApprovalRepository(Protocol):
