@@ -22,10 +22,13 @@ from tests.chaos.config import FULL
 from tests.chaos.harness import run_chaos
 from tests.chaos.report import table, write_json
 
-# Funding asks the sandbox about a top-up whose callback it missed after 2 s (30 s in production).
+# Funding asks the sandbox about a top-up, and payout about a payout, whose callback it missed
+# after 2 s (30 s in production).
 FAST_STATUS_QUERY_ENV = {
     "CLEARWAY_FUNDING_TOPUP_STATUS_QUERY_AFTER_MS": "2000",
     "CLEARWAY_FUNDING_TOPUP_STATUS_QUERY_INTERVAL_MS": "1000",
+    "CLEARWAY_PAYOUT_STATUS_QUERY_AFTER_MS": "2000",
+    "CLEARWAY_PAYOUT_STATUS_QUERY_INTERVAL_MS": "1000",
 }
 
 
@@ -42,7 +45,11 @@ def own_platform(work_dir: Path) -> Platform:
 async def main(seed: int, scale: float, output: Path) -> int:
     config = FULL.scaled(seed, scale)
     work_dir = Path(tempfile.mkdtemp(prefix="clearway-chaos-"))
-    print(f"chaos: seed {seed}, {config.transfers} transfers, {config.deposits} deposits, {config.topups} top-ups")
+    print(
+        f"chaos: seed {seed}, at least {config.transfers} transfers (HTTP) and {config.kafka_transfers} (Kafka), "
+        f"{config.deposits} deposits, {config.topups} top-ups, {config.fundings} post-fundings, "
+        f"{config.withdrawals} withdrawals, {config.authorizations} card authorizations"
+    )
     print(f"chaos: starting the platform (logs in {work_dir / 'logs'})", flush=True)
     platform = await asyncio.to_thread(own_platform, work_dir)
     try:

@@ -1,8 +1,9 @@
 """What one chaos run does: its workload sizes, the faults to inject, and how long recovery may take.
 
-Two sizes: `CI` is the end-to-end suite's fault test (three faults on the session's broker, about
-a minute and a half); `FULL` is `make chaos` (every service killed, PostgreSQL and the broker
-restarted, top-ups beside the ledger transfers and processor deposits).
+Two sizes: `CI` is the end-to-end suite's fault test (five faults on the session's broker, a few
+minutes); `FULL` is `make chaos` (every service killed, PostgreSQL and the broker
+restarted, under the whole workload: ledger transfers by HTTP and Kafka, processor deposits,
+top-ups, post-fundings, withdrawals and card authorizations).
 """
 
 from __future__ import annotations
@@ -32,10 +33,20 @@ class ChaosConfig:
     faults: tuple[str, ...]
     # Seeded pause before each fault, drawn from this range: the "random moments".
     fault_gap_s: tuple[float, float]
+    # Card authorizations (every other one over Kafka, some HTTP ones reversed), end users'
+    # withdrawals (approved or rejected), post-fundings, ledger transfers as Kafka commands.
+    authorizations: int = 0
+    withdrawals: int = 0
+    fundings: int = 0
+    kafka_transfers: int = 0
     # Each transfer worker's pause between transfers, each deposit's and top-up's after the last.
     transfer_pause_s: float = 0.02
     deposit_pause_s: float = 0.15
     topup_pause_s: float = 2.0
+    authorization_pause_s: float = 0.1
+    withdrawal_pause_s: float = 1.0
+    funding_pause_s: float = 1.0
+    command_pause_s: float = 0.05
     # Every service answers /health/ready 200 within this long after a fault (the stated bound).
     ready_bound_s: float = 60.0
     # An acknowledged request may be retried this long across outages before the run fails.
@@ -56,11 +67,16 @@ class ChaosConfig:
             transfers=size(self.transfers),
             deposits=size(self.deposits),
             topups=size(self.topups),
+            authorizations=size(self.authorizations),
+            withdrawals=size(self.withdrawals),
+            fundings=size(self.fundings),
+            kafka_transfers=size(self.kafka_transfers),
             fault_gap_s=(low * scale, high * scale),
         )
 
 
-# Today's e2e fault test, unchanged in size: it runs on the session's broker, so no broker restart.
+# The e2e fault test: it runs on the session's broker, so no broker restart; every kind of request
+# of the workload, a few of each.
 CI = ChaosConfig(
     seed=12,
     transfers=240,
@@ -68,8 +84,12 @@ CI = ChaosConfig(
     deposits=24,
     topups=0,
     balances=4,
-    faults=("kill -9 ledger", "kill -9 funding", POSTGRES_RESTART),
+    faults=("kill -9 ledger", "kill -9 funding", "kill -9 authorization", "kill -9 payout", POSTGRES_RESTART),
     fault_gap_s=(1.0, 4.0),
+    authorizations=24,
+    withdrawals=4,
+    fundings=2,
+    kafka_transfers=120,
 )
 
 # Every service killed twice, PostgreSQL and the broker restarted twice, the ledger (its command
@@ -83,6 +103,10 @@ FULL = ChaosConfig(
     balances=8,
     faults=(*KILLS, *KILLS, POSTGRES_RESTART, BROKER_RESTART, POSTGRES_RESTART, BROKER_RESTART, *PAUSES),
     fault_gap_s=(2.0, 12.0),
+    authorizations=400,
+    withdrawals=30,
+    fundings=20,
+    kafka_transfers=1000,
     transfer_pause_s=0.05,
     deposit_pause_s=0.3,
     topup_pause_s=1.5,

@@ -40,7 +40,9 @@ async def undelivered_events(platform: Platform) -> list[str]:
                 findings.append(f"{service}: {unpublished} outbox events unpublished")
             consumed: dict[str, set[str]] = {}
             for row in await db.fetch("SELECT consumer, topic, event_id FROM inbox"):
-                consumed.setdefault(f"{service}/{row['consumer']}|{row['topic']}", set()).add(row["event_id"])
+                # An inbox records `<source>#<id>` (`IncomingEvent.inbox_id`; ids are unique per source only).
+                event_id = row["event_id"].rsplit("#", 1)[-1]
+                consumed.setdefault(f"{service}/{row['consumer']}|{row['topic']}", set()).add(event_id)
             inboxes[service] = consumed
     for consumed in inboxes.values():
         for name, event_ids in consumed.items():
@@ -49,3 +51,15 @@ async def undelivered_events(platform: Platform) -> list[str]:
             if missing:
                 findings.append(f"{name.split('|')[0]} has not applied {len(missing)} {topic} events")
     return findings
+
+
+async def event_counts(platform: Platform) -> dict[str, int]:
+    """Outbox rows (all, published), inbox rows and dead letters, summed over every service."""
+    counts = {"outbox": 0, "published": 0, "inbox": 0, "dead letters": 0}
+    for service in DATABASE_SERVICES:
+        async with connected(platform, service) as db:
+            counts["outbox"] += await db.fetchval("SELECT count(*) FROM outbox")
+            counts["published"] += await db.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+            counts["inbox"] += await db.fetchval("SELECT count(*) FROM inbox")
+            counts["dead letters"] += await db.fetchval("SELECT count(*) FROM dead_letters")
+    return counts

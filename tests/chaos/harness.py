@@ -13,10 +13,27 @@ import uuid
 import httpx
 
 from clearway.devstack.stack import Platform
+from clearway.devstack.testing import started_producer
 from tests.chaos.config import ChaosConfig
 from tests.chaos.faults import FaultInjector
 from tests.chaos.gate import Gate
-from tests.chaos.invariants import Check, check_all, deposits_exactly_once, events_delivered
+from tests.chaos.invariants import (
+    Check,
+    balances_match,
+    books_verify,
+    deposits_exactly_once,
+    events_delivered,
+    nothing_dead_lettered,
+    topups_exactly_once,
+    transfers_exactly_once,
+)
+from tests.chaos.invariants_flows import (
+    card_authorizations_once,
+    ledger_commands_once,
+    no_hold_of_a_finished_workflow,
+    post_fundings_once,
+    withdrawals_once,
+)
 from tests.chaos.report import Summary
 from tests.chaos.workload import Workload
 from tests.e2e.walking_skeleton import Processor
@@ -45,12 +62,16 @@ async def run_chaos(platform: Platform, config: ChaosConfig, *, run_id: str | No
         await new_balances(platform, config.balances, run_id),
         run_id,
         gate,
+        approver_key=platform.approver_api_key,
+        mint_token=platform.user_token,
     )
 
     async def drained() -> None:
         for check in (
             await deposits_exactly_once(platform, workload, "funding", "deposits", DRAIN_BOUND_S),
             await deposits_exactly_once(platform, workload, "reconciliation", "external_transactions", DRAIN_BOUND_S),
+            await card_authorizations_once(platform, workload, DRAIN_BOUND_S),
+            await ledger_commands_once(platform, workload, DRAIN_BOUND_S),
             await events_delivered(platform, DRAIN_BOUND_S),
         ):
             assert check.ok, f"before the broker restart, {check.name}: {check.detail}"
@@ -58,9 +79,12 @@ async def run_chaos(platform: Platform, config: ChaosConfig, *, run_id: str | No
     injector = FaultInjector(platform, config, workload, gate, drained)
     started = time.monotonic()
     try:
-        async with Processor(platform.kafka_bootstrap_servers) as processor:
+        async with (
+            Processor(platform.kafka_bootstrap_servers) as processor,
+            started_producer(platform.kafka_bootstrap_servers) as producer,
+        ):
             stop = asyncio.Event()
-            await asyncio.gather(workload.run(processor, stop), injector.run(started, stop))
+            await asyncio.gather(workload.run(processor, producer, stop), injector.run(started, stop))
         checks = await check_all(platform, workload, config)
     finally:
         await workload.aclose()
@@ -89,3 +113,29 @@ async def run_chaos(platform: Platform, config: ChaosConfig, *, run_id: str | No
         acknowledged=dict(workload.tally.acknowledged),
         answers=dict(workload.tally.answers),
     )
+
+
+async def check_all(platform: Platform, workload: Workload, config: ChaosConfig) -> list[Check]:
+    bound = config.settle_bound_s
+    checks = [
+        await transfers_exactly_once(platform, workload),
+        await balances_match(platform, workload, bound),
+        await ledger_commands_once(platform, workload, bound),
+        await deposits_exactly_once(platform, workload, "funding", "deposits", bound),
+        await deposits_exactly_once(platform, workload, "reconciliation", "external_transactions", bound),
+    ]
+    if workload.topups:
+        checks.append(await topups_exactly_once(platform, workload, bound))
+    if workload.fundings.linked:
+        checks.append(await post_fundings_once(platform, workload, bound))
+    if workload.cards.requested:
+        checks.append(await card_authorizations_once(platform, workload, bound))
+    if workload.withdrawals.asked:
+        checks.append(await withdrawals_once(platform, workload, bound))
+    return [
+        *checks,
+        await books_verify(platform),
+        await no_hold_of_a_finished_workflow(platform),
+        await events_delivered(platform, bound),
+        await nothing_dead_lettered(platform),
+    ]

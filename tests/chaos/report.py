@@ -52,15 +52,15 @@ def table(summary: Summary) -> str:
         f"{'fault':<28} {'at (s)':>8} {'transfers before':>17} {'ready again (s)':>16}",
     ]
     lines += [f"{f.what:<28} {f.at_s:>8.1f} {f.transfers_before:>17} {f.ready_again_s:>16.1f}" for f in summary.faults]
-    lines += ["", f"{'invariant':<70} {'result':<6} detail"]
-    lines += [f"{c.name:<70} {'ok' if c.ok else 'FAIL':<6} {c.detail}" for c in summary.checks]
-    lines += ["", f"{'requests':<20} {'sent':>8} {'acknowledged':>13}"]
+    lines += ["", f"{'invariant':<76} {'result':<6} detail"]
+    lines += [f"{c.name:<76} {'ok' if c.ok else 'FAIL':<6} {c.detail}" for c in summary.checks]
+    lines += ["", f"{'requests':<30} {'sent':>8} {'acknowledged':>13}"]
     lines += [
-        f"{kind:<20} {summary.requests.get(kind, 0):>8} {summary.acknowledged.get(kind, 0):>13}"
+        f"{kind:<30} {summary.requests.get(kind, 0):>8} {summary.acknowledged.get(kind, 0):>13}"
         for kind in sorted(summary.requests)
     ]
     total_sent, total_acked = sum(summary.requests.values()), sum(summary.acknowledged.values())
-    lines += [f"{'total':<20} {total_sent:>8} {total_acked:>13}", "", f"lost or doubled: {summary.lost}"]
+    lines += [f"{'total':<30} {total_sent:>8} {total_acked:>13}", "", f"lost or doubled: {summary.lost}"]
     return "\n".join(lines)
 
 

@@ -3,7 +3,13 @@
 - ledger transfers over HTTP, each retried with its own Idempotency-Key until acknowledged;
 - processor deposits (`transfer.created`) over Kafka, each re-sent with its own event id until the
   broker acknowledges it;
-- wallet top-ups through funding (sandbox M-Pesa approves), retried with their Idempotency-Key.
+- wallet top-ups through funding (sandbox M-Pesa approves), retried with their Idempotency-Key;
+- card authorizations over HTTP and over `card.authorization.requested`, some reversed
+  (`workload_cards.py`);
+- withdrawals from funded wallets by end users, approved or rejected by a second principal and
+  paid by the sandbox rail (`workload_withdrawals.py`);
+- post-fundings: payables, an invoice, the payer's transfer over Kafka, the link (`workload_fundings.py`);
+- ledger transfers as Kafka commands on `ledger.transaction.requested` (`workload_kafka.py`).
 
 Each kind keeps going, at its own pace, until the faults are over (`stop`) and it has sent at
 least its configured count. Only what was acknowledged is expected to exist afterwards, and it
@@ -18,66 +24,40 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from tests.chaos.config import ChaosConfig
 from tests.chaos.gate import Gate
+from tests.chaos.requests import HTTP_TIMEOUT_S, RETRY_PAUSE_S, Tally, post_until_acknowledged
+from tests.chaos.workload_cards import CardFlow
+from tests.chaos.workload_fundings import PostFundingFlow
+from tests.chaos.workload_kafka import LedgerCommands
+from tests.chaos.workload_withdrawals import WithdrawalFlow
 from tests.e2e.topups_scenario import AMOUNT_MINOR, TOPUPS, new_phone
 from tests.e2e.walking_skeleton import Processor, new_event_id, new_transfer
 
-RETRY_PAUSE_S = 0.2
-HTTP_TIMEOUT_S = 10.0
-# 409: the same key is still in flight; 502/503/504: a dependency or the database is down.
-ANSWERS_TO_WAIT_OUT = frozenset({409, 502, 503, 504})
 TRANSFER_SOURCE = "@FaultTestFunding"
-
-
-@dataclass
-class Tally:
-    """What a client sent and what it was told, per kind of request."""
-
-    requests: Counter[str] = field(default_factory=Counter)
-    acknowledged: Counter[str] = field(default_factory=Counter)
-    answers: Counter[str] = field(default_factory=Counter)
-    # Answers that are neither an acknowledgement nor a documented outage (a 500, say): findings.
-    unexpected: list[str] = field(default_factory=list)
-
-
-async def post_until_acknowledged(
-    client: httpx.AsyncClient, path: str, body: dict[str, Any], *, key: str, kind: str, tally: Tally, deadline_s: float
-) -> httpx.Response:
-    """POST with one Idempotency-Key until a 2xx. Outages are waited out; any other answer is noted
-    as a finding and retried too, as a client would, to learn whether the retry still applies once."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        tally.requests[kind] += 1
-        try:
-            answer = await client.post(path, json=body, headers={"Idempotency-Key": key})
-        except httpx.TransportError:
-            tally.answers[f"{kind} connection error"] += 1
-            await asyncio.sleep(RETRY_PAUSE_S)
-            continue
-        tally.answers[f"{kind} {answer.status_code}"] += 1
-        if answer.status_code < 300:
-            tally.acknowledged[kind] += 1
-            return answer
-        problem = answer.headers.get("content-type") == "application/problem+json"
-        if answer.status_code not in ANSWERS_TO_WAIT_OUT or not problem:
-            tally.unexpected.append(f"{kind} {key}: {answer.status_code} {answer.text[:200]}")
-            print(f"  unexpected answer: {tally.unexpected[-1]}", flush=True)
-        await asyncio.sleep(RETRY_PAUSE_S)
-    raise AssertionError(f"{kind} {key} never acknowledged within {deadline_s:g} s")
 
 
 class Workload:
     def __init__(
-        self, config: ChaosConfig, urls: dict[str, str], key: str, balances: list[str], run_id: str, gate: Gate
+        self,
+        config: ChaosConfig,
+        urls: dict[str, str],
+        key: str,
+        balances: list[str],
+        run_id: str,
+        gate: Gate,
+        *,
+        approver_key: str | None = None,
+        mint_token: Callable[[str], str] | None = None,
     ) -> None:
         self.config = config
+        self.urls = urls
+        self.key = key
         self.run_id = run_id
         self.balances = balances
         self.gate = gate
@@ -89,8 +69,14 @@ class Workload:
         self.deposit_transfer_ids: list[str] = []
         # top-up id -> the wallet owner it credits
         self.topups: dict[str, str] = {}
+        self.cards = CardFlow(self)
+        self.withdrawals = WithdrawalFlow(self, approver_key, mint_token)
+        self.fundings = PostFundingFlow(self)
+        self.commands = LedgerCommands(self)
 
     async def aclose(self) -> None:
+        for flow in (self.cards, self.withdrawals, self.fundings):
+            await flow.aclose()
         await self.ledger.aclose()
         await self.funding.aclose()
 
@@ -101,7 +87,8 @@ class Workload:
     def transfers_done(self) -> int:
         return len(self.transfer_references)
 
-    async def run(self, processor: Processor, stop: asyncio.Event) -> None:
+    async def run(self, processor: Processor, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+        config = self.config
         await asyncio.gather(
             self.repeat(
                 self.transfer,
@@ -112,6 +99,12 @@ class Workload:
             ),
             self.repeat(lambda i: self.deposit(processor, i), self.config.deposits, self.config.deposit_pause_s, stop),
             self.repeat(self.topup, self.config.topups, self.config.topup_pause_s, stop),
+            self.cards.run(producer, stop),
+            self.repeat(self.withdrawals.one, config.withdrawals, config.withdrawal_pause_s, stop),
+            self.repeat(lambda i: self.fundings.one(producer, i), config.fundings, config.funding_pause_s, stop),
+            self.repeat(
+                lambda i: self.commands.send(producer, i), config.kafka_transfers, config.command_pause_s, stop
+            ),
         )
 
     @staticmethod

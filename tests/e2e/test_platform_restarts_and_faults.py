@@ -3,10 +3,12 @@
 - Restart on the same data: every demo flow runs, the whole platform stops and starts again on
   the same databases (as Ctrl-C and `make run` do), and every demo flow runs again.
 - Faults mid-flow: the chaos harness (tests/chaos, `make chaos`) at CI size: while ledger transfers
-  (HTTP, retried with their Idempotency-Key) and processor deposits (Kafka) are in flight, the
-  ledger and funding are killed with SIGKILL and restarted, and PostgreSQL is restarted under
-  them. Afterwards every acknowledged transfer and deposit exists exactly once, the books verify,
-  every event is applied, every read endpoint answers, and a top-up works.
+  (HTTP with their Idempotency-Key, and Kafka commands), processor deposits, post-fundings,
+  end users' withdrawals and card authorizations (HTTP and Kafka) are in flight, the ledger,
+  funding, authorization and payout are killed with SIGKILL and restarted, and PostgreSQL is
+  restarted under them. Afterwards every acknowledged request has exactly one effect, the books
+  verify, no open hold belongs to a finished workflow, every event is applied once, every read
+  endpoint answers, and a top-up works.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from .topups_scenario import TopupApi, approved_topup
 
 pytestmark = pytest.mark.e2e
 
-# Funding asks the provider about a silent push after this long (30 s in production).
+# Funding and payout ask the provider about a silent push after this long (30 s in production).
 FAST_STATUS_QUERY_ENV = {
     "CLEARWAY_FUNDING_TOPUP_STATUS_QUERY_AFTER_MS": "2000",
     "CLEARWAY_FUNDING_TOPUP_STATUS_QUERY_INTERVAL_MS": "1000",
+    "CLEARWAY_PAYOUT_STATUS_QUERY_AFTER_MS": "2000",
+    "CLEARWAY_PAYOUT_STATUS_QUERY_INTERVAL_MS": "1000",
 }
 SETTLE_WAIT_S_MAX = 120.0
 

@@ -1,8 +1,7 @@
 """The services the fuzzer runs, each in-process on a migrated database of its own and the
 session's broker, with the ledger in-process behind the ones that call it.
 
-To fuzz another service, add a `FuzzTarget` to `FUZZ_TARGETS` (authorization is left out while
-it is being rebuilt: add `"authorization": FuzzTarget(start=_authorization, ...)` once it lands).
+To fuzz another service, add a `FuzzTarget` to `FUZZ_TARGETS`.
 """
 
 from __future__ import annotations
@@ -150,8 +149,32 @@ async def _reconciliation(make_database: MakeDatabase, kafka: str, ledger_app: F
         yield app
 
 
+@contextlib.asynccontextmanager
+async def _authorization(make_database: MakeDatabase, kafka: str, ledger_app: FastAPI) -> AsyncIterator[FastAPI]:
+    from clearway.authorization.config import AuthorizationSettings
+    from clearway.authorization.main import create_app, run_migrations
+
+    settings = AuthorizationSettings(
+        database_url=await migrated_database(make_database, "fuzzauthorization", run_migrations),
+        kafka_bootstrap_servers=kafka,
+        dev_api_key=ADMIN_KEY,
+        ledger_url="http://ledger",
+        ledger_api_key=ADMIN_KEY,
+        ledger_attempts_max=1,
+        log_json=False,
+        # The periodic passes would only compete with the fuzzer for the CPU.
+        recovery_enabled=False,
+        expiry_enabled=False,
+        billing_enabled=False,
+        kafka_consumer_group_prefix=GROUP_PREFIX,
+    )
+    async with _started(create_app(settings, ledger_transport=httpx.ASGITransport(app=ledger_app))) as app:
+        yield app
+
+
 FUZZ_TARGETS: dict[str, FuzzTarget] = {
     "ledger": FuzzTarget(start=_ledger),
+    "authorization": FuzzTarget(start=_authorization),
     "funding": FuzzTarget(start=_funding, excluded_paths=(SANDBOX_CONTROL,)),
     "payout": FuzzTarget(start=_payout, excluded_paths=(SANDBOX_CONTROL,)),
     "reconciliation": FuzzTarget(start=_reconciliation),

@@ -26,6 +26,7 @@ import asyncpg
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import CommitFailedError, IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError
 from aiokafka.structs import RecordMetadata, TopicPartition
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -217,7 +218,12 @@ async def skip_what_was_published(app: FastAPI, *, groups: Mapping[str, Iterable
             ]
             if partitions:  # a topic not created yet holds nothing to skip
                 consumer.assign(partitions)
-                await consumer.commit(await consumer.end_offsets(partitions))
+                # A group with live members already (an app started beside this one shares it) takes
+                # commits only from them, and they are consuming anyway: nothing to skip then.
+                with contextlib.suppress(
+                    CommitFailedError, UnknownMemberIdError, IllegalGenerationError, RebalanceInProgressError
+                ):
+                    await consumer.commit(await consumer.end_offsets(partitions))
         finally:
             await consumer.stop()
 

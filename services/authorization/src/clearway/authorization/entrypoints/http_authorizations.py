@@ -23,7 +23,11 @@ from clearway.platform.pagination import Page
 router = APIRouter(tags=["authorizations"])
 
 
-@router.post("/authorizations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/authorizations",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": AuthorizationOut, "description": "The same processor id again: its first decision."}},
+)
 async def authorize(
     body: AuthorizationCreate, _: Authorizer, context: ContextDep, response: Response
 ) -> AuthorizationOut:

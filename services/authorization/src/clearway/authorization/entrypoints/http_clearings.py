@@ -13,12 +13,21 @@ from fastapi import APIRouter, Query, Response, status
 from clearway.authorization.entrypoints.dependencies import Authorizer, ContextDep, Reader
 from clearway.authorization.entrypoints.schemas_clearings import ClearingCreate, ClearingListParams, ClearingOut
 from clearway.authorization.service import clearings
+from clearway.platform.errors import problem_responses
 from clearway.platform.pagination import Page
 
 router = APIRouter(tags=["clearings"])
 
 
-@router.post("/clearings", status_code=status.HTTP_201_CREATED)
+# An unknown card (or authorization) is a 404 (`CARD_NOT_FOUND`), though the path names no id.
+@router.post(
+    "/clearings",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": ClearingOut, "description": "The same processor clearing id again: the clearing posted first."},
+        **problem_responses(404),
+    },
+)
 async def clear(body: ClearingCreate, _: Authorizer, context: ContextDep, response: Response) -> ClearingOut:
     result = await clearings.clear(context, body.request())
     assert result is not None, "an HTTP clearing answers or raises"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from clearway.authorization.domain.errors import NotAcceptableError
 from clearway.authorization.entrypoints.dependencies import ContextDep, Reader
@@ -17,6 +17,10 @@ from clearway.platform.errors import problem_responses
 router = APIRouter(tags=["statements"])
 
 STATEMENTS_PAGE_MAX = 100
+# Statement numbers are a PostgreSQL integer: a larger one is no statement, refused as malformed
+# (it used to reach the query and fail there with a 500).
+STATEMENT_NUMBER_MAX = 2**31 - 1
+StatementNumber = Annotated[int, Path(ge=1, le=STATEMENT_NUMBER_MAX)]
 JSON_MEDIA_TYPE = "application/json"
 PDF_MEDIA_TYPE = "application/pdf"
 STATEMENT_MEDIA_TYPES = (JSON_MEDIA_TYPE, PDF_MEDIA_TYPE)
@@ -27,7 +31,7 @@ async def list_statements(
     card_account_id: str,
     _: Reader,
     context: ContextDep,
-    starting_after: Annotated[int, Query(ge=0)] = 0,
+    starting_after: Annotated[int, Query(ge=0, le=STATEMENT_NUMBER_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=STATEMENTS_PAGE_MAX)] = 20,
 ) -> StatementPage:
     found = await statements.list_statements(context, card_account_id, after_number=starting_after, limit=limit + 1)
@@ -43,7 +47,7 @@ async def list_statements(
     },
 )
 async def get_statement(
-    card_account_id: str, number: int, request: Request, _: Reader, context: ContextDep
+    card_account_id: str, number: StatementNumber, request: Request, _: Reader, context: ContextDep
 ) -> Response | StatementOut:
     media_type = negotiate(request.headers.get("accept"), STATEMENT_MEDIA_TYPES)
     if media_type is None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearway.authorization.domain.clearings import Clearing, ClearingRequest, ClearingStatus
+from clearway.contracts.events.primitives import CurrencyCode
 from clearway.platform.money import PositiveAmountMinor
 from clearway.platform.pagination import PageParams
 
@@ -24,7 +25,9 @@ class ClearingCreate(BaseModel):
     )
     card_id: str = Field(min_length=1, max_length=200)
     amount_minor: PositiveAmountMinor
-    currency: str = Field(min_length=3, max_length=3)
+    # The processor contract's type, as over Kafka: three upper-case letters (a lower-case or
+    # numeric code used to pass here and fail in the event builder with a 500).
+    currency: CurrencyCode
     merchant_name: str = Field(max_length=200)
     merchant_category_code: str = Field(pattern=r"^[0-9]{4}$")
     cleared_at: datetime
