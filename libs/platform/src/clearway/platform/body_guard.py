@@ -34,12 +34,17 @@ _LONE_SURROGATE = re.compile(
 )
 
 
+# Both escapes start with a backslash and `u` (`U` too for the case-blind NUL pattern): a body without
+# one (most bodies, and every bulk posting) skips the regular expressions, which cost a visible share
+# of a 1,000-transfer bulk request's CPU (issue 13's profile).
 def carries_nul(body: bytes) -> bool:
-    return b"\x00" in body or _ESCAPED_NUL.search(body) is not None
+    if b"\x00" in body:
+        return True
+    return (b"\\u" in body or b"\\U" in body) and _ESCAPED_NUL.search(body) is not None
 
 
 def carries_lone_surrogate(body: bytes) -> bool:
-    return _LONE_SURROGATE.search(body) is not None
+    return b"\\u" in body and _LONE_SURROGATE.search(body) is not None
 
 
 def _is_json(headers: Headers) -> bool:

@@ -1,7 +1,7 @@
 """SQL for balances and their entries.
 
-`BalanceRepository` is the posting path: get-or-create internal balances, lock in id order,
-one UPDATE per batch, entries by COPY. `BalanceCatalog` creates, reads and lists balances
+`BalanceRepository` is the posting path: get-or-create internal balances, lock in id order (a
+batch's balance UPDATE and entry lines are written by `posting_write_repository`). `BalanceCatalog` creates, reads and lists balances
 one at a time, and recomputes a historical balance from the entries.
 """
 
@@ -16,21 +16,10 @@ import asyncpg
 from clearway.ledger.adapters.sql import SqlRepository
 from clearway.ledger.adapters.tenancy_sql import balance_visible
 from clearway.ledger.domain.balances import BalanceState
-from clearway.ledger.domain.posting import EntryLine
 from clearway.ledger.domain.tenancy import BalanceOwner
 
 GENERAL_LEDGER_ID = "general_ledger_id"
 
-ENTRY_COLUMNS = (
-    "transaction_id",
-    "balance_id",
-    "currency",
-    "bucket",
-    "debit_minor",
-    "credit_minor",
-    "effective_at",
-    "created_at",
-)
 BALANCE_SELECT = """
     balance_id, ledger_id, identity_id, indicator, currency, precision, balance, credit_balance,
     debit_balance, inflight_balance, inflight_credit_balance, inflight_debit_balance, version,
@@ -122,49 +111,6 @@ class BalanceRepository(SqlRepository):
             sorted(set(balance_ids)),
         )
         return {row["balance_id"]: BalanceOwner(row["workspace_id"], row["is_internal"]) for row in rows}
-
-    async def save_balances(self, states: Iterable[BalanceState]) -> None:
-        """One UPDATE for every balance a batch touched, however many transfers touched it."""
-        touched = [state for state in states if state.touched]
-        if not touched:
-            return
-        await self.connection.execute(
-            """
-            UPDATE balances b SET
-                credit_balance = v.credit, debit_balance = v.debit,
-                inflight_credit_balance = v.inflight_credit, inflight_debit_balance = v.inflight_debit,
-                version = b.version + 1, updated_at = now()
-            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-                AS v(balance_id, credit, debit, inflight_credit, inflight_debit)
-            WHERE b.balance_id = v.balance_id
-            """,
-            [state.balance_id for state in touched],
-            [state.credit_balance for state in touched],
-            [state.debit_balance for state in touched],
-            [state.inflight_credit_balance for state in touched],
-            [state.inflight_debit_balance for state in touched],
-        )
-
-    async def insert_entries(self, lines: Sequence[tuple[EntryLine, datetime]], created_at: datetime) -> None:
-        if not lines:
-            return
-        await self.connection.copy_records_to_table(
-            "entries",
-            records=[
-                (
-                    line.transaction_id,
-                    line.balance_id,
-                    line.currency,
-                    line.bucket.value,
-                    line.debit_minor,
-                    line.credit_minor,
-                    effective_at,
-                    created_at,
-                )
-                for line, effective_at in lines
-            ],
-            columns=ENTRY_COLUMNS,
-        )
 
 
 class BalanceCatalog(SqlRepository):

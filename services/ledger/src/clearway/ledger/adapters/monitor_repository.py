@@ -1,7 +1,8 @@
 """SQL for balance monitors.
 
-`MonitorRepository` is what a batch needs: the monitors on the balances it touched, and their
-new triggered states. `MonitorCatalog` creates, reads and lists them.
+`MonitorRepository` is what a batch needs: the new triggered states (it reads the monitors on
+the balances it touched with its writes, `posting_write_repository`). `MonitorCatalog` creates,
+reads and lists them.
 """
 
 from __future__ import annotations
@@ -12,20 +13,9 @@ import asyncpg
 
 from clearway.ledger.adapters.sql import SqlRepository
 from clearway.ledger.adapters.tenancy_sql import balance_visible
-from clearway.ledger.domain.monitors import Monitor
 
 
 class MonitorRepository(SqlRepository):
-    async def monitors_for(self, balance_ids: Sequence[str]) -> list[Monitor]:
-        if not balance_ids:
-            return []
-        rows = await self.connection.fetch(
-            """SELECT monitor_id, balance_id, field, operator, value_minor, is_triggered
-               FROM balance_monitors WHERE balance_id = ANY($1::text[])""",
-            list(balance_ids),
-        )
-        return [Monitor(**dict(row)) for row in rows]
-
     async def set_monitor_states(self, states: Sequence[tuple[str, bool]]) -> None:
         if states:
             await self.connection.execute(

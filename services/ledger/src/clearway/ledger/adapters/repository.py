@@ -13,12 +13,21 @@ from clearway.ledger.adapters.hold_repository import HoldRepository
 from clearway.ledger.adapters.ledger_identity_repository import LedgerIdentityCatalog
 from clearway.ledger.adapters.monitor_repository import MonitorCatalog, MonitorRepository
 from clearway.ledger.adapters.outbox_repository import OutboxRepository
+from clearway.ledger.adapters.posting_write_repository import PostingWriteRepository
 from clearway.ledger.adapters.transaction_repository import TransactionRepository
 from clearway.ledger.adapters.transaction_search import TransactionSearch
 
 
-class LedgerRepository(TransactionRepository, BalanceRepository, HoldRepository, MonitorRepository, OutboxRepository):
-    """Transactions, balances and entries, holds, monitor states and the outbox, on one connection."""
+class LedgerRepository(
+    TransactionRepository,
+    BalanceRepository,
+    HoldRepository,
+    MonitorRepository,
+    OutboxRepository,
+    PostingWriteRepository,
+):
+    """Transactions, balances and entries, holds, monitor states and the outbox, on one connection
+    (a batch's writes in one statement: `PostingWriteRepository`)."""
 
 
 class CatalogRepository(LedgerIdentityCatalog, BalanceCatalog, MonitorCatalog, TransactionSearch):

@@ -1,14 +1,14 @@
-"""SQL for the transactions table: column layout, lookups by id and reference, the batch insert."""
+"""SQL for the transactions table: column layout and lookups by id and reference (a batch inserts
+its transactions through `posting_write_repository`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-from clearway.ledger.adapters.sql import SqlRepository, json_text
+from clearway.ledger.adapters.sql import SqlRepository
 from clearway.ledger.adapters.tenancy_sql import transaction_visible
 from clearway.ledger.domain.posting import Status
 from clearway.ledger.domain.transactions import TransactionRecord
@@ -61,19 +61,8 @@ TRANSACTION_COLUMN_TYPES = (
     "text",
     "timestamptz",
 )
-# jsonb values travel as JSON text: asyncpg would read a list-valued jsonb as another array dimension.
-TRANSACTION_INSERT = (
-    f"INSERT INTO transactions ({', '.join(TRANSACTION_COLUMNS)}) SELECT "  # noqa: S608
-    + ", ".join(f"c{index}::{kind}" for index, kind in enumerate(TRANSACTION_COLUMN_TYPES, start=1))
-    + " FROM unnest("
-    + ", ".join(
-        f"${index}::{'text' if kind == 'jsonb' else kind}[]"
-        for index, kind in enumerate(TRANSACTION_COLUMN_TYPES, start=1)
-    )
-    + ") AS u("
-    + ", ".join(f"c{index}" for index in range(1, len(TRANSACTION_COLUMN_TYPES) + 1))
-    + ")"
-)
+# jsonb values travel as JSON text (`PostingWriteRepository`): asyncpg would read a list-valued jsonb
+# as another array dimension.
 JSONB_TRANSACTION_COLUMNS = frozenset(index for index, kind in enumerate(TRANSACTION_COLUMN_TYPES) if kind == "jsonb")
 
 
@@ -102,10 +91,6 @@ def record_from_row(row: asyncpg.Record) -> TransactionRecord:
         rejection_reason=row["rejection_reason"],
         created_at=row["created_at"],
     )
-
-
-def _record_tuple(record: TransactionRecord) -> tuple[Any, ...]:
-    return tuple(getattr(record, column) for column in TRANSACTION_COLUMNS)
 
 
 class TransactionRepository(SqlRepository):
@@ -149,17 +134,6 @@ class TransactionRepository(SqlRepository):
             list(transaction_ids),
         )
         return [record_from_row(row) for row in rows]
-
-    async def insert_transactions(self, records: Iterable[TransactionRecord]) -> None:
-        rows = [_record_tuple(record) for record in records]
-        if rows:
-            # unnest rather than COPY: asyncpg's COPY has no encoder for jsonb columns.
-            columns = list(zip(*rows, strict=True))
-            arguments = [
-                [json_text(value) for value in column] if index in JSONB_TRANSACTION_COLUMNS else list(column)
-                for index, column in enumerate(columns)
-            ]
-            await self.connection.execute(TRANSACTION_INSERT, *arguments)
 
     async def due_scheduled(self, now: datetime, limit: int) -> list[str]:
         rows = await self.connection.fetch(

@@ -16,6 +16,9 @@ from clearway.ledger.domain.distribution import Distribution, Leg
 from clearway.ledger.domain.posting import Status
 
 INTERNAL_BALANCE_PREFIX = "@"
+# `json.dumps(document, sort_keys=True)` builds an encoder per call; this one gives the same text
+# (stored request hashes must not change: a replay compares against them).
+_FINGERPRINT_ENCODER = json.JSONEncoder(sort_keys=True)
 
 
 def is_internal_identifier(identifier: str) -> bool:
@@ -65,7 +68,7 @@ class TransferRequest:
             "overdraft_limit_minor": self.overdraft_limit_minor,
             "inflight": self.inflight,
         }
-        return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(_FINGERPRINT_ENCODER.encode(document).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ WRITERS = ("operator", "service")
 READERS = (*WRITERS, "processor", "read_only", "approver")
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+# `async def`, though they only read app.state: FastAPI runs a plain `def` dependency in a worker
+# thread, a thread hop per request on the posting path (seen in the profile, issue 13).
+async def get_pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.ledger_pool
     return pool
 
 
-def get_pipeline(request: Request) -> PostingPipeline:
+async def get_pipeline(request: Request) -> PostingPipeline:
     pipeline: PostingPipeline = request.app.state.pipeline
     return pipeline
 

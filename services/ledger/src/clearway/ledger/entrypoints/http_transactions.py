@@ -14,7 +14,7 @@ from clearway.ledger.domain.errors import InvalidRequest, LedgerError, NotFound
 from clearway.ledger.domain.tenancy import Tenant, check_named_internal, sees_any
 from clearway.ledger.domain.transactions import TransferRequest
 from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, ReaderTenant, WriterTenant
-from clearway.ledger.entrypoints.render import balance_state_json, transaction_json
+from clearway.ledger.entrypoints.render import balance_state_json, json_answer, transaction_json
 from clearway.ledger.entrypoints.schemas import BulkTransactions, InflightUpdate, SearchBody, TransactionCreate
 from clearway.ledger.service.operations import CommitHold, Refund, Transfer, VoidHold
 from clearway.ledger.service.transfers import amount_in_minor, build_transfer_request
@@ -25,17 +25,14 @@ CREATED_AT_RANGE = re.compile(r"^created_at:\[(?P<start>[^.\]]+)\.\.\.?(?P<end>[
 
 
 @router.post("/transactions", status_code=status.HTTP_201_CREATED)
-async def create_transaction(
-    body: TransactionCreate, pipeline: Pipeline, tenant: WriterTenant, response: Response
-) -> Any:
+async def create_transaction(body: TransactionCreate, pipeline: Pipeline, tenant: WriterTenant) -> Response:
     request = build_transfer_request(**body.transfer_fields())
     _check_internal(request, tenant)
     result = await pipeline.submit(Transfer(request, tenant))
     record = result.unwrap()
     if result.replayed:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
-    return transaction_json(record)
+        return json_answer(transaction_json(record), status.HTTP_200_OK, {"Idempotent-Replayed": "true"})
+    return json_answer(transaction_json(record), status.HTTP_201_CREATED)
 
 
 @router.put("/transactions/inflight/{transaction_id}")
@@ -80,9 +77,7 @@ async def refund_transaction_seed_path(transaction_id: str, pipeline: Pipeline, 
 
 
 @router.post("/transactions/bulk", status_code=status.HTTP_201_CREATED)
-async def bulk_transactions(
-    body: BulkTransactions, pipeline: Pipeline, tenant: WriterTenant, response: Response
-) -> Any:
+async def bulk_transactions(body: BulkTransactions, pipeline: Pipeline, tenant: WriterTenant) -> Response:
     requests = []
     for index, item in enumerate(body.transactions):
         fields = item.transfer_fields()
@@ -135,7 +130,7 @@ async def bulk_transactions(
             failures=failures[:100],
             **with_balances,
         )
-    return {
+    document = {
         "batch_id": batch_id,
         "status": "applied",
         "transaction_count": len(requests),
@@ -144,6 +139,7 @@ async def bulk_transactions(
         "transactions": [transaction_json(result.record) if result.record else None for result in results],
         **with_balances,
     }
+    return json_answer(document, status.HTTP_201_CREATED)
 
 
 @router.get("/transactions/{transaction_id}")

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
+from fastapi import Response
 
 from clearway.ledger.domain.amounts import minor_to_major
 from clearway.ledger.domain.balances import BalanceState
@@ -29,6 +31,13 @@ IDENTITY_FIELDS = (
     "post_code",
     "city",
 )
+
+
+def json_answer(document: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    """A hot route's answer encoded once, by orjson: returned as is, FastAPI skips its own pass
+    (`jsonable_encoder` over the whole document, then `json.dumps`), which was a visible share of a
+    bulk request's CPU. The documents here are plain JSON values (meta_data is bounded to 64-bit ints)."""
+    return Response(orjson.dumps(document), status_code=status_code, headers=headers, media_type="application/json")
 
 
 def _time(moment: datetime | None) -> str:

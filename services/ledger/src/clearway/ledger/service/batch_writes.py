@@ -1,29 +1,36 @@
-"""Last step of a batch: write everything it staged, once every operation has run."""
+"""Last step of a batch: write everything it staged, once every operation has run.
+
+Transactions, entry lines, balances and outbox events go in one statement (one round trip, which
+also reads the monitors of the touched balances); holds, schema entries and fired monitors only
+when the batch has any.
+"""
 
 from __future__ import annotations
 
-from clearway.ledger.domain.monitors import crossings, field_value
+from clearway.ledger.domain.monitors import Monitor, crossings, field_value
 from clearway.ledger.service.batch_state import BatchState
 from clearway.ledger.service.events import monitor_payload, outbox_row
 
 
 async def flush_batch(batch: BatchState) -> None:
     writes = batch.writes
-    await batch.repository.insert_transactions(writes.records)
-    await batch.repository.insert_entries(writes.lines, batch.now)
-    await batch.repository.save_balances(batch.balances.values())
+    touched = [state for state in batch.balances.values() if state.touched]
+    monitors = await batch.repository.write_postings(writes.records, writes.lines, batch.now, touched, writes.outbox)
     await batch.repository.insert_holds(writes.new_holds)
     # After the insert, so a hold created and acted on in the same batch is updated too.
     await batch.repository.save_holds(list(writes.changed_holds.values()))
     await batch.entries.flush(batch.balances)
-    await _check_monitors(batch)
-    await batch.repository.insert_outbox(writes.outbox)
+    await _check_monitors(batch, monitors)
 
 
-async def _check_monitors(batch: BatchState) -> None:
-    touched = [balance_id for balance_id, state in batch.balances.items() if state.touched]
-    changed = crossings(await batch.repository.monitors_for(touched), batch.balances)
+async def _check_monitors(batch: BatchState, monitors: list[Monitor]) -> None:
+    """Monitors whose condition changed: their new states, and an event for each that fired (after
+    the batch's transaction events, as before)."""
+    changed = crossings(monitors, batch.balances)
+    if not changed:
+        return
     await batch.repository.set_monitor_states([(monitor.monitor_id, fired) for monitor, fired in changed])
+    fired_rows = []
     for monitor, fired in changed:
         if fired:
             state = batch.balances[monitor.balance_id]
@@ -37,8 +44,9 @@ async def _check_monitors(batch: BatchState) -> None:
                 observed_value_minor=field_value(state, monitor.field),
                 occurred_at=batch.now,
             )
-            batch.writes.outbox.append(
+            fired_rows.append(
                 outbox_row(
                     "ledger.balance.monitor_triggered", monitor.balance_id, payload, monitor.monitor_id, batch.now
                 )
             )
+    await batch.repository.insert_outbox(fired_rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -49,18 +50,39 @@ def transaction_payload(record: TransactionRecord, occurred_at: datetime) -> dic
 
 def outbox_row(topic: str, key: str, payload: dict[str, Any], subject: str, now: datetime) -> tuple[Any, ...]:
     """An outbox row in the platform's shape; its attributes are stored as the CloudEvents codec writes them."""
-    require_produced_by(SERVICE_NAME, topic)  # the catalogue cannot lie about who publishes what
+    assert subject, "a ledger event names what it is about"
     event_id = new_id(EVENT_ID_PREFIX)
+    correlation_id = current_correlation_id()
+    # A batch's events differ only in id and subject (and the correlation id when it defaults to the
+    # event's own): the codec's output for the rest is made once per batch, not once per event.
+    strings = dict(_attribute_strings(topic, now, correlation_id, current_causation_id()))
+    strings["id"] = event_id
+    strings["subject"] = subject
+    if not correlation_id:
+        strings["correlationid"] = event_id  # a flow's first event starts its own correlation chain
+    return (event_id, topic, key, topic, strings, payload, now)
+
+
+@functools.lru_cache(maxsize=64)
+def _attribute_strings(
+    topic: str, now: datetime, correlation_id: str | None, causation_id: str | None
+) -> dict[str, str]:
+    """The stored attributes of an event on `topic` at `now`, with a placeholder id and subject
+    (callers copy it). Checks the catalogue: it cannot lie about who publishes what."""
+    require_produced_by(SERVICE_NAME, topic)
     attributes = build_cloudevent_attributes(
-        event_id=event_id,
+        event_id=_PLACEHOLDER,
         source=EVENT_SOURCE,
         event_type=topic,
-        subject=subject,
+        subject=_PLACEHOLDER,
         time=now,
-        correlation_id=current_correlation_id(),
-        causation_id=current_causation_id(),
+        correlation_id=correlation_id,
+        causation_id=causation_id,
     )
-    return (event_id, topic, key, topic, cloudevents.attribute_strings(attributes), payload, now)
+    return cloudevents.attribute_strings(attributes)
+
+
+_PLACEHOLDER = "placeholder"
 
 
 def _distributions(legs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
