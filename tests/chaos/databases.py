@@ -63,3 +63,16 @@ async def event_counts(platform: Platform) -> dict[str, int]:
             counts["inbox"] += await db.fetchval("SELECT count(*) FROM inbox")
             counts["dead letters"] += await db.fetchval("SELECT count(*) FROM dead_letters")
     return counts
+
+
+async def dead_letter_kinds(platform: Platform, most: int = 5) -> list[str]:
+    """The most frequent dead letters, `service topic: reason (count)`, for a failed check to name."""
+    kinds: list[tuple[int, str]] = []
+    for service in DATABASE_SERVICES:
+        async with connected(platform, service) as db:
+            rows = await db.fetch(
+                "SELECT topic, left(reason, 160) AS reason, count(*) AS n FROM dead_letters "
+                "GROUP BY topic, left(reason, 160)"
+            )
+        kinds += [(row["n"], f"{service} {row['topic']}: {row['reason']} ({row['n']})") for row in rows]
+    return [kind for _, kind in sorted(kinds, reverse=True)[:most]]

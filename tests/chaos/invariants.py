@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from clearway.devstack.stack import Platform
-from tests.chaos.databases import connected, event_counts, undelivered_events
+from tests.chaos.databases import connected, dead_letter_kinds, event_counts, undelivered_events
 from tests.chaos.workload import Workload
 from tests.e2e.topups_scenario import AMOUNT_MINOR, SANDBOX, TOPUPS
 
@@ -187,5 +187,7 @@ async def events_delivered(platform: Platform, bound_s: float) -> Check:
 
 async def nothing_dead_lettered(platform: Platform) -> Check:
     counts = await event_counts(platform)
-    problem = f"{counts['dead letters']} messages dead-lettered" if counts["dead letters"] else None
+    problem = None
+    if counts["dead letters"]:
+        problem = f"{counts['dead letters']} messages dead-lettered: " + "; ".join(await dead_letter_kinds(platform))
     return check("no message dead-lettered (every consumer applied what it read)", problem, "0 in every service")

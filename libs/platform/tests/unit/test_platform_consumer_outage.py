@@ -12,6 +12,8 @@ from clearway.platform.consumer import (
     RecordProcessor,
 )
 from clearway.platform.failures import is_infrastructure_failure
+from clearway.platform.ledger import LedgerUnavailableError
+from clearway.platform.outages import DependencyUnavailableError
 from clearway.platform.retry import BackoffPolicy
 
 from .test_platform_consumer_policy import DeadLetters, RecordedSleeps, record
@@ -75,3 +77,20 @@ def test_domain_errors_are_not_infrastructure() -> None:
     wrapped.__cause__ = KeyError("payable")
     assert not is_infrastructure_failure(wrapped)
     assert not is_infrastructure_failure(ValueError("bad"))
+
+
+class LedgerAnswering503:
+    """A handler whose ledger call spent its retries on 503 answers (a PostgreSQL restart under it)."""
+
+    async def __call__(self, event: IncomingEvent) -> None:
+        raise LedgerUnavailableError("POST /transactions: 503: DATABASE_UNAVAILABLE")
+
+
+async def test_a_ledger_answering_503_through_a_restart_is_waited_for_not_dead_lettered() -> None:
+    """Regression (found by the chaos run): a client's own "unavailable" after its retries carries no
+    transport error in its cause chain, so it was dead-lettered and its effect lost."""
+    dead_letters = DeadLetters()
+    with pytest.raises(InfrastructureUnavailableError):
+        await make(LedgerAnswering503(), dead_letters).process(record())
+    assert dead_letters.sent == []
+    assert is_infrastructure_failure(DependencyUnavailableError("payout is down"))

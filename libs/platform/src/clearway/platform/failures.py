@@ -17,6 +17,8 @@ import asyncpg
 import httpx
 import sqlalchemy.exc
 
+from clearway.platform.outages import DependencyUnavailableError
+
 TRANSIENT_ERROR_TYPES: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
@@ -34,6 +36,10 @@ TRANSIENT_ERROR_TYPES: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,
     httpx.TransportError,
+    # A client's own "the service I call is down" after its retries (a 503 answer carries no
+    # transport error in its cause chain): found by the chaos run, where consumers dead-lettered
+    # what they were handling while the ledger answered 503 through a PostgreSQL restart.
+    DependencyUnavailableError,
 )
 DATABASE_ERROR_TYPES: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
@@ -71,7 +77,7 @@ def failed_dependency(error: BaseException) -> str:
     httpx wraps every transport failure in its own type; asyncpg lets a refused connection out as
     a bare `OSError`. So anything that is not an httpx failure is taken to be the database.
     """
-    if any(isinstance(current, httpx.TransportError) for current in _cause_chain(error)):
+    if any(isinstance(current, httpx.TransportError | DependencyUnavailableError) for current in _cause_chain(error)):
         return "http"
     return "database"
 

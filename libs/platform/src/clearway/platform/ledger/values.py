@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from clearway.platform.outages import DependencyUnavailableError
+
 # A user's or an organisation's wallet is the balance with indicator `wallet:<identity_id>`; the
 # internal balances a service moves money through are `@<Name>` indicators the ledger creates on use.
 WALLET_PREFIX = "wallet:"
@@ -155,8 +157,9 @@ class LedgerAccount:
     ledger_id: str | None = None
 
 
-class LedgerUnavailableError(Exception):
-    """The ledger could not be reached or kept failing (5xx) after bounded retries."""
+class LedgerUnavailableError(DependencyUnavailableError):
+    """The ledger could not be reached or kept failing (5xx) after bounded retries: an outage, so a
+    consumer waits for the ledger instead of dead-lettering what it was handling."""
 
 
 class LedgerAnswerInvalidError(LedgerUnavailableError):
