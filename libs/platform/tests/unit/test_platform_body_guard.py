@@ -56,6 +56,21 @@ async def test_nul_in_a_json_body_is_a_400_problem_and_other_bodies_pass_unchang
         assert too_large.status_code == 413 and too_large.json()["code"] == "REQUEST_TOO_LARGE"
 
 
+async def test_a_nul_in_a_query_parameter_is_a_400_problem_before_any_route() -> None:
+    """Regression (found by `make fuzz`): a list's `starting_after` cursor with `%00` reached
+    PostgreSQL and failed there with a 500."""
+    app = _app()
+
+    @app.get("/items")
+    async def items(starting_after: str = "") -> dict[str, str]:
+        return {"after": starting_after}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        refused = await client.get("/items", params={"starting_after": "a\x00b"})
+        assert refused.status_code == 400 and refused.json()["code"] == "NUL_CHARACTER_NOT_ALLOWED"
+        assert (await client.get("/items", params={"starting_after": "caf\u00e9"})).json() == {"after": "caf\u00e9"}
+
+
 @pytest.mark.parametrize(
     ("body", "lone"),
     [

@@ -97,3 +97,17 @@ async def test_the_same_authorization_again_is_a_documented_200(
     assert again.json()["id"] == first.json()["id"]
     for path in ("/authorizations", "/clearings"):
         assert "200" in document["paths"][path]["post"]["responses"], path
+
+
+@pytest.mark.parametrize("business_date", ["0001-01-01", "9999-12-31"])
+async def test_a_job_for_a_business_date_beyond_the_calendar_arithmetic_is_a_400_not_a_500(
+    business_date: str,
+    running_authorization: RunningApp[AuthorizationSettings],
+    authorization_settings: AuthorizationSettings,
+) -> None:
+    """`POST /admin/jobs/expire-authorizations {"business_date": "0001-01-01"}` was a 500: the job's
+    days back ran below Python's first date."""
+    async with running_authorization(authorization_settings) as client:
+        answer = await client.post("/admin/jobs/expire-authorizations", json={"business_date": business_date})
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -1,4 +1,7 @@
-"""What every service refuses in a JSON request body before a route sees it.
+"""What every service refuses in a request (its URL, its JSON body) before a route sees it.
+
+- The NUL character in the path or the query string (`%00`), for any method: no route can look it up
+  in PostgreSQL (found by `make fuzz` in a list's cursor).
 
 - The NUL character (U+0000, raw or as the JSON escape `\\u0000`): PostgreSQL cannot store it in
   text, so it would surface as a 500 deep in a repository (found by `make fuzz` on four routes).
@@ -47,6 +50,13 @@ def carries_lone_surrogate(body: bytes) -> bool:
     return b"\\u" in body and _LONE_SURROGATE.search(body) is not None
 
 
+def url_carries_nul(scope: Scope) -> bool:
+    """A NUL in the path or the query (`%00`): no route can store or look it up (a query parameter
+    reached PostgreSQL and failed there with a 500; found by `make fuzz`)."""
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"\x00" in query or b"%00" in query
+
+
 def _is_json(headers: Headers) -> bool:
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
@@ -58,6 +68,10 @@ class RequestBodyGuardMiddleware:
         self.bytes_max = bytes_max
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and url_carries_nul(scope):
+            detail = "Text in the request cannot contain the NUL character (U+0000)."
+            await send_problem(scope, receive, send, 400, "NUL_CHARACTER_NOT_ALLOWED", detail)
+            return
         if scope["type"] != "http" or scope["method"] not in MUTATING_METHODS or not _is_json(Headers(scope=scope)):
             await self.app(scope, receive, send)
             return

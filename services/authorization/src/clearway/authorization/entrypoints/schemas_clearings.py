@@ -75,10 +75,16 @@ class ClearingListParams(PageParams):
     clearing_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+# A job's business date, bounded so the day arithmetic of every job (expiry's days back, a cycle's
+# month) stays within Python's dates: 0001-01-01 was a 500 in the expiry job (found by `make fuzz`).
+BUSINESS_DATE_MIN = date(2000, 1, 1)
+BUSINESS_DATE_MAX = date(9000, 12, 31)
+
+
 class JobRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    business_date: date
+    business_date: date = Field(ge=BUSINESS_DATE_MIN, le=BUSINESS_DATE_MAX)
 
 
 class JobOut(BaseModel):
