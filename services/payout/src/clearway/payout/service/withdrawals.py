@@ -15,7 +15,7 @@ asking for the same hold again (a replay: the hold is adopted).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from clearway.payout.domain import postings
@@ -68,12 +68,18 @@ async def request_withdrawal(context: PayoutContext, command: RequestWithdrawal)
             raise IdempotencyKeyReusedError("This Idempotency-Key was already used for a different withdrawal.")
     if existing is not None and existing.status is not WithdrawalStatus.RESERVING:
         return await _result(context, existing, created=False)
+    recorded_here = False
     if existing is None:
-        existing = await _record_request(context, command)
-    return await reserve(context, existing)
+        existing, recorded_here = await _record_request(context, command)
+    result = await reserve(context, existing)
+    # The request that recorded the withdrawal created it (201), even when the recovery pass or a
+    # retry adopted its hold first (found under load: the creator answered 200).
+    return replace(result, created=True) if recorded_here else result
 
 
-async def _record_request(context: PayoutContext, command: RequestWithdrawal) -> Withdrawal:
+async def _record_request(context: PayoutContext, command: RequestWithdrawal) -> tuple[Withdrawal, bool]:
+    """The withdrawal recorded `reserving`, and whether this request recorded it (False: a request
+    with the same key did, while this one waited for the wallet's lock)."""
     async with context.unit_of_work() as uow:
         method = await uow.methods.get(command.withdrawal_method_id)
         if method is None or not method.active or method.user_id != command.user_id:
@@ -85,7 +91,7 @@ async def _record_request(context: PayoutContext, command: RequestWithdrawal) ->
         # Raced with the same key while waiting for the lock: the first one stands.
         raced = await uow.withdrawals.get_by_idempotency_key(command.user_id, command.idempotency_key)
         if raced is not None:
-            return raced
+            return raced, False
         now = context.clock()
         limits = (await uow.settings.limits()).get(command.currency)
         spent = await uow.withdrawals.open_total_since(command.user_id, command.currency, now - DAILY_WINDOW)
@@ -105,7 +111,7 @@ async def _record_request(context: PayoutContext, command: RequestWithdrawal) ->
         )
         await uow.withdrawals.add(withdrawal, intent)
         await uow.commit()
-    return withdrawal
+    return withdrawal, True
 
 
 def _require_method_currency(method: WithdrawalMethod, currency: str) -> None:
