@@ -43,6 +43,25 @@ def expected_moves(pairs: list[tuple[str, str]]) -> Counter[str]:
     return moves
 
 
+async def send_command(
+    producer: AIOKafkaProducer, reference: str, event_id: str, source: str, destination: str
+) -> None:
+    """One `ledger.transaction.requested` command of AMOUNT_MINOR, keyed by its source balance."""
+    attributes = EventAttributes(
+        id=event_id, source="clearway.bench", type=COMMAND_TOPIC, time=datetime.now(UTC), subject=reference
+    )
+    payload = {
+        "reference": reference,
+        "amount_minor": AMOUNT_MINOR,
+        "currency": CURRENCY,
+        "source": source,
+        "destination": destination,
+    }
+    await producer.send(
+        COMMAND_TOPIC, value=orjson.dumps(payload), key=source.encode(), headers=cloudevents.encode(attributes)
+    )
+
+
 async def snapshot(client: httpx.AsyncClient, balance_ids: set[str]) -> dict[str, int]:
     result = {}
     for balance_id in balance_ids:
@@ -195,24 +214,8 @@ async def kafka_commands(
     try:
         for index, (source, destination) in enumerate(pairs):
             reference = f"bench-kafka-{run_id}-{index}"
-            attributes = EventAttributes(
-                id=f"cmd-{run_id}-{index}",
-                source="clearway.bench",
-                type=COMMAND_TOPIC,
-                time=datetime.now(UTC),
-                subject=reference,
-            )
-            payload = {
-                "reference": reference,
-                "amount_minor": AMOUNT_MINOR,
-                "currency": CURRENCY,
-                "source": source,
-                "destination": destination,
-            }
             sent_at[reference] = time.time()
-            await producer.send(
-                COMMAND_TOPIC, value=orjson.dumps(payload), key=source.encode(), headers=cloudevents.encode(attributes)
-            )
+            await send_command(producer, reference, f"cmd-{run_id}-{index}", source, destination)
         await producer.flush()
         latencies_ms: list[float] = []
         last_applied = started

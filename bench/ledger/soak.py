@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,9 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.ledger.drivers import APPLIED_TOPIC, COMMAND_TOPIC, expected_moves, matches, snapshot
-from bench.ledger.scenarios import AMOUNT_MINOR, CURRENCY, Load
+from bench.ledger.drivers import APPLIED_TOPIC, expected_moves, matches, send_command, snapshot
+from bench.ledger.scenarios import Load
 from bench.ledger.stats import percentile
-from clearway.contracts import cloudevents
-from clearway.contracts.cloudevents import EventAttributes
 
 TICK_S = 0.1
 SAMPLE_S = 30.0
@@ -106,28 +104,9 @@ async def kafka_soak(
                 source, destination = next(pairs_iter)
                 reference = f"{prefix}{index}"
                 index += 1
-                attributes = EventAttributes(
-                    id=f"cmd-{run_id}-soak-{index}",
-                    source="clearway.bench",
-                    type=COMMAND_TOPIC,
-                    time=datetime.now(UTC),
-                    subject=reference,
-                )
-                payload = {
-                    "reference": reference,
-                    "amount_minor": AMOUNT_MINOR,
-                    "currency": CURRENCY,
-                    "source": source,
-                    "destination": destination,
-                }
                 sent_at[reference] = time.time()
                 pairs.append((source, destination))
-                await producer.send(
-                    COMMAND_TOPIC,
-                    value=orjson.dumps(payload),
-                    key=source.encode(),
-                    headers=cloudevents.encode(attributes),
-                )
+                await send_command(producer, reference, f"cmd-{run_id}-soak-{index}", source, destination)
             # Pace by the clock, not by the sleep: a slow tick is made up by the next ones.
             await asyncio.sleep(max(0.0, started + (index / per_tick) * TICK_S - time.monotonic()))
         await producer.flush()
