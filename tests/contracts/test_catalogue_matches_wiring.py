@@ -7,10 +7,13 @@
   catalogue lookup or literal (`topic("topup.succeeded")`, `"ledger.entry.posted"`) or a message
   model it builds (`TopupSucceeded.model_validate(...)`), which `topic_for_event` maps to the
   model's one topic. Incoming messages are read only in the subscription module
-  (`entrypoints/consumers.py`, which turns them into the service's own commands), so outside it a
-  topic name or message class appears only where the service writes that message. The topics a
-  service can publish are therefore read from its package's source: topic names as string literals
-  and references to catalogue message classes, outside `entrypoints/consumers.py`. They must be
+  (`entrypoints/consumers.py`, which turns them into the service's own commands) and, where a service
+  has one, its command-parsing module (`service/commands.py`, which consumers.py calls to do that
+  turning and which names the incoming message classes it parses), so elsewhere a topic name or
+  message class appears only where the service writes that message. The topics a service can
+  publish are therefore read from its package's source: topic names as string literals and
+  references to catalogue message classes, outside `entrypoints/consumers.py` (and, in
+  `service/commands.py`, topic names only). They must be
   exactly the catalogue's wired producers of that service, which is also what
   `clearway.platform.publishing` lets it publish at run time.
 - Documents: each service's AsyncAPI document sends and receives exactly what the catalogue says,
@@ -45,6 +48,7 @@ from clearway.platform.runtime import runtime_of
 ROOT = Path(__file__).resolve().parents[2]
 ASYNCAPI_DOCS = ROOT / "docs" / "asyncapi"
 SUBSCRIPTION_MODULE = Path("entrypoints") / "consumers.py"
+COMMAND_PARSING_MODULE = Path("service") / "commands.py"  # reads incoming message classes, writes none
 UNREACHABLE_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:1/unused"
 UNREACHABLE_KAFKA = "127.0.0.1:1"
 
@@ -135,16 +139,19 @@ def source_files(service: str) -> Iterator[tuple[Path, ast.Module]]:
     assert (package / "main.py").is_file(), package
     for path in sorted(package.rglob("*.py")):
         if path.relative_to(package) != SUBSCRIPTION_MODULE:
-            yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            yield path.relative_to(package), ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
 def published_by_code(service: str) -> set[str]:
     """Topics the service's code outside its subscription module names: by literal or message class."""
     topics: set[str] = set()
-    for _path, tree in source_files(service):
+    for path, tree in source_files(service):
+        parses_commands = path == COMMAND_PARSING_MODULE
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and node.value in TOPIC_NAMES:
                 topics.add(node.value)
+            elif parses_commands:
+                continue
             elif isinstance(node, ast.Name) and node.id in TOPIC_OF_MODEL:
                 topics.add(TOPIC_OF_MODEL[node.id])
             elif isinstance(node, ast.Attribute) and node.attr in TOPIC_OF_MODEL:

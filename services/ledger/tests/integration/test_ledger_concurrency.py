@@ -17,11 +17,19 @@ import asyncpg
 import pytest_asyncio
 
 from clearway.ledger.adapters.database import create_pool
+from clearway.ledger.adapters.posting_store import SqlPostingUnitOfWork
 from clearway.ledger.domain.errors import AlreadyRefunded, HoldExceeded, StateConflict
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest
 from clearway.ledger.service import catalog
-from clearway.ledger.service.operations import CommitHold, Operation, OperationResult, Refund, Transfer, VoidHold
-from clearway.ledger.service.pipeline import PostingPipeline, execute_batch
+from clearway.ledger.service.posting.operations import (
+    CommitHold,
+    Operation,
+    OperationResult,
+    Refund,
+    Transfer,
+    VoidHold,
+)
+from clearway.ledger.service.posting.pipeline import PostingPipeline, execute_batch
 from clearway.ledger.verify import verify_ledger
 from clearway.platform.ids import new_id
 
@@ -70,14 +78,17 @@ class Cluster:
     async def _batch(
         pool: asyncpg.Pool, indexes: list[int], operations: list[Operation]
     ) -> list[tuple[int, OperationResult]]:
-        return list(zip(indexes, await execute_batch(pool, operations), strict=True))
+        return list(zip(indexes, await execute_batch(SqlPostingUnitOfWork(pool), operations), strict=True))
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def cluster(ledger_pool: asyncpg.Pool, ledger_database_url: str) -> AsyncIterator[Cluster]:
     process_pools = [await create_pool(ledger_database_url, size_max=4) for _ in range(PROCESSES)]
-    pipelines = [PostingPipeline(ledger_pool, workers=2, batch_size_max=25) for _ in range(SHARED_POOL_PIPELINES)]
-    pipelines += [PostingPipeline(pool, workers=2, batch_size_max=25) for pool in process_pools]
+    pipelines = [
+        PostingPipeline(SqlPostingUnitOfWork(ledger_pool), workers=2, batch_size_max=25)
+        for _ in range(SHARED_POOL_PIPELINES)
+    ]
+    pipelines += [PostingPipeline(SqlPostingUnitOfWork(pool), workers=2, batch_size_max=25) for pool in process_pools]
     for pipeline in pipelines:
         await pipeline.start()
     try:
@@ -125,7 +136,7 @@ def transfer(
 
 
 async def post_one(pool: asyncpg.Pool, operation: Operation, status: str) -> TransactionRecord:
-    (result,) = await execute_batch(pool, [operation])
+    (result,) = await execute_batch(SqlPostingUnitOfWork(pool), [operation])
     record = result.unwrap()
     assert record.status.value == status, record
     return record

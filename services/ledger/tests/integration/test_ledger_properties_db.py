@@ -37,6 +37,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from clearway.ledger.adapters.posting_store import SqlPostingUnitOfWork
 from clearway.ledger.domain.distribution import Distribution
 from clearway.ledger.domain.errors import (
     AlreadyRefunded,
@@ -49,8 +50,15 @@ from clearway.ledger.domain.errors import (
 )
 from clearway.ledger.domain.transactions import TransferRequest
 from clearway.ledger.service import catalog
-from clearway.ledger.service.operations import CommitHold, Operation, OperationResult, Refund, Transfer, VoidHold
-from clearway.ledger.service.pipeline import PostingPipeline, execute_batch
+from clearway.ledger.service.posting.operations import (
+    CommitHold,
+    Operation,
+    OperationResult,
+    Refund,
+    Transfer,
+    VoidHold,
+)
+from clearway.ledger.service.posting.pipeline import PostingPipeline, execute_batch
 from clearway.ledger.verify import verify_ledger
 from clearway.platform.ids import new_id
 
@@ -259,7 +267,7 @@ class LedgerDatabaseMachine(RuleBasedStateMachine):
 
         if channel == "pipeline" and len(operations) == 1:
             return self.bridge.run(through_pipeline())
-        return self.bridge.run(execute_batch(self.bridge.pool, operations))
+        return self.bridge.run(execute_batch(SqlPostingUnitOfWork(self.bridge.pool), operations))
 
     def step(self, operation: Operation, expectation: Expectation, channel: str) -> OperationResult:
         """Run one operation and hold it to its expectation, including what it must not touch."""
@@ -657,7 +665,7 @@ class LedgerDatabaseMachine(RuleBasedStateMachine):
 
 
 async def test_random_operation_sequences_keep_the_books_in_the_database(ledger_pool: asyncpg.Pool) -> None:
-    pipeline = PostingPipeline(ledger_pool, workers=2, batch_size_max=50)
+    pipeline = PostingPipeline(SqlPostingUnitOfWork(ledger_pool), workers=2, batch_size_max=50)
     await pipeline.start()
     machine = type(
         "BoundLedgerDatabaseMachine",

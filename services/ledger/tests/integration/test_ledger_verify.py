@@ -10,11 +10,12 @@ from typing import Any
 
 import asyncpg
 
+from clearway.ledger.adapters.posting_store import SqlPostingUnitOfWork
 from clearway.ledger.domain.distribution import Distribution
 from clearway.ledger.domain.transactions import TransferRequest
 from clearway.ledger.service import catalog
-from clearway.ledger.service.operations import CommitHold, Operation, Refund, Transfer
-from clearway.ledger.service.pipeline import execute_batch
+from clearway.ledger.service.posting.operations import CommitHold, Operation, Refund, Transfer
+from clearway.ledger.service.posting.pipeline import execute_batch
 from clearway.ledger.verify import VerificationReport, verify_ledger
 from clearway.platform.ids import new_id
 
@@ -71,7 +72,7 @@ async def build_books(pool: asyncpg.Pool) -> dict[str, str]:
         transfer(ids["alice"], ids["carol"], 2_000, inflight=True),
         transfer(ids["bob"], ids["carol"], 5_000),  # rejected: bob has 1,000
     ]
-    results = await execute_batch(pool, first)
+    results = await execute_batch(SqlPostingUnitOfWork(pool), first)
     assert [r.unwrap().status.value for r in results] == ["APPLIED", "APPLIED", "APPLIED", "INFLIGHT", "REJECTED"]
     payment, hold = results[2].unwrap(), results[3].unwrap()
     split = Transfer(
@@ -84,7 +85,9 @@ async def build_books(pool: asyncpg.Pool) -> dict[str, str]:
             destinations=(Distribution(ids["bob"], "50%"), Distribution(ids["carol"], "left")),
         )
     )
-    second = await execute_batch(pool, [CommitHold(hold.transaction_id, 750), Refund(payment.transaction_id), split])
+    second = await execute_batch(
+        SqlPostingUnitOfWork(pool), [CommitHold(hold.transaction_id, 750), Refund(payment.transaction_id), split]
+    )
     assert [r.unwrap().status.value for r in second] == ["APPLIED", "APPLIED", "APPLIED"]
     ids["hold"] = hold.transaction_id
     return ids

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from clearway.contracts.events.ledger import LedgerClearingCleared, LedgerEntryPosted
-from clearway.ledger.adapters.schema_repository import AccountKey, AccountRow
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.entry_rules import (
     ConditionViolated,
@@ -18,8 +17,9 @@ from clearway.ledger.domain.entry_rules import (
 )
 from clearway.ledger.domain.schema import build_entry, load_shipped_schemas, reverse_entry
 from clearway.ledger.service.entries import entry_accounts
-from clearway.ledger.service.entry_batch import EntryPoster, natural
-from clearway.ledger.service.operations import PostEntry
+from clearway.ledger.service.ports import AccountKey, AccountRow
+from clearway.ledger.service.posting.entry_poster import EntryPoster, natural
+from clearway.ledger.service.posting.operations import PostEntry
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 SCHEMA = {schema.key: schema for schema in load_shipped_schemas()}["bulk_split"]
@@ -28,7 +28,7 @@ LEDGER = "ldg_1"
 
 def poster(balances: dict[str, BalanceState]) -> EntryPoster:
     counter = itertools.count()
-    entries = EntryPoster(connection=None, now=NOW, new_id=lambda prefix: f"{prefix}_{next(counter)}")  # type: ignore[arg-type]
+    entries = EntryPoster(store=None, now=NOW, new_id=lambda prefix: f"{prefix}_{next(counter)}")  # type: ignore[arg-type]
     for balance_id, path, account_type, clearing in (
         ("bln_cash", "assets/operating", "asset", False),
         ("bln_clearing", "liabilities/bulk_receivables", "liability", True),

@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse
 
 from clearway.contracts.catalogue import topics_for_service
 from clearway.ledger.adapters.database import create_pool
+from clearway.ledger.adapters.posting_store import SqlPostingUnitOfWork
 from clearway.ledger.config import LedgerSettings
 from clearway.ledger.domain.errors import LedgerError
 from clearway.ledger.entrypoints import consumers, http_accounts, http_schema, http_transactions
 from clearway.ledger.entrypoints.dependencies import as_problem
-from clearway.ledger.service.pipeline import PostingPipeline
+from clearway.ledger.service.posting.pipeline import PostingPipeline
 from clearway.ledger.service.sweeper import run_sweeper
 from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.errors import response_for_problem
@@ -49,7 +50,9 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, size_max=settings.database_pool_size)
         pipeline = PostingPipeline(
-            pool, workers=settings.pipeline_workers, batch_size_max=settings.pipeline_batch_size_max
+            SqlPostingUnitOfWork(pool),
+            workers=settings.pipeline_workers,
+            batch_size_max=settings.pipeline_batch_size_max,
         )
         await pipeline.start()
         app.state.ledger_pool = pool

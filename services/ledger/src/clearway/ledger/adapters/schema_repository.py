@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,9 @@ import asyncpg
 import orjson
 
 from clearway.ledger.adapters.balance_repository import BALANCE_SELECT
+
+# The shapes the posting port speaks in (`service/ports.py`), which this module implements in part.
+from clearway.ledger.service.ports import AccountKey, AccountRow, EntryRow, NewAccount
 
 ENTRY_COLUMNS = (
     "entry_id",
@@ -61,53 +63,6 @@ ENTRY_INSERT = (
     + ")"
 )
 ACCOUNT_COLUMNS = "balance_id, ledger_id, account_path, currency, account_type, is_linked, is_clearing"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountKey:
-    ledger_id: str
-    path: str
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRow:
-    balance_id: str
-    account_type: str
-    is_linked: bool
-    is_clearing: bool
-
-
-@dataclass(frozen=True, slots=True)
-class NewAccount:
-    key: AccountKey
-    balance_id: str
-    precision: int
-    account_type: str
-    is_linked: bool
-    is_clearing: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EntryRow:
-    """One `ledger_entries` row (insert shape)."""
-
-    entry_id: str
-    ledger_id: str
-    ik: str
-    entry_type: str
-    schema_key: str
-    schema_version: int
-    currency: str
-    amount_minor: int
-    parameters: dict[str, str]
-    lines: list[dict[str, Any]]
-    description: str
-    request_hash: str
-    transaction_id: str
-    external_transaction_id: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 def _json_text(value: Any) -> str:

@@ -1,4 +1,6 @@
-"""Kafka subscribers: thin adapters from command messages to pipeline operations.
+"""Kafka subscribers (step 1, entrypoint): thin adapters from command messages to pipeline operations.
+
+Parsing a command is step 2 (`service/commands.py`); posting it is step 3 (`service/posting/`).
 
 A command carries the sender's deterministic reference, so a redelivery is answered by the
 ledger's reference check as a replay: no second posting, no inbox row needed. A command the
@@ -10,43 +12,17 @@ and announced on `ledger.transaction.rejected` like any other.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
 
 import asyncpg
 
 from clearway.contracts.events.commands import LedgerEntryRequested, LedgerTransactionRequested
-from clearway.ledger.domain.transactions import TransferRequest
-from clearway.ledger.service.entries import EntryRequest, post_entry
-from clearway.ledger.service.operations import Transfer
-from clearway.ledger.service.pipeline import PostingPipeline
-from clearway.ledger.service.transfers import build_transfer_request, currency_precision
+from clearway.ledger.service.commands import entry_request_from_command, transfer_from_command
+from clearway.ledger.service.entries import post_entry
+from clearway.ledger.service.posting.operations import Transfer
+from clearway.ledger.service.posting.pipeline import PostingPipeline
 from clearway.platform.consumer import IncomingEvent
 
 COMMANDS_GROUP_ID = "ledger.commands"
-
-
-def transfer_from_command(command: LedgerTransactionRequested) -> TransferRequest:
-    precision = command.precision or currency_precision(command.currency)
-    precise_amount = command.precise_amount if command.precise_amount is not None else command.amount_minor
-    overdraft_limit = None
-    if command.overdraft_limit is not None:
-        overdraft_limit = Decimal(command.overdraft_limit) / Decimal(precision)
-    return build_transfer_request(
-        reference=command.reference,
-        currency=command.currency,
-        precise_amount=precise_amount,
-        precision=precision,
-        source=command.source,
-        destination=command.destination,
-        sources=[item.model_dump() for item in command.sources] if command.sources else None,
-        destinations=[item.model_dump() for item in command.destinations] if command.destinations else None,
-        allow_overdraft=command.allow_overdraft,
-        overdraft_limit=overdraft_limit,
-        inflight=command.inflight,
-        inflight_expiry_date=command.inflight_expires_at,
-        description=command.description,
-        meta_data=dict(command.meta_data),
-    )
 
 
 def entry_requested_handler(
@@ -58,14 +34,7 @@ def entry_requested_handler(
     """
 
     async def handle(event: IncomingEvent) -> None:
-        command = LedgerEntryRequested.model_validate(event.payload)
-        request = EntryRequest(
-            ledger_id=command.ledger_id,
-            entry_type=command.entry_type,
-            ik=command.ik,
-            parameters=dict(command.parameters),
-            description=command.description or "",
-        )
+        request = entry_request_from_command(LedgerEntryRequested.model_validate(event.payload))
         await post_entry(pool, pipeline, request)
 
     return handle

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from clearway.ledger.domain.errors import LedgerError
 from clearway.ledger.domain.tenancy import Tenant
-from clearway.ledger.service.pipeline import PostingPipeline
+from clearway.ledger.service.posting.pipeline import PostingPipeline
 from clearway.platform.auth import SERVICE, Principal, require_roles
 from clearway.platform.errors import ProblemError
 

@@ -13,7 +13,7 @@ from clearway.ledger.domain.errors import InvalidRequest
 from clearway.ledger.domain.schema import load_shipped_schemas
 from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, Reader, ReaderTenant, WriterTenant
 from clearway.ledger.entrypoints.render_entries import account_json, entry_json, schema_json, shipped_json
-from clearway.ledger.service import entries, ledger_schemas
+from clearway.ledger.service import commands, entries, ledger_schemas
 from clearway.ledger.service.ledger_owners import check_ledger_visible
 from clearway.platform.pagination import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 
@@ -146,7 +146,7 @@ async def post_entry(
 ) -> dict[str, Any]:
     """Post an entry type (FRAGMENT `addLedgerEntry`); entries moving a linked account must be reconciled."""
     await check_ledger_visible(pool, tenant, ledger_id)
-    request = entries.EntryRequest(
+    request = commands.EntryRequest(
         ledger_id=ledger_id,
         entry_type=body.type,
         ik=body.ik,
@@ -164,7 +164,7 @@ async def reconcile(
 ) -> dict[str, Any]:
     """Post an entry that records an external transaction (FRAGMENT `reconcileTx`); each reconciles once."""
     await check_ledger_visible(pool, tenant, ledger_id)
-    request = entries.EntryRequest(
+    request = commands.EntryRequest(
         ledger_id=ledger_id,
         entry_type=body.type,
         ik=body.ik,

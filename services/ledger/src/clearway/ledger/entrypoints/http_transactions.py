@@ -16,8 +16,8 @@ from clearway.ledger.domain.transactions import TransferRequest
 from clearway.ledger.entrypoints.dependencies import Pipeline, Pool, ReaderTenant, WriterTenant
 from clearway.ledger.entrypoints.render import balance_state_json, json_answer, transaction_json
 from clearway.ledger.entrypoints.schemas import BulkTransactions, InflightUpdate, SearchBody, TransactionCreate
-from clearway.ledger.service.operations import CommitHold, Refund, Transfer, VoidHold
-from clearway.ledger.service.transfers import amount_in_minor, build_transfer_request
+from clearway.ledger.service.commands import amount_in_minor, build_transfer_request
+from clearway.ledger.service.posting.operations import CommitHold, Refund, Transfer, VoidHold
 from clearway.platform.ids import new_id
 
 router = APIRouter(tags=["ledger: transactions"])

@@ -13,8 +13,8 @@ from clearway.ledger.adapters.repository import CatalogRepository
 from clearway.ledger.domain.entry_rules import check_ik
 from clearway.ledger.domain.errors import InvalidRequest, NotFound, StateConflict
 from clearway.ledger.domain.tenancy import PLATFORM, Tenant, check_named_internal
+from clearway.ledger.service.commands import amount_in_minor, currency_precision
 from clearway.ledger.service.ledger_owners import remember_owner
-from clearway.ledger.service.transfers import amount_in_minor, currency_precision
 from clearway.platform.ids import new_id
 
 MONITOR_FIELDS = frozenset(

@@ -8,14 +8,10 @@ checks conditions against locked balances and writes everything in one database 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import asyncpg
 
 from clearway.ledger.adapters.schema_repository import SchemaRepository
 from clearway.ledger.domain.entry_rules import (
-    ExternalTransaction,
     IkReused,
     LinkedAccountRequiresReconciliation,
     NoSchema,
@@ -24,45 +20,16 @@ from clearway.ledger.domain.entry_rules import (
     check_reconciliation,
     check_single_currency,
     choose_schema,
-    entry_fingerprint,
     path_pattern_regex,
-    split_entry_type,
 )
 from clearway.ledger.domain.errors import NotFound
 from clearway.ledger.domain.schema import LedgerSchema, ResolvedEntry, build_entry, reverse_entry
+from clearway.ledger.service.commands import EntryRequest
 from clearway.ledger.service.ledger_schemas import latest_schemas, schema_version
-from clearway.ledger.service.operations import EntryAccount, PostEntry
-from clearway.ledger.service.pipeline import PostingPipeline
+from clearway.ledger.service.posting.operations import EntryAccount, PostEntry
+from clearway.ledger.service.posting.pipeline import PostingPipeline
 
 REVERSAL_DESCRIPTION = "Reversal of entry {ik}"
-
-
-@dataclass(frozen=True)
-class EntryRequest:
-    ledger_id: str
-    entry_type: str  # "split_bulk_payment", or "bulk_split.split_bulk_payment" to pick the schema
-    ik: str
-    parameters: Mapping[str, str]
-    description: str = ""
-    currency: str | None = None  # default line currency; else parameters["currency"], else the external's
-    external_transaction: ExternalTransaction | None = None
-
-    @property
-    def currency_default(self) -> str | None:
-        if self.currency is not None:
-            return self.currency
-        if "currency" in self.parameters:
-            return self.parameters["currency"]
-        return self.external_transaction.currency if self.external_transaction is not None else None
-
-    def fingerprint(self) -> str:
-        return entry_fingerprint(
-            ledger_id=self.ledger_id,
-            entry_type=split_entry_type(self.entry_type)[1],
-            parameters=self.parameters,
-            currency=self.currency_default,
-            external_transaction_id=self.external_transaction.id if self.external_transaction else None,
-        )
 
 
 async def post_entry(

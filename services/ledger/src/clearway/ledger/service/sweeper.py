@@ -13,8 +13,8 @@ import logging
 import asyncpg
 
 from clearway.ledger.adapters.repository import LedgerRepository
-from clearway.ledger.service.operations import ApplyScheduled, Operation, VoidHold
-from clearway.ledger.service.pipeline import PostingPipeline, utc_now
+from clearway.ledger.service.posting.operations import ApplyScheduled, Operation, VoidHold
+from clearway.ledger.service.posting.pipeline import PostingPipeline, utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,12 @@
-"""The group-commit pipeline: callers submit one operation and await its result; workers
-drain the queue and apply up to `batch_size_max` operations per database transaction.
+"""The group-commit pipeline (step 3, posting): callers submit one operation and await its result;
+workers drain the queue and apply up to `batch_size_max` operations per store transaction.
 
 Under load this turns N commits into N / batch commits while each caller still gets its
-own answer. Lock order inside a batch is fixed (see `batch.py`), so several workers (or
+own answer. Lock order inside a batch is fixed (see `executor.py`), so several workers (or
 several ledger instances) can run batches side by side without deadlocks; contention on
-one hot balance simply serialises their batches.
+one hot balance simply serialises their batches. Transactions come from the
+`PostingUnitOfWork` port (`service/ports.py`): the SQL one in `main.py`, an in-memory one in
+the unit tests.
 """
 
 from __future__ import annotations
@@ -16,15 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
 from prometheus_client import Histogram
 
-from clearway.ledger.adapters.database import LedgerUnitOfWork
-from clearway.ledger.adapters.repository import LedgerRepository
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.tenancy import BalanceOwner
-from clearway.ledger.service.batch import BATCH_OPERATIONS_MAX, BatchExecutor
-from clearway.ledger.service.operations import Operation, OperationResult
+from clearway.ledger.service.ports import PostingUnitOfWork
+from clearway.ledger.service.posting.executor import BATCH_OPERATIONS_MAX, BatchExecutor
+from clearway.ledger.service.posting.operations import Operation, OperationResult
 from clearway.platform.ids import new_id
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class AtomicRun:
 
 
 async def execute_batch(
-    pool: asyncpg.Pool,
+    unit_of_work: PostingUnitOfWork,
     operations: Sequence[Operation],
     *,
     clock: Callable[[], datetime] = utc_now,
@@ -74,11 +74,11 @@ async def execute_batch(
     the winner's rows are visible and answer as replays. With `atomic`, any refused
     operation rolls back the whole batch.
     """
-    return (await _execute(pool, operations, clock=clock, atomic=atomic, keep_balances=False)).results
+    return (await _execute(unit_of_work, operations, clock=clock, atomic=atomic, keep_balances=False)).results
 
 
 async def _execute(
-    pool: asyncpg.Pool,
+    unit_of_work: PostingUnitOfWork,
     operations: Sequence[Operation],
     *,
     clock: Callable[[], datetime],
@@ -88,17 +88,17 @@ async def _execute(
     assert 0 < len(operations) <= BATCH_OPERATIONS_MAX
     for attempt in range(1, BATCH_ATTEMPTS_MAX + 1):
         try:
-            async with LedgerUnitOfWork(pool) as uow:
-                executor = BatchExecutor(LedgerRepository(uow.connection), now=clock(), new_id=new_id)
+            async with unit_of_work.begin() as session:
+                executor = BatchExecutor(session.store, now=clock(), new_id=new_id)
                 results = await executor.run(operations, keep_loaded=keep_balances and atomic)
                 batch = executor.batch
                 if atomic and any(result.refused for result in results):
                     # Leaving without commit rolls everything back.
                     return AtomicRun(results, False, executor.loaded_balances, batch.owners)
-                await uow.commit()
+                await session.commit()
                 batch_size_histogram.observe(len(operations))
                 return AtomicRun(results, True, batch.balances if keep_balances else {}, batch.owners)
-        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+        except unit_of_work.retryable_errors:
             if attempt == BATCH_ATTEMPTS_MAX:
                 raise
             logger.info("ledger batch lost a race, retrying", extra={"attempt": attempt})
@@ -109,14 +109,14 @@ async def _execute(
 class PostingPipeline:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        unit_of_work: PostingUnitOfWork,
         *,
         workers: int = 2,
         batch_size_max: int = 1000,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         assert 1 <= workers <= 32 and 1 <= batch_size_max <= BATCH_OPERATIONS_MAX
-        self._pool = pool
+        self._unit_of_work = unit_of_work
         self._workers = workers
         self._batch_size_max = batch_size_max
         self._clock = clock
@@ -142,17 +142,17 @@ class PostingPipeline:
     async def run_now(self, operations: Sequence[Operation], *, atomic: bool = False) -> list[OperationResult]:
         """Apply a caller-formed batch (bulk API, a Kafka poll) as its own transaction(s)."""
         if atomic:
-            return await execute_batch(self._pool, operations, clock=self._clock, atomic=True)
+            return await execute_batch(self._unit_of_work, operations, clock=self._clock, atomic=True)
         results: list[OperationResult] = []
         for start in range(0, len(operations), self._batch_size_max):
             chunk = operations[start : start + self._batch_size_max]
-            results.extend(await execute_batch(self._pool, chunk, clock=self._clock))
+            results.extend(await execute_batch(self._unit_of_work, chunk, clock=self._clock))
         return results
 
     async def run_atomic(self, operations: Sequence[Operation]) -> AtomicRun:
         """Apply all of `operations` or none, as their own transaction, and answer with the balances
         they locked (one round trip for a caller that needs the balance a posting leaves)."""
-        return await _execute(self._pool, operations, clock=self._clock, atomic=True, keep_balances=True)
+        return await _execute(self._unit_of_work, operations, clock=self._clock, atomic=True, keep_balances=True)
 
     async def _work(self) -> None:
         while True:
@@ -164,7 +164,7 @@ class PostingPipeline:
             if not live:
                 continue
             try:
-                results = await execute_batch(self._pool, [item.operation for item in live], clock=self._clock)
+                results = await execute_batch(self._unit_of_work, [item.operation for item in live], clock=self._clock)
             except Exception as error:
                 logger.exception("ledger batch failed")
                 for item in live:

@@ -1,4 +1,7 @@
-"""The operations the posting pipeline runs, and what each one answers."""
+"""The operations the posting pipeline runs, and what each one answers.
+
+Step 2 (`service/commands.py`, `service/entries.py`) builds them; step 3 (this package) applies them.
+"""
 
 from __future__ import annotations
 

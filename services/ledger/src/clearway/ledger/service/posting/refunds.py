@@ -1,4 +1,5 @@
-"""Refunding an APPLIED transaction: a child that moves the same amounts back, at most once."""
+"""Applying a refund of an APPLIED transaction (step 3, posting): a child that moves the same
+amounts back, at most once."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 from clearway.ledger.domain.errors import AlreadyRefunded, LedgerError, StateConflict
 from clearway.ledger.domain.posting import Posting, Status, apply_posting, reversal_of
 from clearway.ledger.domain.transactions import TransactionRecord, is_internal_identifier
-from clearway.ledger.service.batch_state import BatchState
-from clearway.ledger.service.entry_batch import is_entry_transaction
-from clearway.ledger.service.operations import OperationResult, Refund
+from clearway.ledger.service.posting.entry_poster import is_entry_transaction
+from clearway.ledger.service.posting.operations import OperationResult, Refund
+from clearway.ledger.service.posting.state import BatchState
 
 
 def apply_refund(batch: BatchState, op: Refund) -> OperationResult:

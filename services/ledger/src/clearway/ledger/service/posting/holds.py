@@ -1,4 +1,5 @@
-"""Settling an inflight hold: commit all or part of it, or void all or part of what is still held.
+"""Applying the settlement of an inflight hold (step 3, posting): commit all or part of it, or void
+all or part of what is still held.
 
 Either writes a child transaction of the held one; an explicit reference already used by a
 child of the same transaction answers as a replay.
@@ -13,9 +14,9 @@ from clearway.ledger.domain.distribution import Leg
 from clearway.ledger.domain.errors import HoldExceeded, InvalidRequest, ReferenceConflict, StateConflict
 from clearway.ledger.domain.posting import Hold, Status, commit_hold, void_hold
 from clearway.ledger.domain.transactions import TransactionRecord
-from clearway.ledger.service.batch_postings import leg_documents
-from clearway.ledger.service.batch_state import BatchState
-from clearway.ledger.service.operations import CommitHold, OperationResult, VoidHold
+from clearway.ledger.service.posting.operations import CommitHold, OperationResult, VoidHold
+from clearway.ledger.service.posting.state import BatchState
+from clearway.ledger.service.posting.transfers import leg_documents
 
 
 def apply_commit(batch: BatchState, op: CommitHold) -> OperationResult:

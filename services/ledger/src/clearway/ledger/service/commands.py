@@ -1,18 +1,57 @@
-"""From a Blnk-style transaction body to a `TransferRequest` in minor units."""
+"""Step 2 of the posting path, command parsing: what an entrypoint received, as what posting runs.
+
+A Blnk-style HTTP body (`entrypoints/http_transactions.py`) or a `ledger.transaction.requested`
+command (`entrypoints/consumers.py`) becomes a `TransferRequest` in minor units, validated, with
+nothing looked up; a `ledger.entry.requested` command becomes an `EntryRequest`. Posting the
+result is step 3 (`service/posting/`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from clearway.contracts.events.commands import LedgerEntryRequested, LedgerTransactionRequested
 from clearway.ledger.domain.amounts import check_positive, precise_to_minor, scale_exact, to_decimal
 from clearway.ledger.domain.distribution import Distribution
+from clearway.ledger.domain.entry_rules import ExternalTransaction, entry_fingerprint, split_entry_type
 from clearway.ledger.domain.errors import InvalidRequest
 from clearway.ledger.domain.transactions import TransferRequest
 from clearway.platform.errors import ProblemError
 from clearway.platform.money import currency_exponent
 
 REFERENCE_LENGTH_MAX = 255
+
+
+@dataclass(frozen=True)
+class EntryRequest:
+    ledger_id: str
+    entry_type: str  # "split_bulk_payment", or "bulk_split.split_bulk_payment" to pick the schema
+    ik: str
+    parameters: Mapping[str, str]
+    description: str = ""
+    currency: str | None = None  # default line currency; else parameters["currency"], else the external's
+    external_transaction: ExternalTransaction | None = None
+
+    @property
+    def currency_default(self) -> str | None:
+        if self.currency is not None:
+            return self.currency
+        if "currency" in self.parameters:
+            return self.parameters["currency"]
+        return self.external_transaction.currency if self.external_transaction is not None else None
+
+    def fingerprint(self) -> str:
+        return entry_fingerprint(
+            ledger_id=self.ledger_id,
+            entry_type=split_entry_type(self.entry_type)[1],
+            parameters=self.parameters,
+            currency=self.currency_default,
+            external_transaction_id=self.external_transaction.id if self.external_transaction else None,
+        )
 
 
 def currency_precision(currency: str) -> int:
@@ -107,6 +146,42 @@ def build_transfer_request(
         effective_date=effective_date,
         description=description or "",
         meta_data=meta_data or {},
+    )
+
+
+def transfer_from_command(command: LedgerTransactionRequested) -> TransferRequest:
+    precision = command.precision or currency_precision(command.currency)
+    precise_amount = command.precise_amount if command.precise_amount is not None else command.amount_minor
+    overdraft_limit = None
+    if command.overdraft_limit is not None:
+        overdraft_limit = Decimal(command.overdraft_limit) / Decimal(precision)
+    return build_transfer_request(
+        reference=command.reference,
+        currency=command.currency,
+        precise_amount=precise_amount,
+        precision=precision,
+        source=command.source,
+        destination=command.destination,
+        sources=[item.model_dump() for item in command.sources] if command.sources else None,
+        destinations=[item.model_dump() for item in command.destinations] if command.destinations else None,
+        allow_overdraft=command.allow_overdraft,
+        overdraft_limit=overdraft_limit,
+        inflight=command.inflight,
+        inflight_expiry_date=command.inflight_expires_at,
+        description=command.description,
+        meta_data=dict(command.meta_data),
+    )
+
+
+def entry_request_from_command(command: LedgerEntryRequested) -> EntryRequest:
+    """`ledger.entry.requested` carries no currency field: lines whose account has none take
+    `parameters["currency"]`; it has no external transaction, so it can never reconcile."""
+    return EntryRequest(
+        ledger_id=command.ledger_id,
+        entry_type=command.entry_type,
+        ik=command.ik,
+        parameters=dict(command.parameters),
+        description=command.description or "",
     )
 
 

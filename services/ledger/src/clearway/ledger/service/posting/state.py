@@ -1,8 +1,8 @@
 """What one group-commit batch knows while it runs: the rows it read and locked, and what it will write.
 
-`batch_loading` fills the maps; the operation handlers (`batch_postings`, `batch_holds`,
-`batch_refunds`) read and change them in memory and stage their results here with `record`
-and `add_lines`; `batch_writes` turns the staged writes into SQL.
+Step 3 (posting), shared by its modules: `loading` fills the maps; the operation handlers
+(`transfers`, `holds`, `refunds`) read and change them in memory and stage their results here
+with `record` and `add_lines`; `writes` hands the staged writes to the store.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from clearway.ledger.adapters.repository import LedgerRepository
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.distribution import Leg
 from clearway.ledger.domain.errors import NotFound
 from clearway.ledger.domain.posting import EntryLine, Hold, Status
 from clearway.ledger.domain.tenancy import BalanceOwner, Tenant, check_legs, sees_any
 from clearway.ledger.domain.transactions import TransactionRecord
-from clearway.ledger.service.entry_batch import EntryPoster
 from clearway.ledger.service.events import outbox_row, topic_for, transaction_payload
-from clearway.ledger.service.operations import OperationResult
+from clearway.ledger.service.ports import PostingStore
+from clearway.ledger.service.posting.entry_poster import EntryPoster
+from clearway.ledger.service.posting.operations import OperationResult
 
 
 @dataclass
@@ -34,8 +34,8 @@ class _Writes:
 
 
 class BatchState:
-    def __init__(self, repository: LedgerRepository, *, now: datetime, new_id: Callable[[str], str]) -> None:
-        self.repository = repository
+    def __init__(self, store: PostingStore, *, now: datetime, new_id: Callable[[str], str]) -> None:
+        self.store = store
         self.now = now
         self.new_id = new_id
         self.writes = _Writes()
@@ -47,7 +47,7 @@ class BatchState:
         self.by_id: dict[str, TransactionRecord] = {}
         self.internal_ids: dict[tuple[str, str], str] = {}
         # Schema entries (PostEntry): accounts by path, conditions, ledger_entries rows.
-        self.entries = EntryPoster(repository.connection, now=now, new_id=new_id)
+        self.entries = EntryPoster(store.entries, now=now, new_id=new_id)
 
     def target(self, transaction_id: str, tenant: Tenant | None = None) -> TransactionRecord:
         """The transaction an operation acts on; another workspace's answers as missing, and one

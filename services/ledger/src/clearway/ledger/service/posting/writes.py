@@ -1,4 +1,5 @@
-"""Last step of a batch: write everything it staged, once every operation has run.
+"""Last step of a batch (step 3, posting): hand the store everything the batch staged, once every
+operation has run.
 
 Transactions, entry lines, balances and outbox events go in one statement (one round trip, which
 also reads the monitors of the touched balances); holds, schema entries and fired monitors only
@@ -8,17 +9,17 @@ when the batch has any.
 from __future__ import annotations
 
 from clearway.ledger.domain.monitors import Monitor, crossings, field_value
-from clearway.ledger.service.batch_state import BatchState
 from clearway.ledger.service.events import monitor_payload, outbox_row
+from clearway.ledger.service.posting.state import BatchState
 
 
 async def flush_batch(batch: BatchState) -> None:
     writes = batch.writes
     touched = [state for state in batch.balances.values() if state.touched]
-    monitors = await batch.repository.write_postings(writes.records, writes.lines, batch.now, touched, writes.outbox)
-    await batch.repository.insert_holds(writes.new_holds)
+    monitors = await batch.store.write_postings(writes.records, writes.lines, batch.now, touched, writes.outbox)
+    await batch.store.insert_holds(writes.new_holds)
     # After the insert, so a hold created and acted on in the same batch is updated too.
-    await batch.repository.save_holds(list(writes.changed_holds.values()))
+    await batch.store.save_holds(list(writes.changed_holds.values()))
     await batch.entries.flush(batch.balances)
     await _check_monitors(batch, monitors)
 
@@ -29,7 +30,7 @@ async def _check_monitors(batch: BatchState, monitors: list[Monitor]) -> None:
     changed = crossings(monitors, batch.balances)
     if not changed:
         return
-    await batch.repository.set_monitor_states([(monitor.monitor_id, fired) for monitor, fired in changed])
+    await batch.store.set_monitor_states([(monitor.monitor_id, fired) for monitor, fired in changed])
     fired_rows = []
     for monitor, fired in changed:
         if fired:
@@ -49,4 +50,4 @@ async def _check_monitors(batch: BatchState, monitors: list[Monitor]) -> None:
                     "ledger.balance.monitor_triggered", monitor.balance_id, payload, monitor.monitor_id, batch.now
                 )
             )
-    await batch.repository.insert_outbox(fired_rows)
+    await batch.store.insert_outbox(fired_rows)

@@ -1,4 +1,5 @@
-"""Operations that post new money movements: transfers, scheduled transfers falling due, schema entries.
+"""Applying the operations that post new money movements: transfers, scheduled transfers falling
+due, schema entries (step 3, posting).
 
 Each is applied in memory to the balances the batch locked, and staged on the `BatchState`.
 """
@@ -16,8 +17,8 @@ from clearway.ledger.domain.errors import InvalidRequest, NotFound, ReferenceCon
 from clearway.ledger.domain.posting import Hold, Posting, Status, apply_posting
 from clearway.ledger.domain.tenancy import PLATFORM, Tenant
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest, is_internal_identifier
-from clearway.ledger.service.batch_state import BatchState
-from clearway.ledger.service.operations import ApplyScheduled, OperationResult, PostEntry
+from clearway.ledger.service.posting.operations import ApplyScheduled, OperationResult, PostEntry
+from clearway.ledger.service.posting.state import BatchState
 
 
 def apply_post_entry(batch: BatchState, op: PostEntry) -> OperationResult:

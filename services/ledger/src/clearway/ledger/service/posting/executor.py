@@ -1,12 +1,14 @@
-"""Group commit: run many ledger operations in one database transaction.
+"""One batch of step 3 (posting): load and lock, apply each operation in arrival order, write.
 
 Order of work, the same for every batch so concurrent batches cannot deadlock:
 look up references, lock the holds involved (by id), create missing internal balances,
 lock every balance involved (by id), apply each operation in memory in arrival order,
-then write transactions and entries with COPY and update each touched balance once.
+then write transactions and entries in one statement and update each touched balance once.
+A refused operation answers its own error and leaves the others of the batch untouched.
 
-One module per step: `batch_loading` (look up and lock), `batch_postings`, `batch_holds` and
-`batch_refunds` (apply), `batch_writes` (write); `batch_state` is what they share.
+One module per step: `loading` (look up and lock), `transfers`, `holds` and `refunds`
+(apply), `writes` (write); `state` is what they share. The store behind them is the
+`PostingStore` port (`service/ports.py`); `pipeline` decides when a batch runs and commits.
 """
 
 from __future__ import annotations
@@ -14,16 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from clearway.ledger.adapters.repository import LedgerRepository
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.errors import LedgerError
-from clearway.ledger.service.batch_holds import apply_commit, apply_void
-from clearway.ledger.service.batch_loading import load_batch
-from clearway.ledger.service.batch_postings import apply_post_entry, apply_scheduled, apply_transfer
-from clearway.ledger.service.batch_refunds import apply_refund
-from clearway.ledger.service.batch_state import BatchState
-from clearway.ledger.service.batch_writes import flush_batch
-from clearway.ledger.service.operations import (
+from clearway.ledger.service.ports import PostingStore
+from clearway.ledger.service.posting.holds import apply_commit, apply_void
+from clearway.ledger.service.posting.loading import load_batch
+from clearway.ledger.service.posting.operations import (
     CommitHold,
     Operation,
     OperationResult,
@@ -32,13 +30,17 @@ from clearway.ledger.service.operations import (
     Transfer,
     VoidHold,
 )
+from clearway.ledger.service.posting.refunds import apply_refund
+from clearway.ledger.service.posting.state import BatchState
+from clearway.ledger.service.posting.transfers import apply_post_entry, apply_scheduled, apply_transfer
+from clearway.ledger.service.posting.writes import flush_batch
 
 BATCH_OPERATIONS_MAX = 10_000
 
 
 class BatchExecutor:
-    def __init__(self, repository: LedgerRepository, *, now: datetime, new_id: Callable[[str], str]) -> None:
-        self.batch = BatchState(repository, now=now, new_id=new_id)
+    def __init__(self, store: PostingStore, *, now: datetime, new_id: Callable[[str], str]) -> None:
+        self.batch = BatchState(store, now=now, new_id=new_id)
         # The balances as locked, before any operation ran: kept only when asked (`run(keep_loaded=True)`),
         # for an atomic caller who wants them back when the batch is refused and rolled back.
         self.loaded_balances: dict[str, BalanceState] = {}

@@ -1,6 +1,7 @@
-"""The schema-entry part of a group-commit batch (`PostEntry` operations).
+"""The schema-entry part of a group-commit batch (`PostEntry` operations); step 3, posting.
 
-`BatchExecutor` owns the order of work; this class does what only entries need at each step:
+`BatchExecutor` owns the order of work; this class does what only entries need at each step,
+reading and writing through the store's `SchemaEntryStore` (`service/ports.py`):
 - before balances are locked: get-or-create the accounts lines name, find the ones conditions
   name, and load which external transactions are already reconciled;
 - while applying: check conditions against the locked balances (natural sign), turn the lines
@@ -16,11 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from clearway.contracts.events.ledger import EntryLine as EntryLineEvent
 from clearway.contracts.events.ledger import LedgerClearingCleared, LedgerEntryPosted
-from clearway.ledger.adapters.schema_repository import AccountKey, AccountRow, EntryRow, NewAccount, SchemaRepository
 from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.distribution import Leg
 from clearway.ledger.domain.entry_rules import (
@@ -32,9 +30,10 @@ from clearway.ledger.domain.errors import LedgerError
 from clearway.ledger.domain.posting import EntryLine, Posting, Status, apply_posting
 from clearway.ledger.domain.schema import AccountType, check_conditions, natural_balance
 from clearway.ledger.domain.transactions import TransactionRecord
+from clearway.ledger.service.commands import currency_precision
 from clearway.ledger.service.events import outbox_row
-from clearway.ledger.service.operations import EntryAccount, PostEntry
-from clearway.ledger.service.transfers import currency_precision
+from clearway.ledger.service.ports import AccountKey, AccountRow, EntryRow, NewAccount, SchemaEntryStore
+from clearway.ledger.service.posting.operations import EntryAccount, PostEntry
 
 REVERSAL_IK_SUFFIX = ":reversal"
 ENTRY_REFERENCE_PREFIXES = ("entry:", "entry-reversal:")  # see PostEntry.reference
@@ -58,8 +57,8 @@ def natural(account_type: AccountType, state: BalanceState) -> int:
 
 
 class EntryPoster:
-    def __init__(self, connection: asyncpg.Connection, *, now: datetime, new_id: Callable[[str], str]) -> None:
-        self.repository = SchemaRepository(connection)
+    def __init__(self, store: SchemaEntryStore, *, now: datetime, new_id: Callable[[str], str]) -> None:
+        self.store = store
         self.now = now
         self.new_id = new_id
         self.accounts: dict[AccountKey, AccountRow] = {}
@@ -88,8 +87,8 @@ class EntryPoster:
             )
             for key, account in to_create.items()
         ]
-        self.accounts, self.created_ids = await self.repository.ensure_accounts(new_accounts)
-        self.accounts.update(await self.repository.find_accounts(sorted(to_find - set(to_create), key=str)))
+        self.accounts, self.created_ids = await self.store.ensure_accounts(new_accounts)
+        self.accounts.update(await self.store.find_accounts(sorted(to_find - set(to_create), key=str)))
         assert set(to_create) <= set(self.accounts), "every line account exists after get-or-create"
         for ledger_id in {op.ledger_id for op in operations}:
             external_ids = [
@@ -97,7 +96,7 @@ class EntryPoster:
                 for op in operations
                 if op.ledger_id == ledger_id and op.external_transaction is not None
             ]
-            found = await self.repository.reconciled_by(ledger_id, external_ids)
+            found = await self.store.reconciled_by(ledger_id, external_ids)
             self.reconciled.update({(ledger_id, external_id): ik for external_id, ik in found.items()})
         return {row.balance_id for row in self.accounts.values()}
 
@@ -296,11 +295,11 @@ class EntryPoster:
 
     async def flush(self, balances: dict[str, BalanceState]) -> None:
         """After the batch's transactions are inserted (the entry rows reference them)."""
-        await self.repository.insert_entries(self.writes.entries)
-        await self.repository.mark_reversed(self.writes.reversals, self.now)
+        await self.store.insert_entries(self.writes.entries)
+        await self.store.mark_reversed(self.writes.reversals, self.now)
         # A refused entry leaves no trace, not even an empty (and so "cleared") account.
         untouched = sorted(balance_id for balance_id in self.created_ids if not balances[balance_id].touched)
-        await self.repository.delete_unused_accounts(untouched)
+        await self.store.delete_unused_accounts(untouched)
 
 
 def is_entry_transaction(record: TransactionRecord) -> bool:

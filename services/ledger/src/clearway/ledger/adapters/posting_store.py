@@ -1,0 +1,75 @@
+"""Step 4 of the posting path: the SQL implementation of the posting port (`service/ports.py`).
+
+`SqlPostingUnitOfWork(pool)` opens one `LedgerUnitOfWork` per batch attempt and hands the
+pipeline a `SqlPostingStore` on its connection: `LedgerRepository` (transactions, balances and
+entries, holds, monitor states, the outbox) plus the schema-entry SQL (`SchemaRepository`) as
+`store.entries`, all in the same transaction. `main.py` wires it; no SQL lives here.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import asyncpg
+
+from clearway.ledger.adapters.database import LedgerUnitOfWork
+from clearway.ledger.adapters.repository import LedgerRepository
+from clearway.ledger.adapters.schema_repository import SchemaRepository
+
+# A batch that loses a race (the same new reference or internal balance inserted by a concurrent
+# batch, or a deadlock on that unique index) runs again and then sees the winner's rows.
+LOST_RACE_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
+class SqlPostingStore(LedgerRepository):
+    """The posting store on one connection; `entries` is the schema-entry part of it."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__(connection)
+        self.entries = SchemaRepository(connection)
+
+
+class SqlPostingSession:
+    """One batch attempt: a `LedgerUnitOfWork` (rolled back unless committed) and its store."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._unit_of_work = LedgerUnitOfWork(pool)
+        self._store: SqlPostingStore | None = None
+
+    @property
+    def store(self) -> SqlPostingStore:
+        assert self._store is not None, "posting session used outside `async with`"
+        return self._store
+
+    async def __aenter__(self) -> SqlPostingSession:
+        await self._unit_of_work.__aenter__()
+        self._store = SqlPostingStore(self._unit_of_work.connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._store = None
+        await self._unit_of_work.__aexit__(exc_type, exc, traceback)
+
+    async def commit(self) -> None:
+        await self._unit_of_work.commit()
+
+
+class SqlPostingUnitOfWork:
+    """The pipeline's source of store transactions, on the ledger's pool."""
+
+    retryable_errors = LOST_RACE_ERRORS
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    def begin(self) -> SqlPostingSession:
+        return SqlPostingSession(self.pool)
