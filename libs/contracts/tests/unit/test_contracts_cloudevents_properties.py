@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -115,3 +116,46 @@ def test_decoding_any_headers_gives_attributes_or_a_typed_error(headers: list[tu
     except CloudEventHeaderError:
         return
     assert decoded.specversion == "1.0" and decoded.time.tzinfo is UTC
+
+
+# Stored attribute strings as a row might hold them: today's form, an older one, or anything at all.
+STORED_VALUE = (
+    st.none()
+    | st.text(max_size=30)
+    | st.sampled_from(["1.0", "1.1", "2026-11-21T09:30:15.25Z", "2026-13-21T09:30:15.250000Z", "application/json"])
+    | st.integers()
+)
+STORED_NAME = st.sampled_from([*cloudevents.REQUIRED_ATTRIBUTES, *cloudevents.OPTIONAL_ATTRIBUTES, "datacontenttype"])
+ANY_STORED = st.dictionaries(STORED_NAME | st.text(max_size=12), STORED_VALUE, max_size=10)
+
+
+@given(ATTRIBUTES)
+def test_stored_strings_become_the_codecs_headers(attributes: EventAttributes) -> None:
+    stored = json.loads(json.dumps(cloudevents.attribute_strings(attributes)))
+    assert cloudevents.headers_from_strings(stored) == cloudevents.encode(attributes)
+
+
+@given(ATTRIBUTES, st.data())
+def test_any_stored_shape_gives_what_the_codec_gives(attributes: EventAttributes, data: st.DataObject) -> None:
+    """The relay's fast path and the codec agree on every input, headers or error alike."""
+    stored: dict[str, object] = dict(cloudevents.attribute_strings(attributes))
+    stored.update(data.draw(ANY_STORED))
+    try:
+        expected = cloudevents.encode(cloudevents.from_attribute_strings(stored))
+    except CloudEventHeaderError as error:
+        try:
+            cloudevents.headers_from_strings(stored)
+        except CloudEventHeaderError as same:
+            assert type(same) is type(error)
+            return
+        raise AssertionError(f"the fast path accepted what the codec refuses: {stored!r}") from error
+    assert cloudevents.headers_from_strings(stored) == expected
+
+
+def test_a_stored_time_that_only_looks_formatted_is_refused_like_the_codec_refuses_it() -> None:
+    stored = {**cloudevents.attribute_strings(EventAttributes(id="e", source="s", type="t", time=datetime.now(UTC)))}
+    stored["time"] = "2026-13-21T09:30:15.250000Z"
+    with pytest.raises(CloudEventHeaderError):
+        cloudevents.from_attribute_strings(stored)
+    with pytest.raises(CloudEventHeaderError):
+        cloudevents.headers_from_strings(stored)

@@ -89,7 +89,7 @@ def stored_row(event_id: str, topic: str, headers: Any) -> SimpleNamespace:
         message_key="key_1",
         event_type=topic,
         headers=json.loads(json.dumps(headers)),
-        payload={"n": 1},
+        payload='{"n": 1}',  # the relay selects the payload as text
     )
 
 

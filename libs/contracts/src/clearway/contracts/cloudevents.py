@@ -20,6 +20,7 @@ for consumers that must handle whatever an outside producer sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Final, Literal
@@ -189,6 +190,52 @@ def read_attribute_strings(headers: HeadersInput) -> dict[str, str]:
 def encode(attributes: EventAttributes) -> KafkaHeaders:
     """Binary-mode Kafka headers for `attributes`; absent optional attributes are left out."""
     return [(header_name(name), value.encode("utf-8")) for name, value in attribute_strings(attributes).items()]
+
+
+# What `attribute_strings` writes, in its order, with each one's header; and the only `time` shape
+# `format_time` prints.
+_STORED_ORDER: Final = (*REQUIRED_ATTRIBUTES, *OPTIONAL_ATTRIBUTES, CONTENT_TYPE_ATTRIBUTE)
+_STORED_HEADERS: Final = tuple((name, header_name(name)) for name in _STORED_ORDER)
+_STORED_NAMES: Final = frozenset(_STORED_ORDER)
+_FORMATTED_TIME: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?Z")
+
+
+def headers_from_strings(strings: Mapping[str, object]) -> KafkaHeaders:
+    """`encode(from_attribute_strings(strings))`, without building the model when `strings` are exactly
+    what `attribute_strings` writes (every row an outbox stores today): the outbox relay's hot path, where
+    the model's validation and the time's round trip were most of the relay's own work per event.
+
+    Anything else (a row stored in an older shape, a null, another time format) goes through the codec,
+    so the headers, and the errors, are the same either way.
+    """
+    headers = _headers_if_stored_form(strings)
+    return headers if headers is not None else encode(from_attribute_strings(strings))
+
+
+def _headers_if_stored_form(strings: Mapping[str, object]) -> KafkaHeaders | None:
+    if strings.get("specversion") != SPEC_VERSION or CONTENT_TYPE_ATTRIBUTE not in strings:
+        return None
+    headers: KafkaHeaders = []
+    for name, header in _STORED_HEADERS:
+        value = strings.get(name)
+        if value is None:
+            if name in REQUIRED_ATTRIBUTES or name in strings:  # a stored null is an older shape
+                return None
+            continue
+        if not isinstance(value, str) or not value:
+            return None
+        headers.append((header, value.encode("utf-8")))
+    if len(headers) != len(strings):
+        return None  # a name the stored form never has
+    time = strings["time"]
+    assert isinstance(time, str)
+    if not _FORMATTED_TIME.fullmatch(time):
+        return None
+    try:
+        datetime.fromisoformat(time)  # the pattern admits a 13th month; the codec refuses it
+    except ValueError:
+        return None
+    return headers
 
 
 def decode(headers: HeadersInput) -> EventAttributes:

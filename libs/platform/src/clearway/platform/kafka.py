@@ -100,10 +100,7 @@ class KafkaPublisher:
         assert producer is not None, "send_batch() before start()"
         deliveries = [
             await producer.send(
-                message.topic,
-                value=encode_value(message.payload),
-                key=encode_key(message.key),
-                headers=cloudevents.encode(message.attributes),
+                message.topic, value=message.value, key=encode_key(message.key), headers=message.headers
             )
             for message in messages
         ]

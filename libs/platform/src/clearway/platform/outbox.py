@@ -7,6 +7,7 @@ commit, so the relay wakes exactly when there is something it can see.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.contracts import cloudevents
 from clearway.contracts.catalogue import topic_for_event
-from clearway.contracts.cloudevents import EventAttributes
+from clearway.contracts.cloudevents import EventAttributes, KafkaHeaders
 from clearway.platform.context import current_causation_id, current_correlation_id
 from clearway.platform.ids import new_id
 from clearway.platform.publishing import require_source_produces
@@ -28,15 +29,25 @@ EVENT_ID_PREFIX = "evt"
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
-    """One outbox row as the relay hands it to a publisher."""
+    """One outbox row as the relay hands it to a publisher: ready to send, headers encoded and the
+    payload the JSON text PostgreSQL stored (numbers exactly as stored, none decoded and re-encoded)."""
 
     id: int
     event_id: str
     topic: str
     key: str | None
     event_type: str
-    attributes: EventAttributes
-    payload: dict[str, Any]
+    headers: KafkaHeaders
+    value: bytes
+
+    @property
+    def attributes(self) -> EventAttributes:
+        return cloudevents.decode(self.headers)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = json.loads(self.value)
+        return payload
 
 
 def build_cloudevent_attributes(

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter as Tally
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Text, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from clearway.contracts import cloudevents
@@ -54,11 +55,13 @@ class Publisher(Protocol):
 
 
 def outbox_message(row: OutboxRow) -> OutboxMessage:
-    """An outbox row as a publisher's message.
+    """An outbox row (its payload selected as text) as a publisher's message.
 
-    The stored attributes are read back through the CloudEvents codec, so rows written in an older
+    The stored attributes become headers through the CloudEvents codec, so rows written in an older
     shape (a `+00:00` offset instead of `Z`, null extensions, a `datacontenttype` entry), such as
-    rows `replay` queues again, are published in today's shape.
+    rows `replay` queues again, are published in today's shape; rows in today's shape skip the
+    model (`headers_from_strings`). The payload goes out as PostgreSQL prints the stored jsonb: no
+    decode and re-encode per event, and an integer beyond 64 bits stays exact (an encoder would refuse it).
     """
     return OutboxMessage(
         id=row.id,
@@ -66,8 +69,8 @@ def outbox_message(row: OutboxRow) -> OutboxMessage:
         topic=row.topic,
         key=row.message_key,
         event_type=row.event_type,
-        attributes=cloudevents.from_attribute_strings(row.headers),
-        payload=row.payload,
+        headers=cloudevents.headers_from_strings(row.headers),
+        value=row.payload.encode("utf-8"),
     )
 
 
@@ -133,8 +136,8 @@ class OutboxRelay:
                 raise
             await connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=func.now()))
             await connection.commit()
-        for message in messages:
-            OUTBOX_PUBLISHED.labels(self._service_name, message.topic).inc()
+        for topic, published in Tally(message.topic for message in messages).items():
+            OUTBOX_PUBLISHED.labels(self._service_name, topic).inc(published)
         return len(messages)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -174,7 +177,7 @@ class OutboxRelay:
                     outbox.c.message_key,
                     outbox.c.event_type,
                     outbox.c.headers,
-                    outbox.c.payload,
+                    cast(outbox.c.payload, Text).label("payload"),
                     outbox.c.created_at,
                 )
                 .where(outbox.c.published_at.is_(None))
