@@ -25,9 +25,24 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """What a released connection needs beyond asyncpg's own rollback of an open transaction: nothing.
+
+    asyncpg's default reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
+    release, a round trip each group-commit batch waited for before its callers got their answers. The
+    ledger's pool never takes session advisory locks, opens cursors outside a transaction, listens or
+    sets session settings (the outbox relay listens on its own connection), so that reset undid nothing.
+    """
+
+
 async def create_pool(database_url: str, *, size_max: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        libpq_url(database_url), min_size=1, max_size=size_max, init=_init_connection, command_timeout=30
+        libpq_url(database_url),
+        min_size=1,
+        max_size=size_max,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=30,
     )
     assert pool is not None
     return pool
