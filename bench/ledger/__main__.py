@@ -20,6 +20,7 @@ import httpx
 
 from bench.ledger import drivers
 from bench.ledger.scenarios import prepare_load
+from bench.ledger.settle import settle_ledger_database
 from bench.ledger.soak import kafka_soak
 
 LOADS = ("uniform_50", "hot_1")
@@ -38,11 +39,18 @@ async def run(
     phase_s: float,
     loads: tuple[str, ...] = LOADS,
     paths: tuple[str, ...] = PATHS,
+    database_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """With `phase_s`, each HTTP phase runs that long (the counts are its ceiling) and the Kafka
     phase gets as many commands as the bulk phase posted in that time, so no phase is so short that
     start-up (a consumer group joining, pools filling) makes its figure; `phase_s` 0: the counts.
-    `loads` and `paths` pick a subset (to profile one phase at a time)."""
+    `loads` and `paths` pick a subset (to profile one phase at a time). With `database_url` (the
+    ledger's), every phase starts on a settled database (`settle.py`), as pgledger's phases do."""
+
+    async def settled() -> None:
+        if database_url is not None:
+            print(json.dumps({"settled": await settle_ledger_database(database_url)}), flush=True)
+
     ledger_url = ledger_urls[0]
     results = []
     timed = phase_s or None
@@ -60,19 +68,25 @@ async def run(
             # once the server is saturated, so one concurrency cannot show both).
             phases = []
             if "http_single" in paths:
-                phases += [
-                    await drivers.http_single(client, load, single_count, concurrency, run_id, ledger_urls, timed),
+                await settled()
+                phases.append(
+                    await drivers.http_single(client, load, single_count, concurrency, run_id, ledger_urls, timed)
+                )
+                await settled()
+                phases.append(
                     await drivers.http_single(
                         client, load, single_count, LATENCY_CONCURRENCY, f"{run_id}-lat", ledger_urls, timed
-                    ),
-                ]
+                    )
+                )
             if "http_bulk" in paths or "kafka" in paths:
+                await settled()
                 bulk = await drivers.http_bulk(client, load, bulk_count, 2, run_id, timed)
                 if timed:
                     kafka_count = max(int(10_000 * scale), int(bulk.transfers / max(bulk.seconds, 1e-9) * phase_s))
                 if "http_bulk" in paths:
                     phases.append(bulk)
             if "kafka" in paths:
+                await settled()
                 phases.append(await drivers.kafka_commands(client, bootstrap, load, kafka_count, run_id))
             for result in phases:
                 print(json.dumps(result.as_dict()), flush=True)
@@ -97,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ledger-url")
     parser.add_argument("--api-key")
     parser.add_argument("--kafka")
+    parser.add_argument(
+        "--database-url", help="with --ledger-url: the ledger's database, to settle it before each phase"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies transfer counts (1 = 22k per load)")
     parser.add_argument(
         "--phase-s",
@@ -127,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     loads, paths = tuple(arguments.loads.split(",")), tuple(arguments.paths.split(","))
     assert set(loads) <= set(LOADS) and set(paths) <= set(PATHS), (loads, paths)
     owned = None
+    database_url = arguments.database_url
     if arguments.ledger_url:
         ledger_urls, api_key, bootstrap = arguments.ledger_url.split(","), arguments.api_key, arguments.kafka
     else:
@@ -138,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         ledger_urls = [owned.url("ledger")]
         ledger_urls += [owned.add_instance("ledger") for _ in range(arguments.instances - 1)]
         api_key, bootstrap = owned.api_key, owned.kafka_bootstrap_servers
+        database_url = owned.database_url("ledger")
     if arguments.soak_s:
         pids = owned.pids() if owned is not None else (arguments.ledger_pid or [])
         assert pids, "a soak watches the ledger's RSS: give --ledger-pid with --ledger-url"
@@ -163,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 arguments.phase_s,
                 loads,
                 paths,
+                database_url,
             )
         )
     finally:
