@@ -12,6 +12,7 @@ from clearway.providers.mobile_money import (
     B2cDuplicatePayment,
     B2cFailed,
     B2cPaymentRequest,
+    B2cPaymentUnknown,
     B2cPending,
     B2cResult,
     B2cResultKind,
@@ -207,7 +208,8 @@ async def test_payouts_follow_m_pesa_rules(sandbox: SandboxProvider) -> None:
         await sandbox.pay(payout(phone="+14155552671"))
     with pytest.raises(InvalidB2cPaymentRequest, match=r"1\.\.250000"):
         await sandbox.pay(payout(amount_minor=25_000_100))
-    with pytest.raises(ProviderRejected):
+    # A payout it never took (or forgot with its process) is a definite answer: re-send it.
+    with pytest.raises(B2cPaymentUnknown):
         await sandbox.query_payment_status("wd_unknown", None)
     assert sandbox.requests() == []
 
@@ -224,8 +226,9 @@ async def test_pushes_and_payouts_share_scenarios_but_not_sinks(
     assert [callback.result_code for callback in sinks.pushes] == [1]
     assert [result.result_code for result in sinks.results] == [1]
     assert [record.kind for record in sandbox.requests()] == [RequestKind.C2B, RequestKind.B2C]
-    with pytest.raises(ProviderRejected):
+    with pytest.raises(ProviderRejected) as not_a_payout:
         await sandbox.query_payment_status(push.checkout_request_id, None)
+    assert not isinstance(not_a_payout.value, B2cPaymentUnknown)
     with pytest.raises(ProviderRejected):
         await sandbox.query_stk_status("wd_1")
 

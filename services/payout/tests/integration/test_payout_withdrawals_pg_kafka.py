@@ -329,6 +329,47 @@ async def test_a_crash_between_the_hold_and_our_commit_adopts_the_hold(
         assert int(balance["inflight_debit_balance"]) == 300_00  # one hold, not two
 
 
+@pytest.mark.parametrize(
+    ("outcome", "final", "balance_minor"),
+    [(SandboxOutcome.APPROVE, "succeeded", 750_00), (SandboxOutcome.DECLINE, "failed", 1_000_00)],
+)
+async def test_a_payout_in_flight_when_the_process_is_killed_is_finished_after_the_restart(
+    running_flow: RunningPayout,
+    ledger: httpx.AsyncClient,
+    payout_settings: PayoutSettings,
+    outcome: SandboxOutcome,
+    final: str,
+    balance_minor: int,
+) -> None:
+    """Seen in the chaos run: payout was killed after it had handed a withdrawal to the rail and
+    before the result came. The restarted process's rail (the in-process sandbox, like a rail that
+    never got the submission) holds no such payment, so no callback will ever come and every
+    status query is refused; the withdrawal must still end, its hold committed or voided."""
+    user_id = await funded_user(ledger, 1_000_00)
+    quiet = payout_settings.model_copy(update={"recovery_enabled": False})
+    async with running_flow(settings=quiet) as payout, payout.client(user=user_id) as user:
+        method = await mobile_method(user)
+        withdrawal = (await withdraw(user, method["id"], 250_00)).json()["withdrawal"]
+        assert (await _approve(payout, withdrawal["id"])).status_code == 200
+        assert await _status(payout, withdrawal["id"]) == "processing"
+        assert [r.originator_conversation_id for r in payout.sandbox.requests()] == [withdrawal["id"]]
+        # Killed here: the result callback is never delivered, and the rail dies with the process.
+    assert int((await wallet(ledger, user_id))["inflight_debit_balance"]) == 250_00
+
+    async with running_flow(default_outcome=outcome) as payout:
+        await _settled(payout, withdrawal["id"], final)
+        # Re-sent once, under the same id (a rail that held it would refuse the duplicate).
+        assert [r.originator_conversation_id for r in payout.sandbox.requests()] == [withdrawal["id"]]
+
+        async def hold_settled() -> bool:
+            balance = await wallet(ledger, user_id)
+            return (int(balance["balance"]), int(balance["inflight_debit_balance"])) == (balance_minor, 0)
+
+        await wait_until(hold_settled, timeout_s=10, what=f"the hold is settled for a {final} payout")
+        paid = final == "succeeded"
+        assert await transactions_with_reference(ledger, f"payout:{withdrawal['id']}:settle") == int(paid)
+
+
 async def test_bank_withdrawals_travel_in_a_pain001_batch_and_settle_by_the_banks_answer(
     running_flow: RunningPayout, ledger: httpx.AsyncClient
 ) -> None:

@@ -89,6 +89,31 @@ def test_failure_and_rejection_void_and_terminal_states_refuse_more() -> None:
         pending.succeeded("R", NOW)
 
 
+def test_a_payout_sent_again_keeps_its_id_and_gets_its_status_queries_back() -> None:
+    processing = (
+        _withdrawal()
+        .reserved("txn_hold", NOW)
+        .approved("amir", NOW)
+        .submitted(NOW, conversation_id="AG_1", next_status_check_at=NOW)
+    )
+    asked = processing.status_check_scheduled(NOW + timedelta(seconds=1), NOW)
+    later = NOW + timedelta(minutes=1)
+    resent = asked.resubmitted(later, conversation_id="AG_2", next_status_check_at=later + timedelta(seconds=30))
+    assert (resent.status, resent.provider_reference, resent.provider_conversation_id) == (
+        WithdrawalStatus.PROCESSING,
+        processing.provider_reference,
+        "AG_2",
+    )
+    assert (resent.status_checks, resent.next_status_check_at, resent.submitted_at) == (
+        0,
+        later + timedelta(seconds=30),
+        later,
+    )
+    assert resent.hold_due() is None  # still undecided: the hold stays until the rail answers
+    with pytest.raises(BusinessRuleError):
+        resent.succeeded("R", NOW).resubmitted(later, conversation_id="AG_3", next_status_check_at=later)
+
+
 def test_an_update_never_moves_before_creation() -> None:
     earlier = NOW - timedelta(hours=1)
     assert _withdrawal().reserved("txn", earlier).updated_at == NOW

@@ -78,6 +78,17 @@ class ProviderRejected(ProviderError):
     code = "PROVIDER_REJECTED"
 
 
+class B2cPaymentUnknown(ProviderRejected):
+    """A status query's answer: the rail holds no payment under this OriginatorConversationID.
+
+    The submission never arrived (or, for the in-process sandbox, the rail forgot it when its
+    process was killed). Nothing was paid: re-sending with the same OriginatorConversationID is
+    the way on, and cannot pay twice (a rail that does hold it refuses the duplicate).
+    """
+
+    code = "PROVIDER_PAYMENT_UNKNOWN"
+
+
 class ProviderAuthenticationFailed(ProviderRejected):
     """Consumer key/secret refused: a configuration problem, not worth retrying."""
 

@@ -169,6 +169,19 @@ class Withdrawal:
             next_status_check_at=next_status_check_at,
         )
 
+    def resubmitted(self, now: datetime, *, conversation_id: str, next_status_check_at: datetime) -> Withdrawal:
+        """Sent again under the same id after the rail said it holds no such payment: a new
+        submission, so its status queries start again."""
+        self._require(WithdrawalStatus.PROCESSING, action="resubmit")
+        return self._moved(
+            WithdrawalStatus.PROCESSING,
+            now,
+            provider_conversation_id=conversation_id,
+            submitted_at=now,
+            status_checks=0,
+            next_status_check_at=next_status_check_at,
+        )
+
     def batched(self, batch_id: str, now: datetime) -> Withdrawal:
         self._require(WithdrawalStatus.APPROVED, action="batch")
         return self._moved(WithdrawalStatus.PROCESSING, now, batch_id=batch_id, submitted_at=now)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from clearway.payout.domain import postings
 from clearway.payout.domain.batches import PAYOUT_BATCH_ID_PREFIX, BatchStatus, PayoutBatch
+from clearway.payout.domain.withdrawal_methods import WithdrawalMethod
 from clearway.payout.domain.withdrawals import (
     HoldStatus,
     IntentStatus,
@@ -32,6 +33,7 @@ from clearway.payout.service.ports import PayoutUnitOfWork
 from clearway.platform.ids import new_id
 from clearway.platform.logging import get_logger
 from clearway.providers.mobile_money import (
+    B2cAccepted,
     B2cFailed,
     B2cPaymentRequest,
     B2cPending,
@@ -66,22 +68,33 @@ async def masked_account(uow: PayoutUnitOfWork, withdrawal: Withdrawal) -> str |
     return method.account_number_masked if method is not None else None
 
 
-async def _submit_mobile_money(context: PayoutContext, withdrawal: Withdrawal) -> Withdrawal:
+async def _method(context: PayoutContext, withdrawal: Withdrawal) -> WithdrawalMethod:
     assert withdrawal.withdrawal_method_id is not None and withdrawal.provider_reference is not None
     async with context.unit_of_work() as uow:
         method = await uow.methods.get(withdrawal.withdrawal_method_id)
     assert method is not None, "a withdrawal's method is deactivated, never deleted"
+    return method
+
+
+async def _pay(context: PayoutContext, withdrawal: Withdrawal, method: WithdrawalMethod) -> B2cAccepted:
+    """One B2C call under the withdrawal's own id (OriginatorConversationID)."""
+    assert withdrawal.provider_reference is not None
+    request = B2cPaymentRequest.create(
+        phone=method.account_number,
+        amount_minor=withdrawal.amount_minor,
+        currency=withdrawal.currency,
+        originator_conversation_id=withdrawal.provider_reference,
+        remarks=PAYOUT_REMARKS,
+    )
+    return await context.mobile_money.pay(request)
+
+
+async def _submit_mobile_money(context: PayoutContext, withdrawal: Withdrawal) -> Withdrawal:
+    method = await _method(context, withdrawal)
     log = logger.bind(withdrawal_id=withdrawal.id, account=method.account_number_masked, provider=withdrawal.provider)
     conversation_id: str | None = None
     try:
-        request = B2cPaymentRequest.create(
-            phone=method.account_number,
-            amount_minor=withdrawal.amount_minor,
-            currency=withdrawal.currency,
-            originator_conversation_id=withdrawal.provider_reference,
-            remarks=PAYOUT_REMARKS,
-        )
-        accepted = await context.mobile_money.pay(request)
+        accepted = await _pay(context, withdrawal, method)
         conversation_id = accepted.conversation_id
     except (ProviderRejected, InvalidPhoneNumber, ValueError) as error:
         log.warning("payout refused by the rail", error=type(error).__name__)
@@ -107,6 +120,42 @@ async def _submit_mobile_money(context: PayoutContext, withdrawal: Withdrawal) -
         await uow.commit()
     log.info("payout submitted", conversation_id=conversation_id)
     return submitted
+
+
+async def resubmit(context: PayoutContext, withdrawal: Withdrawal) -> Withdrawal:
+    """Send a `processing` payout again under the same id, after a status query learned that the
+    rail holds no payment under it (`B2cPaymentUnknown`): the submission never arrived, or the rail
+    lost it (the in-process sandbox dies with a killed payout process). No callback will come for
+    it and every later query would say the same, so without this its hold would never be settled.
+    The same OriginatorConversationID cannot pay twice: a rail that does hold it refuses the duplicate."""
+    if withdrawal.status is not WithdrawalStatus.PROCESSING or withdrawal.method_type == BANK_ACCOUNT:
+        return withdrawal
+    method = await _method(context, withdrawal)
+    log = logger.bind(withdrawal_id=withdrawal.id, account=method.account_number_masked, provider=withdrawal.provider)
+    try:
+        accepted = await _pay(context, withdrawal, method)
+    except (ProviderRejected, InvalidPhoneNumber, ValueError) as error:
+        # The rail holds no payment under this id and refuses this one: nothing was paid.
+        log.warning("payout refused by the rail when sent again", error=type(error).__name__)
+        code = getattr(error, "code", "PROVIDER_REJECTED")
+        return await apply_outcome(context, withdrawal.id, NotPaid(code, str(error)), resolved_by="resubmission")
+    except ProviderError as error:
+        # Unavailable, answer lost, or a duplicate (the first got through after all): the next
+        # status query asks again.
+        log.warning("payout not sent again; the next status query asks again", error=type(error).__name__)
+        return withdrawal
+    now = context.clock()
+    async with context.unit_of_work() as uow:
+        current = await uow.withdrawals.get(withdrawal.id, for_update=True)
+        assert current is not None
+        if current.status is not WithdrawalStatus.PROCESSING:  # its callback was faster than this commit
+            return current
+        next_check = now + timedelta(milliseconds=context.policy.status_query_after_ms)
+        resent = current.resubmitted(now, conversation_id=accepted.conversation_id, next_status_check_at=next_check)
+        await uow.withdrawals.update(resent)
+        await uow.commit()
+    log.info("payout unknown to the rail, submitted again", conversation_id=accepted.conversation_id)
+    return resent
 
 
 def outcome_of(status: B2cStatus) -> PayoutOutcome:

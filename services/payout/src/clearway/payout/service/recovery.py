@@ -4,7 +4,9 @@
   and our commit; asking for the same hold again adopts it (or learns it was refused);
 - an approved mobile-money withdrawal never handed to its rail: submitted again with the same id;
 - a paid payable's withdrawal waiting under the auto-approval amount: approved;
-- a submitted payout whose result has not come: its status is asked for (timeouts, lost callbacks);
+- a submitted payout whose result has not come: its status is asked for (timeouts, lost callbacks),
+  and sent again under the same id when the rail holds no payment under it (the process was
+  killed with the payout in flight and the rail lost it, or it never arrived);
 - a decided withdrawal whose ledger effect did not happen: converged.
 Every step is a replay when it already happened, so running the pass twice changes nothing.
 """
@@ -20,7 +22,7 @@ from clearway.payout.domain.withdrawals import Origin, Withdrawal, WithdrawalSta
 from clearway.payout.service import approvals, payouts, withdrawals
 from clearway.payout.service.context import PayoutContext
 from clearway.platform.logging import get_logger
-from clearway.providers.mobile_money import ProviderError
+from clearway.providers.mobile_money import B2cPaymentUnknown, ProviderError
 
 logger = get_logger("clearway.payout.recovery")
 
@@ -90,6 +92,11 @@ async def _query(context: PayoutContext, withdrawal: Withdrawal) -> object:
         status = await context.mobile_money.query_payment_status(
             withdrawal.provider_reference, withdrawal.provider_conversation_id
         )
+    except B2cPaymentUnknown:
+        # The rail holds no payment under our id: no callback will come, and asking again would
+        # hear the same until the queries run out, with the hold still placed. Send it again.
+        logger.warning("payout unknown to the rail; submitting it again", withdrawal_id=withdrawal.id)
+        return await payouts.resubmit(context, withdrawal)
     except ProviderError as error:
         logger.warning("payout status query failed", withdrawal_id=withdrawal.id, error=type(error).__name__)
         return None

@@ -34,9 +34,20 @@ from clearway.providers.mobile_money.daraja.b2c_callbacks import (
     parse_daraja_b2c_timeout,
 )
 from clearway.providers.mobile_money.daraja.payloads import kenyan_msisdn, whole_shillings
-from clearway.providers.mobile_money.errors import B2cDuplicatePayment, InvalidB2cPaymentRequest, ProviderRejected
+from clearway.providers.mobile_money.errors import (
+    B2cDuplicatePayment,
+    B2cPaymentUnknown,
+    InvalidB2cPaymentRequest,
+    ProviderRejected,
+)
 from clearway.providers.mobile_money.phone import mask_phone
-from clearway.providers.mobile_money.sandbox.core import Deliver, RequestKind, SandboxCore, SandboxRequest
+from clearway.providers.mobile_money.sandbox.core import (
+    UNKNOWN_REQUEST,
+    Deliver,
+    RequestKind,
+    SandboxCore,
+    SandboxRequest,
+)
 from clearway.providers.mobile_money.sandbox.scenarios import SandboxOutcome
 
 B2C_AMOUNT_MAJOR_MAX = 250_000
@@ -122,7 +133,13 @@ class SandboxB2c(SandboxCore):
     async def query_payment_status(self, originator_conversation_id: str, conversation_id: str | None) -> B2cStatus:
         """Answers at once (Daraja's answer comes by callback instead)."""
         del conversation_id
-        record = self._payout(originator_conversation_id)
+        try:
+            record = self._payout(originator_conversation_id)
+        except ProviderRejected as error:
+            if error.provider_code != UNKNOWN_REQUEST:
+                raise
+            # Never submitted here, or submitted to a sandbox that has since died with its process.
+            raise B2cPaymentUnknown("no sandbox payout with this id", provider_code=UNKNOWN_REQUEST) from error
         if self._clock() < record.answers_at:
             return B2cPending(originator_conversation_id)
         if record.reversed_at is not None:
