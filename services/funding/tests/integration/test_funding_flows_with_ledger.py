@@ -27,6 +27,7 @@ from clearway.funding.config import FundingSettings
 from clearway.funding.service.context import FundingContext
 from clearway.funding.service.recovery import recover_once
 from clearway.platform.db import create_engine
+from clearway.platform.idempotency.store import idempotency_keys
 
 from .conftest import APPROVER_KEY, OPERATOR_KEY, OTHER_WORKSPACE_KEY, RunningFlow
 
@@ -552,3 +553,49 @@ async def test_an_unpaid_funding_expires_and_frees_its_payables(
         assert (back["status"], back["funding_id"]) == ("approved", None)
     (event,) = await outbox_events(flow_settings, "funding.cancelled")
     assert (event["status"], event["cancelled_by"]) == ("expired", None)
+
+
+async def forget_stored_answer(database_url: str, key: str) -> None:
+    """What a process killed between the funding's commit and storing the key's answer leaves."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            deleted = await connection.execute(
+                idempotency_keys.delete().where(idempotency_keys.c.idempotency_key == key)
+            )
+            assert deleted.rowcount == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_retried_funding_whose_answer_was_lost_finds_the_funding_its_key_created(
+    running_flow: RunningFlow, ledger: httpx.AsyncClient, flow_settings: FundingSettings
+) -> None:
+    """The funding commits, then the process dies before the platform stores the key's answer (seen
+    in the chaos run after funding was killed): the retry runs the route again. It must answer the
+    funding the key created, not refuse its payables as already in a funding, as it did."""
+    payee = await new_payee(ledger, "Retry")
+    key = f"funding-{uuid.uuid4().hex[:10]}"
+    async with running_flow() as client:
+        payables = [await approved_payable(client, payee, 5_000), await approved_payable(client, payee, 7)]
+        body = {"payable_ids": [p["id"] for p in payables], "recipient": RECIPIENT}
+        first = await client.post("/funding", json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == 201, first.text
+        await forget_stored_answer(flow_settings.database_url, key)
+
+        retried = await client.post("/funding", json=body, headers={"Idempotency-Key": key})
+        assert retried.status_code == 201, retried.text
+        assert retried.json()["id"] == first.json()["id"] and retried.json()["total_minor"] == 5_007
+
+        # The same key for other payables is a different request: refused, and nothing is created.
+        other = await approved_payable(client, payee, 1)
+        await forget_stored_answer(flow_settings.database_url, key)
+        mismatched = await client.post(
+            "/funding", json={"payable_ids": [other["id"]], "recipient": RECIPIENT}, headers={"Idempotency-Key": key}
+        )
+        assert mismatched.status_code == 422, mismatched.text
+        assert mismatched.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+        assert (await client.get(f"/payable/{other['id']}")).json()["status"] == "approved"
+
+        # Without a key, funding the same payables again is refused as before.
+        assert (await client.post("/funding", json=body)).status_code == 422

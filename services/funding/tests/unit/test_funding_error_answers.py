@@ -10,12 +10,11 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from clearway.funding.domain.errors import FundingError
+from clearway.funding.domain.errors import FundingError, IdempotencyKeyReusedError
 from clearway.funding.domain.topups import (
     CallbackInvalidError,
     CallbackRejectedError,
     ConflictingOutcomeError,
-    IdempotencyKeyReusedError,
     ProviderReferenceConflictError,
     TopupLedgerRefusedError,
     TopupLedgerUnavailableError,

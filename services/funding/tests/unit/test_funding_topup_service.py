@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from clearway.contracts.catalogue import topic_for_event
 from clearway.funding.adapters.invoice_delivery import EventOnlyDelivery
 from clearway.funding.config import FundingSettings
+from clearway.funding.domain.errors import IdempotencyKeyReusedError
 from clearway.funding.domain.invoices import InvoiceTerms
 from clearway.funding.domain.postings import Posting
 from clearway.funding.domain.topups import (
@@ -27,7 +28,6 @@ from clearway.funding.domain.topups import (
     CallbackRejectedError,
     ConflictingOutcomeError,
     Delivery,
-    IdempotencyKeyReusedError,
     ResolvedBy,
     Topup,
     TopupLedgerUnavailableError,

@@ -69,6 +69,7 @@ def _funding(row: FundingRow) -> Funding:
         cancelled_at=row.cancelled_at,
         invoice_sent_at=row.invoice_sent_at,
         invoice_send_attempts=row.invoice_send_attempts,
+        request_key=row.request_key,
     )
 
 
@@ -101,6 +102,7 @@ def _columns(funding: Funding) -> dict[str, Any]:
         "cancelled_at": funding.cancelled_at,
         "invoice_sent_at": funding.invoice_sent_at,
         "invoice_send_attempts": funding.invoice_send_attempts,
+        "request_key": funding.request_key,
         "created_at": funding.created_at,
         "updated_at": funding.updated_at,
     }
@@ -118,6 +120,12 @@ class SqlFundingRepository:
     async def add(self, funding: Funding) -> None:
         self._session.add(FundingRow(id=funding.id, **_columns(funding)))
         await self._session.flush()
+
+    async def get_by_request_key(self, workspace_id: str, request_key: str) -> Funding | None:
+        row = await self._session.scalar(
+            select(FundingRow).where(FundingRow.workspace_id == workspace_id, FundingRow.request_key == request_key)
+        )
+        return _funding(row) if row is not None else None
 
     async def get(self, funding_id: str, *, for_update: bool = False) -> Funding | None:
         query = select(FundingRow).where(FundingRow.id == funding_id)

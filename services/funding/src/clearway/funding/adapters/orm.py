@@ -125,6 +125,7 @@ class FundingRow(FundingBase):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     invoice_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     invoice_send_attempts: Mapped[int] = mapped_column(Integer)
+    request_key: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -45,3 +45,9 @@ class ConflictError(FundingError):
 class RuleViolationError(FundingError):
     http_status = 422
     code = "BUSINESS_RULE_VIOLATION"
+
+
+class IdempotencyKeyReusedError(RuleViolationError):
+    """An Idempotency-Key already used for a different request (a top-up, a funding)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"

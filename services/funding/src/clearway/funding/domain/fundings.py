@@ -115,6 +115,9 @@ class Funding:
     cancelled_at: datetime | None = None
     invoice_sent_at: datetime | None = None
     invoice_send_attempts: int = 0
+    # The creating request's Idempotency-Key, when it had one: a retry whose first attempt committed
+    # but never got its answer stored (the process died in between) finds this funding again.
+    request_key: str | None = None
 
     def __post_init__(self) -> None:
         assert self.id.startswith(f"{FUNDING_ID_PREFIX}_"), f"not a funding id: {self.id!r}"

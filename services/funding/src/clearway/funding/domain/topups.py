@@ -60,10 +60,6 @@ class TopupRefusedError(RuleViolationError):
     code = "TOPUP_REFUSED"
 
 
-class IdempotencyKeyReusedError(RuleViolationError):
-    code = "IDEMPOTENCY_KEY_REUSED"
-
-
 class IdentityMismatchError(RuleViolationError):
     """An end user named a wallet owner other than themselves: users top up only their own wallet."""
 

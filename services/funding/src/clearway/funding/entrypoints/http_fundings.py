@@ -19,6 +19,7 @@ from clearway.funding.entrypoints.schemas_fundings import (
 )
 from clearway.funding.service import fundings, invoices, linking, workspaces
 from clearway.funding.service.context import FundingContext
+from clearway.platform.idempotency import IDEMPOTENCY_KEY_HEADER
 from clearway.platform.pagination import Page
 
 router = APIRouter(tags=["fundings"])
@@ -30,14 +31,19 @@ def _out(context: FundingContext, funding: Funding) -> FundingOut:
 
 
 @router.post("/funding", status_code=status.HTTP_201_CREATED)
-async def create_funding(body: FundingCreate, context: ContextDep, principal: Writer) -> FundingOut:
+async def create_funding(body: FundingCreate, context: ContextDep, principal: Writer, request: Request) -> FundingOut:
     new = fundings.NewFunding(
         recipient=Recipient(name=body.recipient.name, email=str(body.recipient.email)),
         payable_ids=tuple(body.payable_ids or ()),
         amount_minor=body.amount_minor,
         currency=body.currency,
     )
-    funding = await fundings.create_funding(context, workspace_id(principal), principal.name, new)
+    # Scoped to the principal, as the platform scopes the key's stored answer.
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    request_key = f"{principal.name}:{key}" if key else None
+    funding = await fundings.create_funding(
+        context, workspace_id(principal), principal.name, new, request_key=request_key
+    )
     return _out(context, funding)
 
 

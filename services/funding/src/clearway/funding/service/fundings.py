@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from clearway.funding.adapters.unit_of_work import SqlFundingUnitOfWork
-from clearway.funding.domain.errors import NotFoundError
+from clearway.funding.domain.errors import IdempotencyKeyReusedError, NotFoundError
 from clearway.funding.domain.fundings import (
     FUNDING_ID_PREFIX,
     Funding,
@@ -50,10 +50,30 @@ def _not_found(funding_id: str) -> NotFoundError:
     return NotFoundError(f"No funding {funding_id}.", code="FUNDING_NOT_FOUND", funding_id=funding_id)
 
 
-async def create_funding(context: FundingContext, workspace_id: str, actor: str, new: NewFunding) -> Funding:
+def _same_request(funding: Funding, new: NewFunding) -> bool:
+    if new.payable_ids:
+        return funding.kind is FundingKind.PAYABLES and set(funding.payable_ids) == set(new.payable_ids)
+    return funding.kind is FundingKind.PREFUNDING and (funding.total_minor, funding.currency) == (
+        new.amount_minor,
+        new.currency,
+    )
+
+
+async def create_funding(
+    context: FundingContext, workspace_id: str, actor: str, new: NewFunding, *, request_key: str | None = None
+) -> Funding:
+    """A new funding; with `request_key` (the request's Idempotency-Key), the funding that key already
+    created, when it did: the platform's stored answer is written after this commit, so a process that
+    dies in between leaves a retry to re-run this, which must not refuse payables it already funded."""
     now = context.clock()
     async with context.unit_of_work() as uow:
         await uow.workspaces.ensure(workspace_id, auto_link_deposits=context.auto_link_deposits_default, now=now)
+        if request_key is not None:
+            existing = await uow.fundings.get_by_request_key(workspace_id, request_key)
+            if existing is not None:
+                if not _same_request(existing, new):
+                    raise IdempotencyKeyReusedError("This Idempotency-Key was already used for a different funding.")
+                return existing
         payables = []
         if new.payable_ids:
             # Locked in id order: two fundings racing for one payable queue here, the second is refused.
@@ -83,6 +103,7 @@ async def create_funding(context: FundingContext, workspace_id: str, actor: str,
             created_by=actor,
             created_at=now,
             updated_at=now,
+            request_key=request_key,
         )
         await uow.fundings.add(funding)
         for payable in payables:

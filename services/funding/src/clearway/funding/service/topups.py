@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from clearway.funding.domain import topups as domain
+from clearway.funding.domain.errors import IdempotencyKeyReusedError
 from clearway.funding.domain.postings import topup_credit_posting
 from clearway.funding.domain.topups import (
     TOPUP_ID_PREFIX,
@@ -21,7 +22,6 @@ from clearway.funding.domain.topups import (
     CallbackRejectedError,
     ConflictingOutcomeError,
     Delivery,
-    IdempotencyKeyReusedError,
     ProviderOutcome,
     ProviderReferenceConflictError,
     ResolvedBy,
