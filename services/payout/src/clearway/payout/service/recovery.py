@@ -77,11 +77,16 @@ async def query_due_statuses(context: PayoutContext) -> int:
         now = context.clock()
         due = await uow.withdrawals.lock_due_for_status_check(now, policy.batch_size_max)
         for withdrawal in due:
-            exhausted = withdrawal.status_checks + 1 >= policy.status_queries_max
-            next_at = None if exhausted else now + timedelta(milliseconds=policy.status_query_interval_ms)
+            queries_done = withdrawal.status_checks + 1
+            next_at = policy.next_status_query_at(queries_done, now)
             await uow.withdrawals.update(withdrawal.status_check_scheduled(next_at, now))
-            if exhausted:
-                logger.warning("payout still pending after every status query", withdrawal_id=withdrawal.id)
+            if queries_done >= policy.status_queries_max:
+                logger.warning(
+                    "payout still pending after every regular status query; asking less often",
+                    withdrawal_id=withdrawal.id,
+                    status_checks=queries_done,
+                    next_status_check_at=next_at.isoformat(),
+                )
         await uow.commit()
     return await _each(due, lambda w: _query(context, w))
 
