@@ -8,8 +8,6 @@ entries, holds, monitor states, the outbox) plus the schema-entry SQL (`SchemaRe
 
 from __future__ import annotations
 
-from types import TracebackType
-
 import asyncpg
 
 from clearway.ledger.adapters.database import LedgerUnitOfWork
@@ -33,12 +31,10 @@ class SqlPostingStore(LedgerRepository):
         self.entries = SchemaRepository(connection)
 
 
-class SqlPostingSession:
-    """One batch attempt: a `LedgerUnitOfWork` (rolled back unless committed) and its store."""
+class SqlPostingSession(LedgerUnitOfWork):
+    """One batch attempt: a `LedgerUnitOfWork` (rolled back unless committed) with its store."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._unit_of_work = LedgerUnitOfWork(pool)
-        self._store: SqlPostingStore | None = None
+    _store: SqlPostingStore | None = None
 
     @property
     def store(self) -> SqlPostingStore:
@@ -46,21 +42,9 @@ class SqlPostingSession:
         return self._store
 
     async def __aenter__(self) -> SqlPostingSession:
-        await self._unit_of_work.__aenter__()
-        self._store = SqlPostingStore(self._unit_of_work.connection)
+        await super().__aenter__()
+        self._store = SqlPostingStore(self.connection)
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._store = None
-        await self._unit_of_work.__aexit__(exc_type, exc, traceback)
-
-    async def commit(self) -> None:
-        await self._unit_of_work.commit()
 
 
 class SqlPostingUnitOfWork:
