@@ -79,6 +79,15 @@ async def flaky(principal: CurrentPrincipal, request: Request) -> dict[str, str]
     return {"id": new_id("txn")}
 
 
+@router.post("/settlements", status_code=201)
+async def settle(principal: CurrentPrincipal, request: Request) -> dict[str, str]:
+    """Busy the first time (another step still holds the record), done the second."""
+    calls(request)["settlements"] += 1
+    if calls(request)["settlements"] == 1:
+        raise ProblemError("still in progress", status=409, code="REVERSAL_IN_PROGRESS", headers={"Retry-After": "1"})
+    return {"id": new_id("txn")}
+
+
 @router.post("/refusals")
 async def refuse(principal: CurrentPrincipal, request: Request) -> None:
     calls(request)["refusals"] += 1
@@ -187,6 +196,19 @@ async def test_server_errors_release_the_key_for_a_retry(harness: Harness) -> No
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.json() == succeeded.json()
     assert harness.calls["flaky"] == 3
+
+
+async def test_an_answer_with_retry_after_is_not_the_keys_final_answer(harness: Harness) -> None:
+    """A route's 409 "still in progress" describes the moment: the same request retried once the
+    moment has passed is acted on, not answered 409 again from the store."""
+    headers = {**ALICE, "Idempotency-Key": "k-busy"}
+    busy = await harness.client.post("/settlements", headers=headers)
+    assert (busy.status_code, busy.json()["code"], busy.headers["retry-after"]) == (409, "REVERSAL_IN_PROGRESS", "1")
+    done = await harness.client.post("/settlements", headers=headers)
+    assert done.status_code == 201 and "idempotent-replayed" not in done.headers
+    replay = await harness.client.post("/settlements", headers=headers)
+    assert replay.headers["idempotent-replayed"] == "true" and replay.json() == done.json()
+    assert harness.calls["settlements"] == 2
 
 
 async def test_client_errors_are_stored_and_replayed(harness: Harness) -> None:

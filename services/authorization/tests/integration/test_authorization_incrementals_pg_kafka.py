@@ -159,8 +159,10 @@ async def test_an_increment_over_kafka_and_after_a_crash(
         assert created and recorded.is_pending
         busy = (await processor.get(f"/authorizations/{original['id']}")).json()
         assert busy["status"] == AuthorizationStatus.RAISING.value
-        refused = await processor.post(f"/authorizations/{original['id']}/reversals", json={})
+        reversal_key = {"Idempotency-Key": f"reverse-{original['id']}"}
+        refused = await processor.post(f"/authorizations/{original['id']}/reversals", json={}, headers=reversal_key)
         assert (refused.status_code, refused.json()["code"]) == (409, "AUTHORIZATION_IN_PROGRESS")
+        assert refused.headers["retry-after"] == "1"  # a passing state: not the key's final answer
         no_grace = dataclasses.replace(context, policy=dataclasses.replace(context.policy, recovery_grace_ms=0))
         assert await recovery.recover_once(no_grace) >= 1
         assert await recovery.recover_once(no_grace) >= 0  # a second pass changes nothing
@@ -170,6 +172,12 @@ async def test_an_increment_over_kafka_and_after_a_crash(
         assert (state["status"], state["held_minor"], state["amount_minor"]) == ("approved", 175_000, 175_000)
         assert (await balance(ledger, primary))["inflight_debit_balance"] == 175_000
         assert len(await decided_events(authorization_settings.database_url, crashing["authorization_id"])) == 1
+
+        # The reversal refused while the increment was in flight, retried with its key, is acted on now.
+        reversed_ = await processor.post(f"/authorizations/{original['id']}/reversals", json={}, headers=reversal_key)
+        assert reversed_.status_code in (200, 201), reversed_.text
+        assert "idempotent-replayed" not in reversed_.headers
+        assert (await balance(ledger, primary))["inflight_debit_balance"] == 0
 
 
 def _request(body: dict[str, Any]) -> Any:

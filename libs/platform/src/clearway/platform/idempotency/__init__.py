@@ -7,7 +7,8 @@ How it behaves, per (principal, key):
 - same key, different request (method, path, query or canonical JSON body): 422
   `IDEMPOTENCY_KEY_REUSED`;
 - same key while the first is still running: 409 `IDEMPOTENCY_REQUEST_IN_PROGRESS`;
-- 5xx (and 408/429, which are transient by definition) or an unhandled error: the claim is
+- 5xx (and 408/429, which are transient by definition), any answer with `Retry-After` (a route's
+  409 "still in progress" describes the moment, not the request) or an unhandled error: the claim is
   released so the client can retry; other 4xx are stored and replayed;
 - a response too large to store is sent but not stored, and its claim is kept (a retry gets
   409 until the claim goes stale), because releasing it could run the mutation twice.

@@ -159,6 +159,12 @@ class IdempotencyMiddleware:
             )
 
 
+def _says_retry_after(start: Message) -> bool:
+    """A route's answer with `Retry-After` (a 409 "still in progress", a 503) describes the moment, not
+    the request: stored, it would be every retry's answer after the moment passed."""
+    return any(name.lower() == b"retry-after" for name, _ in start.get("headers", []))
+
+
 _INVALID_KEY_DETAIL = f"{IDEMPOTENCY_KEY_HEADER} must be 1-{IDEMPOTENCY_KEY_LENGTH_MAX} printable ASCII characters."
 _REUSED_DETAIL = f"This {IDEMPOTENCY_KEY_HEADER} was already used with a different request."
 _IN_PROGRESS_DETAIL = f"A request with this {IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly."
@@ -221,7 +227,7 @@ class _IdempotentRequest:
 
     async def _settle(self, start: Message, body: bytes, lock_token: str) -> None:
         status = int(start["status"])
-        if status >= 500 or status in TRANSIENT_STATUSES:
+        if status >= 500 or status in TRANSIENT_STATUSES or _says_retry_after(start):
             await self._release(lock_token)
             return
         headers = [

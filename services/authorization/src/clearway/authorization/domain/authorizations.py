@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from clearway.authorization.domain.card_accounts import CardAccount
 from clearway.authorization.domain.cards import Card, CardStatus
-from clearway.authorization.domain.errors import ConflictError, RuleViolationError
+from clearway.authorization.domain.errors import ConflictError, InProgressError, RuleViolationError
 
 AUTHORIZATION_ID_PREFIX = "cau"
 BPS_DENOMINATOR = 10_000
@@ -221,14 +221,14 @@ class Authorization:
     def reversal_started(self, amount_minor: int | None, now: datetime) -> Authorization:
         """Ask to release `amount_minor` of the hold (all of it when None)."""
         if self.status is AuthorizationStatus.REVERSING:
-            raise ConflictError(f"Authorization {self.id} is being reversed; try again.", code="REVERSAL_IN_PROGRESS")
+            raise InProgressError(f"Authorization {self.id} is being reversed; try again.", code="REVERSAL_IN_PROGRESS")
         if self.status is AuthorizationStatus.RAISING:
-            raise ConflictError(
+            raise InProgressError(
                 f"Authorization {self.id} is being raised by an incremental authorization; try again.",
                 code="AUTHORIZATION_IN_PROGRESS",
             )
         if self.status is AuthorizationStatus.PENDING:  # a reversal that overtook its decision
-            raise ConflictError(
+            raise InProgressError(
                 f"Authorization {self.id} is still being decided; try again.", code="AUTHORIZATION_IN_PROGRESS"
             )
         if self.status is not AuthorizationStatus.APPROVED or self.held_minor == 0:
@@ -256,7 +256,7 @@ class Authorization:
         most what is left. -> (this increment with the release counted, the original `reversing`)."""
         assert self.incremental_of is not None and self.incremental_of == original.id, (self.id, original.id)
         if self.is_pending:
-            raise ConflictError(
+            raise InProgressError(
                 f"Authorization {self.id} is still being decided; try again.", code="AUTHORIZATION_IN_PROGRESS"
             )
         if self.decision is not Decision.APPROVED:

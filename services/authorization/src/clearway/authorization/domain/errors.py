@@ -31,6 +31,16 @@ class ConflictError(AuthorizationError):
     code = "STATE_CONFLICT"
 
 
+class InProgressError(ConflictError):
+    """The authorization is in a passing state (being decided, raised or reversed): retry shortly.
+
+    Answered with `Retry-After`, which also tells the platform's Idempotency-Key store not to keep
+    this answer as the key's final one: the same request retried a moment later is acted on.
+    """
+
+    retry_after_s: ClassVar[int] = 1
+
+
 class RuleViolationError(AuthorizationError):
     """The request is well formed but a rule refuses it (a PAN, an expiry in the past, a currency)."""
 

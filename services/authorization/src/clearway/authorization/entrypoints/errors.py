@@ -14,7 +14,9 @@ def install_authorization_error_handlers(app: FastAPI) -> None:
     async def authorization_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AuthorizationError)
         extra = {key: value for key, value in exc.extra.items() if key not in RESERVED_PROBLEM_FIELDS}
-        problem = ProblemError(exc.detail, status=exc.http_status, code=exc.error_code, extra=extra)
+        retry_after_s = getattr(exc, "retry_after_s", None)
+        headers = {"Retry-After": str(retry_after_s)} if retry_after_s else None
+        problem = ProblemError(exc.detail, status=exc.http_status, code=exc.error_code, extra=extra, headers=headers)
         return response_for_problem(problem, request.url.path)
 
     async def ledger_unavailable(request: Request, exc: Exception) -> JSONResponse:

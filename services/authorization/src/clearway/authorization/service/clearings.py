@@ -31,7 +31,13 @@ from clearway.authorization.domain.clearings import (
     ClearingStatus,
     fee_change,
 )
-from clearway.authorization.domain.errors import AuthorizationError, ConflictError, NotFoundError, RuleViolationError
+from clearway.authorization.domain.errors import (
+    AuthorizationError,
+    ConflictError,
+    InProgressError,
+    NotFoundError,
+    RuleViolationError,
+)
 from clearway.authorization.service import event_builders
 from clearway.authorization.service.authorizations import InboxEntry
 from clearway.authorization.service.context import AuthorizationContext
@@ -156,7 +162,7 @@ async def _authorization(uow: AuthorizationUnitOfWork, request: ClearingRequest)
         authorization = await uow.authorizations.get(authorization.incremental_of, for_update=True)
         assert authorization is not None, "authorizations are never deleted"
     if authorization.in_progress or authorization.status is AuthorizationStatus.CLEARING:
-        raise ConflictError(
+        raise InProgressError(
             f"Authorization {authorization.id} is {authorization.status.value}; try again.",
             code="AUTHORIZATION_IN_PROGRESS",
         )

@@ -35,7 +35,7 @@ from clearway.authorization.domain.authorizations import (
     refusal_before_hold,
 )
 from clearway.authorization.domain.card_accounts import CARD_PRIMARY
-from clearway.authorization.domain.errors import ConflictError
+from clearway.authorization.domain.errors import InProgressError
 from clearway.authorization.service import event_builders
 from clearway.authorization.service.authorizations import DAY, AuthorizeResult, InboxEntry, log_decision
 from clearway.authorization.service.context import AuthorizationContext
@@ -63,7 +63,7 @@ def _refusal(
     if original is None or original.card_id != request.card_id or original.incremental_of is not None:
         return Reason.INVALID_REQUEST  # unknown here, another card's, or itself an increment
     if original.in_progress or original.status is AuthorizationStatus.CLEARING:
-        raise ConflictError(
+        raise InProgressError(
             f"Authorization {original.id} is {original.status.value}; try the increment again.",
             code="AUTHORIZATION_IN_PROGRESS",
         )
