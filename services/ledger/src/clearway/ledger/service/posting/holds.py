@@ -34,10 +34,7 @@ def apply_commit(batch: BatchState, op: CommitHold) -> OperationResult:
     child_id = batch.new_id("txn")
     debits, credits = hold.legs_for(amount)
     lines = commit_hold(hold, amount, child_id, batch.balances)
-    record = replace(
-        _child(batch, target, Status.APPLIED, amount, op.reference, debits, credits),
-        transaction_id=child_id,
-    )
+    record = _child(batch, target, child_id, Status.APPLIED, amount, op.reference, debits, credits)
     batch.add_lines(lines, record.effective_date)
     batch.writes.changed_holds[hold.transaction_id] = hold
     return batch.record(record, is_commit=True)
@@ -55,10 +52,7 @@ def apply_void(batch: BatchState, op: VoidHold) -> OperationResult:
     debits, credits = hold.legs_for(remaining)
     lines = void_hold(hold, child_id, batch.balances, remaining)
     meta = {"void_reason": op.reason} if op.reason else None
-    record = replace(
-        _child(batch, target, Status.VOID, remaining, op.reference, debits, credits, meta),
-        transaction_id=child_id,
-    )
+    record = _child(batch, target, child_id, Status.VOID, remaining, op.reference, debits, credits, meta)
     batch.add_lines(lines, record.effective_date)
     batch.writes.changed_holds[hold.transaction_id] = hold
     return batch.record(record, is_commit=False)
@@ -107,6 +101,7 @@ def _open_hold(batch: BatchState, target: TransactionRecord) -> Hold:
 def _child(
     batch: BatchState,
     parent: TransactionRecord,
+    child_id: str,
     status: Status,
     amount_minor: int,
     reference: str | None,
@@ -116,7 +111,7 @@ def _child(
 ) -> TransactionRecord:
     return replace(
         parent,
-        transaction_id=batch.new_id("txn"),
+        transaction_id=child_id,
         parent_transaction=parent.transaction_id,
         reference=reference or batch.new_id("ref"),
         status=status,

@@ -81,9 +81,6 @@ def _transfer_record(
     status: Status,
     rejection_reason: str | None,
 ) -> TransactionRecord:
-    meta_data = request.meta_data
-    if rejection_reason:
-        meta_data = {**meta_data, "blnk_rejection_reason": rejection_reason}
     return TransactionRecord(
         transaction_id=transaction_id,
         reference=request.reference,
@@ -104,9 +101,14 @@ def _transfer_record(
         inflight_expiry_date=request.inflight_expiry_date,
         scheduled_for=request.scheduled_for,
         description=request.description,
-        meta_data=meta_data,
+        meta_data=_rejection_noted(request.meta_data, rejection_reason),
         rejection_reason=rejection_reason,
     )
+
+
+def _rejection_noted(meta_data: dict[str, Any], rejection_reason: str | None) -> dict[str, Any]:
+    """A refused transaction's reason, also in its meta_data, where Blnk's clients read it."""
+    return {**meta_data, "blnk_rejection_reason": rejection_reason} if rejection_reason else meta_data
 
 
 def apply_scheduled(batch: BatchState, op: ApplyScheduled) -> OperationResult:
@@ -141,9 +143,12 @@ def _post(
     batch: BatchState, record: TransactionRecord, posting: Posting, *, expires_at: datetime | None
 ) -> OperationResult:
     outcome = apply_posting(posting, batch.balances)
-    record = replace(record, status=outcome.status, rejection_reason=outcome.rejection_reason)
-    if outcome.rejection_reason:
-        record = replace(record, meta_data={**record.meta_data, "blnk_rejection_reason": outcome.rejection_reason})
+    record = replace(
+        record,
+        status=outcome.status,
+        rejection_reason=outcome.rejection_reason,
+        meta_data=_rejection_noted(record.meta_data, outcome.rejection_reason),
+    )
     return _stage(batch, record, posting, outcome, expires_at=expires_at)
 
 
