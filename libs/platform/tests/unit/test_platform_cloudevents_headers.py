@@ -1,13 +1,12 @@
 from datetime import UTC, datetime, timedelta, timezone
 
-import orjson
 import pytest
 from pydantic import ValidationError
 
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import EventAttributes
 from clearway.platform.consumer import UndecodableMessageError, deterministic_event_id, parse_event
-from clearway.platform.kafka import decode_headers, dlq_topic, encode_key, encode_value
+from clearway.platform.kafka import decode_headers, dlq_topic, encode_key
 from clearway.platform.outbox import build_cloudevent_attributes
 
 EVENT_TIME = datetime(2025, 3, 1, 12, 30, 0, 123456, tzinfo=UTC)
@@ -76,11 +75,7 @@ def test_undecodable_header_bytes_are_replaced_not_refused() -> None:
     assert decode_headers([("ce_subject", b"\xffpay")]) == {"subject": "\ufffdpay"}
 
 
-def test_value_and_key_encoding() -> None:
-    assert orjson.loads(encode_value({"amount_minor": 1500, "currency": "KES"})) == {
-        "amount_minor": 1500,
-        "currency": "KES",
-    }
+def test_key_encoding() -> None:
     assert encode_key("pay_1") == b"pay_1"
     assert encode_key(None) is None
 

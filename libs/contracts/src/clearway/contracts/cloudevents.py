@@ -196,7 +196,6 @@ def encode(attributes: EventAttributes) -> KafkaHeaders:
 # `format_time` prints.
 _STORED_ORDER: Final = (*REQUIRED_ATTRIBUTES, *OPTIONAL_ATTRIBUTES, CONTENT_TYPE_ATTRIBUTE)
 _STORED_HEADERS: Final = tuple((name, header_name(name)) for name in _STORED_ORDER)
-_STORED_NAMES: Final = frozenset(_STORED_ORDER)
 _FORMATTED_TIME: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?Z")
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
@@ -41,10 +40,6 @@ def decode_headers(headers: HeadersInput) -> dict[str, str]:
     Kept under this name for code and documents that know the consumer's decoder by it.
     """
     return cloudevents.read_attribute_strings(headers)
-
-
-def encode_value(payload: Mapping[str, Any]) -> bytes:
-    return orjson.dumps(payload)
 
 
 def encode_key(key: str | None) -> bytes | None:

@@ -7,7 +7,6 @@ commit, so the relay wakes exactly when there is something it can see.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,15 +38,6 @@ class OutboxMessage:
     event_type: str
     headers: KafkaHeaders
     value: bytes
-
-    @property
-    def attributes(self) -> EventAttributes:
-        return cloudevents.decode(self.headers)
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = json.loads(self.value)
-        return payload
 
 
 def build_cloudevent_attributes(
