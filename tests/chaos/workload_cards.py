@@ -131,13 +131,10 @@ class CardFlow:
     async def reverse(self, authorization_ref: str) -> None:
         def judge(answer: httpx.Response) -> Verdict:
             # Already reversed by an attempt whose answer was lost: the authorization says so.
-            if problem_code(answer) == "AUTHORIZATION_NOT_REVERSIBLE" and " is reversed" in answer.text:
-                return "done"
-            # Still being decided or reversed (a killed process's row, until the recovery pass
-            # finishes it): that 409 is the key's final answer, so ask again under a new key.
-            if problem_code(answer) in ("AUTHORIZATION_IN_PROGRESS", "REVERSAL_IN_PROGRESS"):
-                return "wait"
-            return None
+            # (Still being decided or reversed answers 409 with Retry-After: waited out under this
+            # same key, which the platform does not hold to that answer.)
+            finished = problem_code(answer) == "AUTHORIZATION_NOT_REVERSIBLE" and " is reversed" in answer.text
+            return "done" if finished else None
 
         await send_until_acknowledged(
             self.client,
