@@ -383,3 +383,36 @@ async def test_docs_show_user_tokens_beside_api_keys(client: httpx.AsyncClient) 
     assert set(schemes) == {"ApiKeyBearer", "UserToken", "ApiKey", "BlnkKey"}
     assert (schemes["UserToken"]["scheme"], schemes["UserToken"]["bearerFormat"]) == ("bearer", "JWT")
     assert (schemes["ApiKey"]["name"], schemes["BlnkKey"]["name"]) == ("X-API-Key", "X-Blnk-Key")
+
+
+async def test_docs_name_the_ways_to_authenticate_on_authenticated_operations_only(client: httpx.AsyncClient) -> None:
+    # The schemes are documented from the routes' dependencies, not solved as dependencies.
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    every_way: list[dict[str, list[str]]] = [{"ApiKeyBearer": []}, {"UserToken": []}, {"ApiKey": []}, {"BlnkKey": []}]
+    assert paths["/me"]["get"]["security"] == every_way  # CurrentPrincipal
+    assert paths["/wallet"]["get"]["security"] == every_way  # require_roles
+    assert "security" not in paths["/health/live"]["get"]
+
+
+async def test_a_route_with_two_authenticating_dependencies_authenticates_once() -> None:
+    calls: list[str] = []
+    twice = APIRouter()
+
+    @twice.get("/both")
+    async def both(
+        principal: CurrentPrincipal, approver: Annotated[Principal, Depends(require_roles("operator"))]
+    ) -> dict[str, bool]:
+        return {"same": principal is approver}
+
+    app = create_http_app(settings=make_settings(), title="t", version="0", routers=[twice])
+    authenticator: Authenticator = app.state.authenticator
+    principal_for = authenticator.principal_for
+
+    async def counting(headers: Any) -> Principal:
+        calls.append("principal_for")
+        return await principal_for(headers)
+
+    authenticator.principal_for = counting  # type: ignore[method-assign]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.get("/both", headers={"X-API-Key": OPERATOR_KEY})
+    assert (response.status_code, response.json(), calls) == (200, {"same": True}, ["principal_for"])

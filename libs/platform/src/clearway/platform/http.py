@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clearway.contracts.asyncapi import build_asyncapi
 from clearway.contracts.catalogue import SERVICES
 from clearway.platform.admission import AdmissionMiddleware
-from clearway.platform.auth import Authenticator
+from clearway.platform.auth import Authenticator, document_authentication
 from clearway.platform.body_guard import RequestBodyGuardMiddleware
 from clearway.platform.context import causation_id_var, correlation_id_var
 from clearway.platform.errors import (
@@ -179,6 +179,7 @@ def create_http_app(
     for router in routers:
         app.include_router(router)
     document_problem_responses(app, skip_prefixes=("/health/", "/asyncapi.json"))
+    document_authentication(app)
     # Each add_middleware wraps everything added before it: the last one added runs first.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestBodyGuardMiddleware)

@@ -83,7 +83,8 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
         settings=settings,
         title="Clearway Ledger",
         version="0.1.0",
-        routers=[http_accounts.router, http_transactions.router, http_schema.router, dead_letters_router()],
+        # Transactions first: FastAPI tries routes in order, and the posting routes are the hot path.
+        routers=[http_transactions.router, http_accounts.router, http_schema.router, dead_letters_router()],
         lifespan=lifespan,
         readiness_checks=runtime.readiness_checks(),
     )
