@@ -142,7 +142,9 @@ async def main(profile: bool) -> None:
         for number in range(3):
             await one_round(app, f"profile-{number}")
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profiler).sort_stats(sys.argv[2] if len(sys.argv) > 2 else "tottime").print_stats(
+            int(sys.argv[3]) if len(sys.argv) > 3 else 40
+        )
     await app.state.pipeline.stop()
 
 

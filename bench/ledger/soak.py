@@ -21,7 +21,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.ledger.drivers import APPLIED_TOPIC, expected_moves, matches, send_command, snapshot
+from bench.ledger.drivers import APPLIED_TOPIC, CommandSender, expected_moves, matches, snapshot
 from bench.ledger.scenarios import Load
 from bench.ledger.stats import percentile
 
@@ -63,6 +63,7 @@ async def kafka_soak(
     await consumer.start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=5, acks="all")
     await producer.start()
+    sender = await CommandSender.start(producer)
     prefix = f"bench-soak-{run_id}-"
     sent_at: dict[str, float] = {}
     pairs: list[tuple[str, str]] = []
@@ -106,10 +107,11 @@ async def kafka_soak(
                 index += 1
                 sent_at[reference] = time.time()
                 pairs.append((source, destination))
-                await send_command(producer, reference, f"cmd-{run_id}-soak-{index}", source, destination)
+                await sender.add(reference, f"cmd-{run_id}-soak-{index}", source, destination)
+            await sender.send_pending()
             # Pace by the clock, not by the sleep: a slow tick is made up by the next ones.
             await asyncio.sleep(max(0.0, started + (index / per_tick) * TICK_S - time.monotonic()))
-        await producer.flush()
+        await sender.flush()
         sample(time.monotonic() - started)
         sending = False
         with contextlib.suppress(TimeoutError):

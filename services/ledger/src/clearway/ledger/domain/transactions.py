@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from clearway.ledger.domain.distribution import Distribution, Leg
@@ -55,6 +56,8 @@ class TransferRequest:
 
     def fingerprint(self) -> str:
         """What makes two requests with one reference "the same": their money-relevant content."""
+        if not (self.sources or self.destinations or self.debit_legs or self.credit_legs):
+            return hashlib.sha256(self._one_to_one_fingerprint_text().encode()).hexdigest()
         document = {
             "currency": self.currency,
             "amount_minor": self.amount_minor,
@@ -69,6 +72,31 @@ class TransferRequest:
             "inflight": self.inflight,
         }
         return hashlib.sha256(_FINGERPRINT_ENCODER.encode(document).encode()).hexdigest()
+
+    def _one_to_one_fingerprint_text(self) -> str:
+        """The encoder's text for a one-source, one-destination request (every Kafka command and most
+        HTTP transfers), written directly: the encoder's walk was a tenth of a bulk transfer's CPU.
+        Same keys in the same sorted order, same separators and escaping (a property test holds it
+        to the encoder)."""
+        return (
+            f'{{"allow_overdraft": {_json_bool(self.allow_overdraft)}, "amount_minor": {int.__repr__(self.amount_minor)}, '
+            f'"credit_legs": [], "currency": {_json_text(self.currency)}, "debit_legs": [], '
+            f'"destination": {_json_text(self.destination)}, "destinations": [], "inflight": {_json_bool(self.inflight)}, '
+            f'"overdraft_limit_minor": {_json_int(self.overdraft_limit_minor)}, "source": {_json_text(self.source)}, '
+            '"sources": []}'
+        )
+
+
+def _json_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _json_int(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
 
 
 @dataclass(frozen=True)
