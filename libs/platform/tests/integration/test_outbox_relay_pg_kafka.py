@@ -11,6 +11,7 @@ import asyncpg
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.partitioner import murmur2
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -55,6 +56,12 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+def murmur2_partition(key: bytes | None, partitions: int) -> int:
+    """The partition every Kafka client's default partitioner gives a key (the Java client's rule)."""
+    assert key is not None
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def event_ids(records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[str]:
@@ -232,6 +239,47 @@ async def test_three_concurrent_relays_publish_each_event_exactly_once_in_key_or
     # Per key, the partition holds the events in the order they were written.
     for key in {record.key for record in records}:
         per_key_ids = [event_ids([record])[0] for record in records if record.key == key]
+        assert per_key_ids == [event_id for event_id in ids if event_id in set(per_key_ids)]
+
+
+async def test_a_relay_batch_larger_than_a_kafka_batch_keeps_each_keys_order_and_the_keys_partition(
+    kafka_bootstrap_servers: str,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    publisher: KafkaPublisher,
+    topic: str,
+) -> None:
+    # The publisher fills one Kafka batch per partition (16 kB) and starts another when it is full:
+    # 2 kB payloads on 3 keys fill several batches per partition within one relay batch of 200.
+    async with UnitOfWork(session_factory) as uow:
+        ids = [
+            await add_event(
+                uow.session,
+                topic=topic,
+                key=f"big_{n % 3}",
+                event_type=topic,
+                payload={"n": n, "padding": "x" * 2_000},
+                source=SOURCE,
+            )
+            for n in range(200)
+        ]
+        await uow.commit()
+    stop = asyncio.Event()
+    relay = OutboxRelay(engine, publisher, poll_interval_ms=20, batch_size_max=200)
+    run = asyncio.create_task(relay.run(stop))
+    try:
+        await wait_until(all_published(engine), "every row is published", timeout_s=20, interval_s=0.01)
+    finally:
+        stop.set()
+        await run
+
+    records = await read_topic(kafka_bootstrap_servers, topic, expected=len(ids))
+    assert sorted(event_ids(records)) == sorted(ids)
+    for key in {record.key for record in records}:
+        per_key = [record for record in records if record.key == key]
+        # One partition per key, the one Kafka's default partitioner (murmur2, as every client) picks.
+        assert {record.partition for record in per_key} == {murmur2_partition(key, PARTITIONS)}
+        per_key_ids = event_ids(per_key)
         assert per_key_ids == [event_id for event_id in ids if event_id in set(per_key_ids)]
 
 

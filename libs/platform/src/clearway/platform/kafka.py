@@ -15,6 +15,8 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import HeadersInput
@@ -69,6 +71,7 @@ class KafkaPublisher:
         }
         # aiokafka clients bind to the running loop when built, so the producer is built in start().
         self._producer: AIOKafkaProducer | None = None
+        self._partitioner = DefaultPartitioner()
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> KafkaPublisher:
@@ -89,16 +92,37 @@ class KafkaPublisher:
             self._producer = None
 
     async def send_batch(self, messages: Sequence[OutboxMessage]) -> None:
-        # Queue everything first so records share produce requests, then wait for all of them:
-        # a failure is raised only after no record is still in flight.
+        """Every message, each partition's in the given order; returns once all are acknowledged.
+
+        Records are appended to one batch per partition (`create_batch`/`send_batch`) instead of
+        going through `send` one at a time: a future, a metadata wait and an accumulator lookup per
+        record were a tenth of a posting process's CPU. The partition is the one `send` would pick
+        (aiokafka's default partitioner: murmur2 of the key; a keyless record any partition).
+        A failure is raised only after no record is still in flight.
+        """
         producer = self._producer
         assert producer is not None, "send_batch() before start()"
-        deliveries = [
-            await producer.send(
-                message.topic, value=message.value, key=encode_key(message.key), headers=message.headers
-            )
-            for message in messages
-        ]
+        partitions_of: dict[str, list[int]] = {}
+        open_batches: dict[tuple[str, int], BatchBuilder] = {}
+        deliveries: list[asyncio.Future[Any]] = []
+        for message in messages:
+            key = encode_key(message.key)
+            partitions = partitions_of.get(message.topic)
+            if partitions is None:
+                partitions = partitions_of[message.topic] = sorted(await producer.partitions_for(message.topic))
+            partition = self._partitioner(key, partitions, partitions)
+            batch = open_batches.get((message.topic, partition))
+            if (
+                batch is None
+                or batch.append(timestamp=None, key=key, value=message.value, headers=message.headers) is None
+            ):
+                if batch is not None:  # full: it goes now, and a new one starts with this record
+                    deliveries.append(await producer.send_batch(batch, message.topic, partition=partition))
+                batch = open_batches[(message.topic, partition)] = producer.create_batch()
+                # A batch's first record always fits (one larger than a batch goes alone).
+                batch.append(timestamp=None, key=key, value=message.value, headers=message.headers)
+        for (topic, partition), batch in open_batches.items():
+            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
         results = await asyncio.gather(*deliveries, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
