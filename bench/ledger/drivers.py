@@ -102,6 +102,8 @@ class CommandSender:
         for partition, batch in self._batches.items():
             await self._send(partition, batch)
         self._batches.clear()
+        # Keep only what is still in flight or failed (a long soak would otherwise hold every future).
+        self._sent = [sent for sent in self._sent if not sent.done() or sent.exception() is not None]
 
     async def flush(self) -> None:
         """Send what is batched and wait until the broker has every command."""

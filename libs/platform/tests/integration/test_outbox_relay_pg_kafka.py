@@ -11,6 +11,7 @@ import asyncpg
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import murmur2
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -281,6 +282,25 @@ async def test_a_relay_batch_larger_than_a_kafka_batch_keeps_each_keys_order_and
         assert {record.partition for record in per_key} == {murmur2_partition(key, PARTITIONS)}
         per_key_ids = event_ids(per_key)
         assert per_key_ids == [event_id for event_id in ids if event_id in set(per_key_ids)]
+
+
+async def test_a_message_larger_than_a_produce_request_is_refused_in_the_client(
+    kafka_bootstrap_servers: str, publisher: KafkaPublisher, topic: str
+) -> None:
+    # As `send()` refused it: before the broker, with Kafka's own error. The record batched before it
+    # was not handed over yet, so nothing of the refused relay batch reaches the topic (the relay
+    # then records the failure and retries the batch).
+    def message(number: int, value: bytes) -> OutboxMessage:
+        return OutboxMessage(
+            id=number, event_id=f"evt-{number}", topic=topic, key="k", event_type=topic, headers=[], value=value
+        )
+
+    with pytest.raises(MessageSizeTooLargeError):
+        await publisher.send_batch([message(1, b'{"n": 1}'), message(2, b"x" * 2_000_000)])
+    assert await read_topic(kafka_bootstrap_servers, topic, expected=0, quiet_ms=500) == []
+    await publisher.send_batch([message(3, b'{"n": 3}')])  # the publisher still works
+    [delivered] = await read_topic(kafka_bootstrap_servers, topic, expected=1, quiet_ms=300)
+    assert delivered.value == b'{"n": 3}'
 
 
 async def test_notification_wakes_the_relay_long_before_the_next_poll(

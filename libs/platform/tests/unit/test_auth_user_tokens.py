@@ -17,16 +17,18 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from clearway.platform.auth import (
     USER,
     Authenticator,
     CurrentPrincipal,
     Principal,
+    current_principal,
     hash_api_key,
     require_roles,
 )
+from clearway.platform.errors import Unauthorized
 from clearway.platform.http import create_http_app
 from clearway.platform.settings import ServiceSettings
 from clearway.platform.user_tokens import (
@@ -416,3 +418,13 @@ async def test_a_route_with_two_authenticating_dependencies_authenticates_once()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         response = await client.get("/both", headers={"X-API-Key": OPERATOR_KEY})
     assert (response.status_code, response.json(), calls) == (200, {"same": True}, ["principal_for"])
+
+
+async def test_a_principal_in_the_lifespan_state_is_not_taken_for_the_caller() -> None:
+    # Servers copy lifespan state into every request's scope["state"]: a principal there must not
+    # authenticate anybody. Only what `current_principal` resolved from this request's headers counts.
+    app = create_http_app(settings=make_settings(), title="t", version="0", routers=[router])
+    admin = Principal(name="root", roles=frozenset({"admin"}))
+    scope = {"type": "http", "method": "GET", "path": "/me", "headers": [], "app": app, "state": {"principal": admin}}
+    with pytest.raises(Unauthorized):
+        await current_principal(Request(scope))

@@ -96,3 +96,22 @@ def test_a_known_fingerprint_is_unchanged() -> None:
         '"source": "@World", "sources": []}'
     )
     assert request.fingerprint() == hashlib.sha256(document.encode()).hexdigest()
+
+
+def test_values_of_other_types_go_through_the_encoder() -> None:
+    # The direct text is for what build_transfer_request makes; a bool amount or a flag that is not a
+    # bool would print differently there, so such a request takes the encoder's path.
+    odd = TransferRequest(
+        reference="odd", currency="USD", amount_minor=True, currency_precision=100, source="a", destination="b"
+    )
+    flag = TransferRequest(
+        reference="flag",
+        currency="USD",
+        amount_minor=5,
+        currency_precision=100,
+        source="a",
+        destination="b",
+        inflight=1,  # type: ignore[arg-type]
+    )
+    assert odd.fingerprint() == encoder_fingerprint(odd)
+    assert flag.fingerprint() == encoder_fingerprint(flag)

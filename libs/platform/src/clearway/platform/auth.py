@@ -330,12 +330,17 @@ def get_user_token_verifier(request: Request) -> UserTokenVerifier | None:
     return get_authenticator(request).user_tokens
 
 
+# Where a request keeps its resolved caller: a key of its own in the ASGI scope, never filled from
+# lifespan state (which servers copy into every request's `scope["state"]`).
+_PRINCIPAL_SCOPE_KEY = "clearway.principal"
+
+
 async def current_principal(request: Request) -> Principal:
     """The caller (a 401 problem without a valid credential), resolved once per request."""
-    principal = getattr(request.state, "principal", None)
+    principal = request.scope.get(_PRINCIPAL_SCOPE_KEY)
     if not isinstance(principal, Principal):
         principal = await get_authenticator(request).principal_for(request.headers)
-        request.state.principal = principal
+        request.scope[_PRINCIPAL_SCOPE_KEY] = principal
     return principal
 
 

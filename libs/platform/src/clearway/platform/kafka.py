@@ -14,9 +14,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import MessageSizeTooLargeError, TopicAlreadyExistsError, for_code
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import HeadersInput
@@ -29,6 +30,7 @@ DLQ_SUFFIX = ".dlq"
 # Most replicas a created topic asks for; fewer when the cluster has fewer brokers.
 REPLICATION_FACTOR_MAX = 3
 PRODUCER_LINGER_MS = 5
+PRODUCE_REQUEST_BYTES_MAX = 1_048_576  # aiokafka's and Kafka's default; stated because send_batch checks it
 
 
 def dlq_topic(topic: str) -> str:
@@ -68,6 +70,7 @@ class KafkaPublisher:
             "enable_idempotence": enable_idempotence,
             "linger_ms": linger_ms,
             "request_timeout_ms": request_timeout_ms,
+            "max_request_size": PRODUCE_REQUEST_BYTES_MAX,
         }
         # aiokafka clients bind to the running loop when built, so the producer is built in start().
         self._producer: AIOKafkaProducer | None = None
@@ -96,37 +99,54 @@ class KafkaPublisher:
 
         Records are appended to one batch per partition (`create_batch`/`send_batch`) instead of
         going through `send` one at a time: a future, a metadata wait and an accumulator lookup per
-        record were a tenth of a posting process's CPU. The partition is the one `send` would pick
-        (aiokafka's default partitioner: murmur2 of the key; a keyless record any partition).
-        A failure is raised only after no record is still in flight.
+        record were a tenth of a posting process's CPU. What `send` checks is kept: the partition it
+        would pick (the default partitioner: murmur2 of the key; a keyless record one whose leader is
+        available) and its refusal of a record larger than a request. A failure is raised only after
+        no record is still in flight.
         """
         producer = self._producer
         assert producer is not None, "send_batch() before start()"
-        partitions_of: dict[str, list[int]] = {}
         open_batches: dict[tuple[str, int], BatchBuilder] = {}
         deliveries: list[asyncio.Future[Any]] = []
-        for message in messages:
-            key = encode_key(message.key)
-            partitions = partitions_of.get(message.topic)
-            if partitions is None:
-                partitions = partitions_of[message.topic] = sorted(await producer.partitions_for(message.topic))
-            partition = self._partitioner(key, partitions, partitions)
-            batch = open_batches.get((message.topic, partition))
-            if (
-                batch is None
-                or batch.append(timestamp=None, key=key, value=message.value, headers=message.headers) is None
-            ):
-                if batch is not None:  # full: it goes now, and a new one starts with this record
-                    deliveries.append(await producer.send_batch(batch, message.topic, partition=partition))
-                batch = open_batches[(message.topic, partition)] = producer.create_batch()
-                # A batch's first record always fits (one larger than a batch goes alone).
-                batch.append(timestamp=None, key=key, value=message.value, headers=message.headers)
-        for (topic, partition), batch in open_batches.items():
-            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+        try:
+            partitions_of: dict[str, list[int]] = {}
+            for message in messages:
+                key = encode_key(message.key)
+                if (
+                    DefaultRecordBatchBuilder.estimate_size_in_bytes(key, message.value, message.headers)
+                    > (self._options["max_request_size"])
+                ):
+                    raise MessageSizeTooLargeError(f"outbox message {message.id} is larger than a produce request")
+                partitions = partitions_of.get(message.topic)
+                if partitions is None:
+                    partitions = partitions_of[message.topic] = sorted(await producer.partitions_for(message.topic))
+                available = partitions if key is not None else self._available_partitions(message.topic, partitions)
+                partition = self._partitioner(key, partitions, available)
+                batch = open_batches.get((message.topic, partition))
+                if (
+                    batch is None
+                    or batch.append(timestamp=None, key=key, value=message.value, headers=message.headers) is None
+                ):
+                    if batch is not None:  # full: it goes now, and a new one starts with this record
+                        deliveries.append(await producer.send_batch(batch, message.topic, partition=partition))
+                    batch = open_batches[(message.topic, partition)] = producer.create_batch()
+                    # A batch's first record always fits (one larger than a batch goes alone).
+                    batch.append(timestamp=None, key=key, value=message.value, headers=message.headers)
+            for (topic, partition), batch in open_batches.items():
+                deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+        except BaseException:
+            # What was already handed over finishes (or fails) before the caller hears of the failure.
+            await asyncio.gather(*deliveries, return_exceptions=True)
+            raise
         results = await asyncio.gather(*deliveries, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+
+    def _available_partitions(self, topic: str, partitions: list[int]) -> list[int]:
+        assert self._producer is not None
+        available = self._producer.client.cluster.available_partitions_for_topic(topic)
+        return sorted(available) if available else partitions
 
 
 async def ensure_topics(

@@ -56,7 +56,7 @@ class TransferRequest:
 
     def fingerprint(self) -> str:
         """What makes two requests with one reference "the same": their money-relevant content."""
-        if not (self.sources or self.destinations or self.debit_legs or self.credit_legs):
+        if not (self.sources or self.destinations or self.debit_legs or self.credit_legs) and self._plain_scalars():
             return hashlib.sha256(self._one_to_one_fingerprint_text().encode()).hexdigest()
         document = {
             "currency": self.currency,
@@ -72,6 +72,19 @@ class TransferRequest:
             "inflight": self.inflight,
         }
         return hashlib.sha256(_FINGERPRINT_ENCODER.encode(document).encode()).hexdigest()
+
+    def _plain_scalars(self) -> bool:
+        """The types the direct text is written for (what `build_transfer_request` makes); anything
+        else (a bool amount, a truthy flag that is not a bool) goes through the encoder as before."""
+        return (
+            type(self.amount_minor) is int
+            and type(self.allow_overdraft) is bool
+            and type(self.inflight) is bool
+            and (self.overdraft_limit_minor is None or type(self.overdraft_limit_minor) is int)
+            and type(self.currency) is str
+            and (self.source is None or type(self.source) is str)
+            and (self.destination is None or type(self.destination) is str)
+        )
 
     def _one_to_one_fingerprint_text(self) -> str:
         """The encoder's text for a one-source, one-destination request (every Kafka command and most
