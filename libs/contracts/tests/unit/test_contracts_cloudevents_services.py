@@ -35,6 +35,17 @@ from clearway.platform.relay import outbox_message
 NOW = datetime(2026, 11, 21, 9, 30, 15, 250000, tzinfo=UTC)
 
 
+class RecordingBatch:
+    """Stands in for aiokafka's BatchBuilder: keeps each appended record's headers."""
+
+    def __init__(self) -> None:
+        self.headers: list[KafkaHeaders] = []
+
+    def append(self, *, timestamp: float | None, key: bytes | None, value: bytes, headers: KafkaHeaders) -> object:
+        self.headers.append(headers)
+        return object()  # aiokafka answers metadata when the record fit, None when the batch is full
+
+
 class RecordingProducer:
     """Stands in for AIOKafkaProducer: keeps each record's headers and acknowledges it at once."""
 
@@ -55,6 +66,19 @@ class RecordingProducer:
 
     async def send_and_wait(self, topic: str, value: bytes, *, key: bytes | None, headers: KafkaHeaders) -> None:
         self.records.append((topic, headers))
+
+    # The batch API the outbox publisher uses: one partition, batches that never fill.
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0}
+
+    def create_batch(self) -> RecordingBatch:
+        return RecordingBatch()
+
+    async def send_batch(self, batch: RecordingBatch, topic: str, *, partition: int) -> asyncio.Future[None]:
+        self.records.extend((topic, headers) for headers in batch.headers)
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acknowledged.set_result(None)
+        return acknowledged
 
 
 class RecordingSession:

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import os
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -345,8 +344,6 @@ async def current_principal(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-# The dependencies that authenticate: what `document_authentication` looks for in a route's tree.
-_AUTHENTICATING: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet([current_principal])
 
 
 def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
@@ -356,21 +353,19 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     assert not unknown, f"unknown roles: {sorted(unknown)}"
     wanted = frozenset(roles)
 
-    # Takes the request, not `CurrentPrincipal`: one dependency to solve per request instead of two
-    # (FastAPI's dependency solving is a large share of a request's CPU on the posting routes).
-    async def dependency(request: Request) -> Principal:
-        principal = await current_principal(request)
+    # Through `CurrentPrincipal`, so `app.dependency_overrides[current_principal]` stands in for the
+    # caller here too (tests and tools rely on it).
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.has_any_role(wanted):
             raise Forbidden(f"This operation needs one of the roles: {', '.join(sorted(wanted))}.")
         return principal
 
-    _AUTHENTICATING.add(dependency)
     return dependency
 
 
 def _authenticates(dependant: Dependant) -> bool:
     return any(
-        dependency.call in _AUTHENTICATING or _authenticates(dependency) for dependency in dependant.dependencies
+        dependency.call is current_principal or _authenticates(dependency) for dependency in dependant.dependencies
     )
 
 
