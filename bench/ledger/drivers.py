@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 import aiohttp
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka import AIOKafkaConsumer
 
 from bench.ledger.scenarios import AMOUNT_MINOR, CURRENCY, Load
 from bench.ledger.stats import ScenarioResult
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import EventAttributes
+from clearway.platform.kafka import KafkaPublisher
+from clearway.platform.outbox import OutboxMessage
 
 COMMAND_TOPIC = "ledger.transaction.requested"
 APPLIED_TOPIC = "ledger.transaction.applied"
@@ -45,74 +45,37 @@ def expected_moves(pairs: list[tuple[str, str]]) -> Counter[str]:
     return moves
 
 
-class CommandSender:
-    """Produces `ledger.transaction.requested` commands of AMOUNT_MINOR, keyed by source balance, in
-    batches per partition (aiokafka's `create_batch`/`send_batch`) with headers from the CloudEvents
-    codec's fast path: a lean load generator, as pgledger's is, since it shares these two cores with
-    the ledger under test. Per partition the commands go out in the order they were added, as `send`
-    would send them (the same default partitioner picks the partition)."""
+_COMMAND_ATTRIBUTES = cloudevents.attribute_strings(
+    EventAttributes(id="template", source="clearway.bench", type=COMMAND_TOPIC, time=datetime.now(UTC), subject="-")
+)
 
-    def __init__(self, producer: AIOKafkaProducer, partitions: list[int]) -> None:
-        self._producer = producer
-        self._partitions = partitions
-        self._partitioner = DefaultPartitioner()
-        self._partition_of: dict[bytes, int] = {}
-        self._batches: dict[int, BatchBuilder] = {}
-        self._sent: list[asyncio.Future[object]] = []
-        template = EventAttributes(
-            id="template", source="clearway.bench", type=COMMAND_TOPIC, time=datetime.now(UTC), subject="template"
-        )
-        self._strings = cloudevents.attribute_strings(template)
 
-    @classmethod
-    async def start(cls, producer: AIOKafkaProducer) -> CommandSender:
-        return cls(producer, sorted(await producer.partitions_for(COMMAND_TOPIC)))
-
-    async def add(self, reference: str, event_id: str, source: str, destination: str) -> None:
-        key = source.encode()
-        partition = self._partition_of.get(key)
-        if partition is None:
-            partition = self._partition_of[key] = self._partitioner(key, self._partitions, self._partitions)
-        strings = {
-            **self._strings,
-            "id": event_id,
-            "subject": reference,
-            "time": cloudevents.format_time(datetime.now(UTC)),
-        }
-        value = orjson.dumps(
-            {
-                "reference": reference,
-                "amount_minor": AMOUNT_MINOR,
-                "currency": CURRENCY,
-                "source": source,
-                "destination": destination,
-            }
-        )
-        headers = cloudevents.headers_from_strings(strings)
-        batch = self._batches.get(partition)
-        if batch is None or batch.append(timestamp=None, key=key, value=value, headers=headers) is None:
-            if batch is not None:
-                await self._send(partition, batch)
-            batch = self._batches[partition] = self._producer.create_batch()
-            appended = batch.append(timestamp=None, key=key, value=value, headers=headers)
-            assert appended is not None, "one command is larger than a batch"
-
-    async def send_pending(self) -> None:
-        """Send what is batched, without waiting for the broker's acknowledgements."""
-        for partition, batch in self._batches.items():
-            await self._send(partition, batch)
-        self._batches.clear()
-        # Keep only what is still in flight or failed (a long soak would otherwise hold every future).
-        self._sent = [sent for sent in self._sent if not sent.done() or sent.exception() is not None]
-
-    async def flush(self) -> None:
-        """Send what is batched and wait until the broker has every command."""
-        await self.send_pending()
-        await asyncio.gather(*self._sent)
-        self._sent.clear()
-
-    async def _send(self, partition: int, batch: BatchBuilder) -> None:
-        self._sent.append(await self._producer.send_batch(batch, COMMAND_TOPIC, partition=partition))
+def command_message(reference: str, event_id: str, source: str, destination: str) -> OutboxMessage:
+    """One `ledger.transaction.requested` command of AMOUNT_MINOR, keyed by its source balance, for the
+    platform's `KafkaPublisher` (batches per partition): a lean load generator, as pgledger's is, since
+    it shares these two cores with the ledger under test. Headers come from the codec's fast path."""
+    strings = {
+        **_COMMAND_ATTRIBUTES,
+        "id": event_id,
+        "subject": reference,
+        "time": cloudevents.format_time(datetime.now(UTC)),
+    }
+    payload = {
+        "reference": reference,
+        "amount_minor": AMOUNT_MINOR,
+        "currency": CURRENCY,
+        "source": source,
+        "destination": destination,
+    }
+    return OutboxMessage(
+        id=0,
+        event_id=event_id,
+        topic=COMMAND_TOPIC,
+        key=source,
+        event_type=COMMAND_TOPIC,
+        headers=cloudevents.headers_from_strings(strings),
+        value=orjson.dumps(payload),
+    )
 
 
 async def snapshot(client: httpx.AsyncClient, balance_ids: set[str]) -> dict[str, int]:
@@ -260,17 +223,17 @@ async def kafka_commands(
         heartbeat_interval_ms=500,
     )
     await consumer.start()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=5, acks="all")
-    await producer.start()
-    sender = await CommandSender.start(producer)
+    publisher = KafkaPublisher(bootstrap_servers, client_id="clearway-bench")
+    await publisher.start()
     sent_at: dict[str, float] = {}
     started = time.time()
     try:
+        commands = []
         for index, (source, destination) in enumerate(pairs):
             reference = f"bench-kafka-{run_id}-{index}"
             sent_at[reference] = time.time()
-            await sender.add(reference, f"cmd-{run_id}-{index}", source, destination)
-        await sender.flush()
+            commands.append(command_message(reference, f"cmd-{run_id}-{index}", source, destination))
+        await publisher.send_batch(commands)
         latencies_ms: list[float] = []
         last_applied = started
         first_applied = float("inf")
@@ -288,7 +251,7 @@ async def kafka_commands(
                     last_applied = max(last_applied, applied)
                     first_applied = min(first_applied, applied)
     finally:
-        await producer.stop()
+        await publisher.stop()
         await consumer.stop()
     seconds = last_applied - started
     after = await snapshot(client, touched)

@@ -19,11 +19,12 @@ from typing import Any
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
-from bench.ledger.drivers import APPLIED_TOPIC, CommandSender, expected_moves, matches, snapshot
+from bench.ledger.drivers import APPLIED_TOPIC, command_message, expected_moves, matches, snapshot
 from bench.ledger.scenarios import Load
 from bench.ledger.stats import percentile
+from clearway.platform.kafka import KafkaPublisher
 
 TICK_S = 0.1
 SAMPLE_S = 30.0
@@ -61,9 +62,8 @@ async def kafka_soak(
         enable_auto_commit=False,
     )
     await consumer.start()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, linger_ms=5, acks="all")
-    await producer.start()
-    sender = await CommandSender.start(producer)
+    publisher = KafkaPublisher(bootstrap_servers, client_id="clearway-bench")
+    await publisher.start()
     prefix = f"bench-soak-{run_id}-"
     sent_at: dict[str, float] = {}
     pairs: list[tuple[str, str]] = []
@@ -101,17 +101,17 @@ async def kafka_soak(
             if elapsed >= next_sample:
                 sample(elapsed)
                 next_sample += SAMPLE_S
+            tick = []
             for _ in range(per_tick):
                 source, destination = next(pairs_iter)
                 reference = f"{prefix}{index}"
                 index += 1
                 sent_at[reference] = time.time()
                 pairs.append((source, destination))
-                await sender.add(reference, f"cmd-{run_id}-soak-{index}", source, destination)
-            await sender.send_pending()
+                tick.append(command_message(reference, f"cmd-{run_id}-soak-{index}", source, destination))
+            await publisher.send_batch(tick)
             # Pace by the clock, not by the sleep: a slow tick is made up by the next ones.
             await asyncio.sleep(max(0.0, started + (index / per_tick) * TICK_S - time.monotonic()))
-        await sender.flush()
         sample(time.monotonic() - started)
         sending = False
         with contextlib.suppress(TimeoutError):
@@ -120,7 +120,7 @@ async def kafka_soak(
     finally:
         stop_reading.set()
         await reader
-        await producer.stop()
+        await publisher.stop()
         await consumer.stop()
     after = await snapshot(client, touched)
     ordered = sorted(latencies_ms) or [0.0]
