@@ -19,14 +19,9 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.dependencies.models import Dependant
-from fastapi.encoders import jsonable_encoder
-from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.security import APIKeyHeader, HTTPBearer
-from fastapi.security.base import SecurityBase
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from clearway.platform.errors import Forbidden, Unauthorized
@@ -298,26 +293,6 @@ def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-# The ways to authenticate, as /docs shows them: `document_authentication` puts them on every
-# operation whose dependencies authenticate. They are not dependencies themselves: FastAPI would
-# solve four more dependencies on every request only to hand `current_principal` headers it reads
-# directly. Each has its own name: two schemes of one class would otherwise share one entry.
-_AUTHENTICATION_SCHEMES: tuple[SecurityBase, ...] = (
-    HTTPBearer(auto_error=False, scheme_name="ApiKeyBearer", description="Operator API key as a bearer token"),
-    HTTPBearer(
-        auto_error=False,
-        scheme_name="UserToken",
-        bearerFormat="JWT",
-        description="End-user token (JWT; `sub` is the user's ledger identity id). Only routes that admit "
-        "end users accept it, and they show the user only their own resources.",
-    ),
-    APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey", description="Operator API key"),
-    APIKeyHeader(
-        name="X-Blnk-Key", auto_error=False, scheme_name="BlnkKey", description="Operator API key (Blnk compatibility)"
-    ),
-)
-
-
 def get_authenticator(request: Request) -> Authenticator:
     authenticator = getattr(request.app.state, "authenticator", None)
     assert isinstance(authenticator, Authenticator), "app.state.authenticator is not set (use create_http_app)"
@@ -361,43 +336,6 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return dependency
-
-
-def _authenticates(dependant: Dependant) -> bool:
-    return any(
-        dependency.call is current_principal or _authenticates(dependency) for dependency in dependant.dependencies
-    )
-
-
-def document_authentication(app: FastAPI) -> None:
-    """Make the app's OpenAPI list the ways to authenticate, and name them as the security of every
-    operation that authenticates (its dependencies include `current_principal` or a
-    `require_roles`), as FastAPI does for security dependencies; public operations list none."""
-    build_openapi = app.openapi
-    requirements: list[dict[str, list[str]]] = [{scheme.scheme_name: []} for scheme in _AUTHENTICATION_SCHEMES]
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = build_openapi()
-            authenticated = {
-                (method.lower(), context.path)
-                for context in iter_route_contexts(app.routes)
-                if isinstance(context.original_route, APIRoute) and _authenticates(context.dependant)
-                for method in context.methods or ()
-            }
-            for path, operations in document.get("paths", {}).items():
-                for method, operation in operations.items():
-                    if (method, path) in authenticated:
-                        operation["security"] = requirements
-            if authenticated:
-                document.setdefault("components", {})["securitySchemes"] = {
-                    scheme.scheme_name: jsonable_encoder(scheme.model, by_alias=True, exclude_none=True)
-                    for scheme in _AUTHENTICATION_SCHEMES
-                }
-            app.openapi_schema = document
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class PrincipalOut(BaseModel):

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clearway.contracts.asyncapi import build_asyncapi
 from clearway.contracts.catalogue import SERVICES
 from clearway.platform.admission import AdmissionMiddleware
-from clearway.platform.auth import Authenticator, document_authentication
+from clearway.platform.auth import Authenticator
 from clearway.platform.body_guard import RequestBodyGuardMiddleware
 from clearway.platform.context import causation_id_var, correlation_id_var
 from clearway.platform.errors import (
@@ -42,6 +42,7 @@ from clearway.platform.idempotency import IdempotencyMiddleware
 from clearway.platform.ids import new_id
 from clearway.platform.invariants import require_assertions_enabled
 from clearway.platform.metrics import PrometheusMiddleware, metrics_endpoint, route_template
+from clearway.platform.openapi_security import document_authentication
 from clearway.platform.settings import ServiceSettings
 
 CORRELATION_ID_HEADER = "X-Correlation-Id"

@@ -114,7 +114,7 @@ class KafkaPublisher:
                 key = encode_key(message.key)
                 if (
                     DefaultRecordBatchBuilder.estimate_size_in_bytes(key, message.value, message.headers)
-                    > (self._options["max_request_size"])
+                    > PRODUCE_REQUEST_BYTES_MAX
                 ):
                     raise MessageSizeTooLargeError(f"outbox message {message.id} is larger than a produce request")
                 partitions = partitions_of.get(message.topic)
