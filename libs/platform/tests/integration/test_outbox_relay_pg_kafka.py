@@ -99,7 +99,7 @@ async def topic(kafka_bootstrap_servers: str, unique_topic: Callable[[str], str]
 
 
 async def add_events(
-    session_factory: async_sessionmaker[AsyncSession], topic: str, count: int, keys: int = 5
+    session_factory: async_sessionmaker[AsyncSession], topic: str, count: int, keys: int = 5, padding: str = ""
 ) -> list[str]:
     async with UnitOfWork(session_factory) as uow:
         ids = [
@@ -108,13 +108,24 @@ async def add_events(
                 topic=topic,
                 key=f"pay_{n % keys}",
                 event_type=topic,
-                payload={"n": n},
+                payload={"n": n, "padding": padding} if padding else {"n": n},
                 source=SOURCE,
             )
             for n in range(count)
         ]
         await uow.commit()
     return ids
+
+
+async def run_until_all_published(engine: AsyncEngine, relays: Sequence[OutboxRelay]) -> None:
+    """Run `relays` side by side until no row is unpublished, then stop them."""
+    stop = asyncio.Event()
+    runs = [asyncio.create_task(relay.run(stop)) for relay in relays]
+    try:
+        await wait_until(all_published(engine), "every row is published", timeout_s=20, interval_s=0.01)
+    finally:
+        stop.set()
+        await asyncio.gather(*runs)
 
 
 def all_published(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
@@ -226,14 +237,9 @@ async def test_three_concurrent_relays_publish_each_event_exactly_once_in_key_or
     ids: list[str] = []
     for _ in range(4):
         ids += await add_events(session_factory, topic, 30)
-    stop = asyncio.Event()
-    relays = [OutboxRelay(engine, publisher, poll_interval_ms=20, batch_size_max=25) for _ in range(3)]
-    runs = [asyncio.create_task(relay.run(stop)) for relay in relays]
-    try:
-        await wait_until(all_published(engine), "every row is published", timeout_s=20, interval_s=0.01)
-    finally:
-        stop.set()
-        await asyncio.gather(*runs)
+    await run_until_all_published(
+        engine, [OutboxRelay(engine, publisher, poll_interval_ms=20, batch_size_max=25) for _ in range(3)]
+    )
 
     records = await read_topic(kafka_bootstrap_servers, topic, expected=len(ids))
     assert sorted(event_ids(records)) == sorted(ids)
@@ -252,27 +258,8 @@ async def test_a_relay_batch_larger_than_a_kafka_batch_keeps_each_keys_order_and
 ) -> None:
     # The publisher fills one Kafka batch per partition (16 kB) and starts another when it is full:
     # 2 kB payloads on 3 keys fill several batches per partition within one relay batch of 200.
-    async with UnitOfWork(session_factory) as uow:
-        ids = [
-            await add_event(
-                uow.session,
-                topic=topic,
-                key=f"big_{n % 3}",
-                event_type=topic,
-                payload={"n": n, "padding": "x" * 2_000},
-                source=SOURCE,
-            )
-            for n in range(200)
-        ]
-        await uow.commit()
-    stop = asyncio.Event()
-    relay = OutboxRelay(engine, publisher, poll_interval_ms=20, batch_size_max=200)
-    run = asyncio.create_task(relay.run(stop))
-    try:
-        await wait_until(all_published(engine), "every row is published", timeout_s=20, interval_s=0.01)
-    finally:
-        stop.set()
-        await run
+    ids = await add_events(session_factory, topic, 200, keys=3, padding="x" * 2_000)
+    await run_until_all_published(engine, [OutboxRelay(engine, publisher, poll_interval_ms=20, batch_size_max=200)])
 
     records = await read_topic(kafka_bootstrap_servers, topic, expected=len(ids))
     assert sorted(event_ids(records)) == sorted(ids)
