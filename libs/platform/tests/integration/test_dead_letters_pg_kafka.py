@@ -5,7 +5,7 @@ exactly once (a crash before the commit redelivers it to the DLQ, not to the tab
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import orjson
@@ -17,29 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clearway.devstack.testing import wait_until
 from clearway.platform.auth import hash_api_key
 from clearway.platform.consumer import IncomingEvent
-from clearway.platform.db import create_engine
 from clearway.platform.dead_letters import DeadLetterEntry, Recorded, SqlDeadLetterLog, dead_letter_entry
 from clearway.platform.dead_letters.repository import record_dead_letter
 from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.http import create_http_app
 from clearway.platform.kafka import dlq_topic, ensure_topics
 from clearway.platform.settings import ServiceSettings
-from clearway.platform.tables import dead_letters, platform_metadata
+from clearway.platform.tables import dead_letters
 
 from .test_consumer_runner_kafka import read_all, runner_for, send
 
 pytestmark = pytest.mark.integration
 
 ROLE_KEYS = {role: f"ck_dead_letters_{role}" for role in ("operator", "read_only", "approver", "service")}
-
-
-@pytest.fixture
-async def engine(make_database: Callable[[str], Awaitable[str]]) -> AsyncIterator[AsyncEngine]:
-    database_engine = create_engine(await make_database("deadletters"), pool_size=5)
-    async with database_engine.begin() as connection:
-        await connection.run_sync(platform_metadata.create_all)
-    yield database_engine
-    await database_engine.dispose()
 
 
 @pytest.fixture

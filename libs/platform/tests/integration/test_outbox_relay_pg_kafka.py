@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -19,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import MissingAttributeError
 from clearway.devstack.testing import wait_until
-from clearway.platform.db import UnitOfWork, create_engine, create_session_factory, libpq_url
+from clearway.platform.db import UnitOfWork, libpq_url
 from clearway.platform.inbox import record_once
 from clearway.platform.kafka import KafkaPublisher, ensure_topics
 from clearway.platform.migrations import ensure_database_exists, upgrade_database
 from clearway.platform.outbox import OutboxMessage, add_event
 from clearway.platform.relay import OutboxRelay
 from clearway.platform.replay import replay_events
-from clearway.platform.tables import inbox, outbox, platform_metadata
+from clearway.platform.tables import inbox, outbox
 
 pytestmark = pytest.mark.integration
 
@@ -67,28 +67,6 @@ def murmur2_partition(key: bytes | None, partitions: int) -> int:
 
 def event_ids(records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[str]:
     return [dict(record.headers)["ce_id"].decode() for record in records]
-
-
-@pytest.fixture
-async def engine(make_database: Callable[[str], Awaitable[str]]) -> AsyncIterator[AsyncEngine]:
-    database_engine = create_engine(await make_database("outbox"), pool_size=5)
-    async with database_engine.begin() as connection:
-        await connection.run_sync(platform_metadata.create_all)
-    yield database_engine
-    await database_engine.dispose()
-
-
-@pytest.fixture
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
-
-
-@pytest.fixture
-async def publisher(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaPublisher]:
-    kafka_publisher = KafkaPublisher(kafka_bootstrap_servers)
-    await kafka_publisher.start()
-    yield kafka_publisher
-    await kafka_publisher.stop()
 
 
 @pytest.fixture

@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter as Tally
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Row, Text, cast, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Row, Text, any_, bindparam, cast, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from clearway.contracts import cloudevents
@@ -52,6 +53,36 @@ OutboxRow = Row[*tuple[Any, ...]]
 class Publisher(Protocol):
     async def send_batch(self, messages: Sequence[OutboxMessage], /) -> None:
         """Return only when the broker has acknowledged every message; raise otherwise."""
+
+
+class RelayObserver(Protocol):
+    """What a relay reports as it goes: the service's metrics, or a report pipe to the service."""
+
+    def claimed(self, lag_s: float) -> None:
+        """A claim found its oldest row `lag_s` seconds old (0 when it found none)."""
+
+    def published(self, counts_by_topic: Mapping[str, int]) -> None:
+        """A batch was acknowledged by the broker and marked published."""
+
+    def failed(self) -> None:
+        """A batch was not published; the relay backs off and tries again."""
+
+
+class RelayMetrics:
+    """The relay's Prometheus metrics, labelled with the service whose outbox it publishes."""
+
+    def __init__(self, service_name: str) -> None:
+        self._service_name = service_name
+
+    def claimed(self, lag_s: float) -> None:
+        OUTBOX_LAG.labels(self._service_name).set(lag_s)
+
+    def published(self, counts_by_topic: Mapping[str, int]) -> None:
+        for topic, count in counts_by_topic.items():
+            OUTBOX_PUBLISHED.labels(self._service_name, topic).inc(count)
+
+    def failed(self) -> None:
+        OUTBOX_PUBLISH_FAILURES.labels(self._service_name).inc()
 
 
 def outbox_message(row: OutboxRow) -> OutboxMessage:
@@ -89,11 +120,12 @@ class OutboxRelay:
         poll_interval_ms: int = 500,
         batch_size_max: int = 500,
         listen: bool = True,
+        observer: RelayObserver | None = None,
     ) -> None:
         assert poll_interval_ms >= 1 and batch_size_max >= 1
         self._engine = engine
         self._publisher = publisher
-        self._service_name = service_name
+        self._observer = observer if observer is not None else RelayMetrics(service_name)
         self._poll_interval_ms = poll_interval_ms
         self._batch_size_max = batch_size_max
         self._listen = listen
@@ -120,9 +152,7 @@ class OutboxRelay:
             if not locked:
                 return 0
             rows = await self._claim(connection)
-            OUTBOX_LAG.labels(self._service_name).set(
-                (datetime.now(UTC) - rows[0].created_at).total_seconds() if rows else 0.0
-            )
+            self._observer.claimed((datetime.now(UTC) - rows[0].created_at).total_seconds() if rows else 0.0)
             if not rows:
                 return 0
             ids = [row.id for row in rows]
@@ -134,10 +164,9 @@ class OutboxRelay:
                 await connection.rollback()
                 await self._record_failure(ids, error)
                 raise
-            await connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=func.now()))
+            await connection.execute(update(outbox).where(_id_in(ids)).values(published_at=func.now()))
             await connection.commit()
-        for topic, published in Tally(message.topic for message in messages).items():
-            OUTBOX_PUBLISHED.labels(self._service_name, topic).inc(published)
+        self._observer.published(Tally(message.topic for message in messages))
         return len(messages)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -153,7 +182,7 @@ class OutboxRelay:
                     failures = 0
                 except Exception:
                     failures += 1
-                    OUTBOX_PUBLISH_FAILURES.labels(self._service_name).inc()
+                    self._observer.failed()
                     delay_ms = self.publish_failure_backoff.delay_ms(failures)
                     logger.exception("outbox publish failed; retrying in %d ms", delay_ms)
                     await _wait_for(stop, delay_ms)
@@ -191,7 +220,7 @@ class OutboxRelay:
         async with self._engine.begin() as connection:
             await connection.execute(
                 update(outbox)
-                .where(outbox.c.id.in_(ids))
+                .where(_id_in(ids))
                 .values(attempts=outbox.c.attempts + 1, last_error=repr(error)[:LAST_ERROR_LENGTH_MAX])
             )
 
@@ -224,6 +253,11 @@ class OutboxRelay:
 
     def _on_notify(self, *_arguments: Any) -> None:
         self._wake.set()
+
+
+def _id_in(ids: list[int]) -> ColumnElement[bool]:
+    """`id = ANY(:ids)`: one array parameter, where `IN` would render and bind a parameter per id."""
+    return outbox.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
 
 
 def _setter(event: asyncio.Event) -> Callable[[object], None]:

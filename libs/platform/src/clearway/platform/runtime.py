@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,8 @@ from clearway.platform.kafka import KafkaPublisher, ensure_topics
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.owner_lease import OwnerLease
 from clearway.platform.publishing import published_topics
-from clearway.platform.relay import OutboxRelay
+from clearway.platform.relay import OutboxRelay, RelayMetrics
+from clearway.platform.relay_process import STOP_TIMEOUT_S, OutboxRelayProcess, RelayProcessConfig
 from clearway.platform.retry import BackoffPolicy, any_error
 from clearway.platform.settings import ServiceSettings
 
@@ -58,6 +59,7 @@ class ServiceRuntime:
     publisher: KafkaPublisher | None = field(default=None, init=False)
     consumers: ConsumerRunner | None = field(default=None, init=False)
     owner_lease: OwnerLease = field(init=False)
+    relay_process: OutboxRelayProcess | None = field(default=None, init=False)
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _relay_task: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -130,16 +132,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         await self.owner_lease.start()  # before serving: claims made by requests name this process
         await self._create_topics()
-        self.publisher = KafkaPublisher.from_settings(self.settings)
-        await self.publisher.start()
-        relay = OutboxRelay(
-            self.engine,
-            self.publisher,
-            service_name=self.settings.service_name,
-            poll_interval_ms=self.settings.outbox_poll_interval_ms,
-            batch_size_max=self.settings.outbox_batch_size_max,
-        )
-        self._relay_task = asyncio.create_task(relay.run(self._relay_stop), name="outbox-relay")
+        self._relay_task = asyncio.create_task(await self._relay_loop(), name="outbox-relay")
         if self.subscriptions:
             # Dead letters are recorded in this service's database, for operators to list and count.
             self.consumers = ConsumerRunner.from_settings(self.settings, dead_letter_log=SqlDeadLetterLog(self.engine))
@@ -152,13 +145,32 @@ class ServiceRuntime:
             await self.consumers.start()
         logger.info("service runtime started", extra={"service": self.settings.service_name})
 
+    async def _relay_loop(self) -> Coroutine[Any, Any, None]:
+        """The outbox relay's loop: in this process, or in a child process this one supervises."""
+        metrics = RelayMetrics(self.settings.service_name)
+        if self.settings.outbox_relay_process:
+            self.relay_process = OutboxRelayProcess(RelayProcessConfig.from_settings(self.settings), metrics)
+            return self.relay_process.run(self._relay_stop)
+        self.publisher = KafkaPublisher.from_settings(self.settings)
+        await self.publisher.start()
+        relay = OutboxRelay(
+            self.engine,
+            self.publisher,
+            service_name=self.settings.service_name,
+            poll_interval_ms=self.settings.outbox_poll_interval_ms,
+            batch_size_max=self.settings.outbox_batch_size_max,
+            observer=metrics,
+        )
+        return relay.run(self._relay_stop)
+
     async def stop(self) -> None:
         if self.consumers is not None:
             await self.consumers.stop()
         self._relay_stop.set()
         if self._relay_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._relay_task, timeout=10)
+                # A relay process gets its own bound (STOP_TIMEOUT_S) before it is killed.
+                await asyncio.wait_for(self._relay_task, timeout=STOP_TIMEOUT_S + 5)
         if self.publisher is not None:
             await self.publisher.stop()
         await self.owner_lease.stop()

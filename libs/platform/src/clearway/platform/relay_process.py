@@ -1,0 +1,278 @@
+"""The outbox relay in a process of its own, started and watched by the service whose outbox it publishes.
+
+Why: publishing is a quarter of a busy ledger's CPU (docs/ledger-performance.md), and one Python
+process uses one core, so in the same process the relay takes time from posting while the machine's
+other core waits. In a child process it runs beside the service. Nothing else changes: the child runs
+the same `OutboxRelay` on the same database, and the relay's advisory lock still lets one relay
+publish at a time.
+
+The service and its child are tied three ways:
+- Configuration travels in one environment variable (`RELAY_CONFIG_ENV`), never on the command
+  line, which every user can read (`ps`): the database URL may hold a password.
+- The child's standard input is a pipe from the service. End of file (the service stopping it, or
+  dying, even by SIGKILL) stops the child after the batch in hand, so a relay never outlives its service.
+- What the relay observes (lag, published counts, failures) comes back as JSON lines on a pipe of
+  its own (`RELAY_REPORTS_FD_ENV`), and the service applies it to its own metrics: its `/metrics`
+  reads the same whichever process publishes. Standard output stays the logs', as in the service.
+
+The service restarts a child that exits while it still runs, with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import IO
+
+from clearway.platform.db import create_engine
+from clearway.platform.kafka import KafkaPublisher
+from clearway.platform.logging import configure_logging
+from clearway.platform.relay import OutboxRelay, RelayObserver
+from clearway.platform.retry import BackoffPolicy
+from clearway.platform.settings import ServiceSettings
+
+# By name: run as `python -m`, this module is `__main__`.
+logger = logging.getLogger("clearway.platform.relay_process")
+
+RELAY_CONFIG_ENV = "CLEARWAY_OUTBOX_RELAY_CONFIG"
+RELAY_REPORTS_FD_ENV = "CLEARWAY_OUTBOX_RELAY_REPORTS_FD"
+# The child publishes one batch at a time: one connection claims, a second records a failure.
+RELAY_POOL_SIZE = 2
+# Stopping waits for the batch in hand (a broker acknowledgement, one update) before killing the child.
+STOP_TIMEOUT_S = 10.0
+# A child that ran this long before exiting starts again at the first back-off step.
+HEALTHY_RUN_S = 60.0
+RESTART_BACKOFF = BackoffPolicy(attempts_max=None, initial_ms=500, maximum_ms=30_000)
+
+
+@dataclass(frozen=True)
+class RelayProcessConfig:
+    """What the child needs of the service's settings, and nothing else (no keys, no secrets but the URL)."""
+
+    service_name: str
+    database_url: str
+    kafka_bootstrap_servers: str
+    kafka_enable_idempotence: bool
+    poll_interval_ms: int
+    batch_size_max: int
+    log_level: str
+    log_json: bool
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> RelayProcessConfig:
+        return cls(
+            service_name=settings.service_name,
+            database_url=settings.database_url,
+            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka_enable_idempotence=settings.kafka_enable_idempotence,
+            poll_interval_ms=settings.outbox_poll_interval_ms,
+            batch_size_max=settings.outbox_batch_size_max,
+            log_level=settings.log_level,
+            log_json=settings.log_json,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> RelayProcessConfig:
+        return cls(**json.loads(text))
+
+
+class ReportWriter:
+    """The child's observer: each observation as one JSON line on the report pipe."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream: IO[bytes] | None = stream
+
+    def claimed(self, lag_s: float) -> None:
+        self._write({"claimed": lag_s})
+
+    def published(self, counts_by_topic: Mapping[str, int]) -> None:
+        self._write({"published": dict(counts_by_topic)})
+
+    def failed(self) -> None:
+        self._write({"failed": 1})
+
+    def _write(self, report: dict[str, object]) -> None:
+        if self._stream is None:
+            return
+        try:
+            # A line is far below the pipe's atomic write size; the service reads as fast as we write.
+            self._stream.write(json.dumps(report).encode() + b"\n")
+            self._stream.flush()
+        except BrokenPipeError:
+            # The service is gone: standard input's end of file is stopping us; publishing the batch
+            # in hand and marking it matter more than a report nobody reads.
+            self._stream = None
+
+
+def apply_report(line: bytes, observer: RelayObserver) -> None:
+    """Replay one line of the child's reports on the service's observer; a malformed line is logged and skipped."""
+    try:
+        report = json.loads(line)
+        if "claimed" in report:
+            observer.claimed(float(report["claimed"]))
+        elif "published" in report:
+            observer.published({str(topic): int(count) for topic, count in report["published"].items()})
+        elif "failed" in report:
+            observer.failed()
+        else:
+            raise ValueError("no known field")
+    except (ValueError, TypeError, AttributeError):
+        logger.warning(
+            "outbox relay process sent an unreadable report", extra={"report": line[:200].decode(errors="replace")}
+        )
+
+
+class OutboxRelayProcess:
+    """The service's side: starts the child, applies its reports, restarts it, and stops it."""
+
+    def __init__(self, config: RelayProcessConfig, observer: RelayObserver) -> None:
+        self._config = config
+        self._observer = observer
+        self.starts = 0  # children started so far: tests and logs tell a restart from the first start
+        self.pid: int | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep one child running until `stop` is set, then stop it."""
+        failures = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            exit_code = await self._run_child(stop)
+            if stop.is_set():
+                return
+            failures = 1 if time.monotonic() - started >= HEALTHY_RUN_S else failures + 1
+            delay_ms = RESTART_BACKOFF.delay_ms(failures)
+            logger.error(
+                "outbox relay process exited; restarting",
+                extra={"service": self._config.service_name, "exit_code": exit_code, "restart_in_ms": delay_ms},
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay_ms / 1000)
+
+    async def _run_child(self, stop: asyncio.Event) -> int:
+        reports_read, reports_write = os.pipe()
+        try:
+            # The argv is fixed (this module); the configuration goes in the environment.
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                __name__,
+                stdin=asyncio.subprocess.PIPE,
+                env={
+                    **os.environ,
+                    RELAY_CONFIG_ENV: self._config.to_json(),
+                    RELAY_REPORTS_FD_ENV: str(reports_write),
+                },
+                pass_fds=(reports_write,),
+            )
+        finally:
+            os.close(reports_write)  # the child holds its own copy: end of file when it exits
+        self.starts += 1
+        self.pid = child.pid
+        logger.info("outbox relay process started", extra={"service": self._config.service_name, "pid": child.pid})
+        reader = asyncio.create_task(self._apply_reports(reports_read))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait([reader, stopping], return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                assert child.stdin is not None
+                child.stdin.close()  # end of file: the child finishes its batch and exits
+                try:
+                    await asyncio.wait_for(child.wait(), STOP_TIMEOUT_S)
+                except TimeoutError:
+                    logger.warning("outbox relay process did not stop in time; killing it")
+                    child.kill()
+            await reader  # the rest of its reports, up to end of file
+            return await child.wait()
+        finally:
+            stopping.cancel()
+            if child.returncode is None:  # cancelled: never leave the child behind
+                child.kill()
+                await child.wait()
+            self.pid = None
+
+    async def _apply_reports(self, reports_read: int) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        # The transport owns the descriptor from here and closes it at end of file.
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(reports_read, "rb", buffering=0)
+        )
+        try:
+            while line := await reader.readline():
+                apply_report(line, self._observer)
+        finally:
+            transport.close()
+
+
+async def serve(config: RelayProcessConfig, reports: IO[bytes]) -> None:
+    """The child: run the relay until standard input ends or SIGTERM/SIGINT arrives."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, stop.set)
+    stdin = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    watch_parent = asyncio.create_task(_set_at_end_of_file(stdin, stop))
+    engine = create_engine(config.database_url, pool_size=RELAY_POOL_SIZE)
+    publisher = KafkaPublisher(
+        config.kafka_bootstrap_servers,
+        enable_idempotence=config.kafka_enable_idempotence,
+        client_id=f"{config.service_name}-outbox",
+    )
+    try:
+        await publisher.start()
+        relay = OutboxRelay(
+            engine,
+            publisher,
+            service_name=config.service_name,
+            poll_interval_ms=config.poll_interval_ms,
+            batch_size_max=config.batch_size_max,
+            observer=ReportWriter(reports),
+        )
+        logger.info("outbox relay process publishing", extra={"service": config.service_name})
+        await relay.run(stop)
+    finally:
+        watch_parent.cancel()
+        await publisher.stop()
+        await engine.dispose()
+
+
+async def _set_at_end_of_file(stream: asyncio.StreamReader, event: asyncio.Event) -> None:
+    while await stream.read(4096):
+        pass
+    event.set()
+
+
+def main() -> None:
+    config = RelayProcessConfig.from_json(os.environ[RELAY_CONFIG_ENV])
+    configure_logging(config.service_name, config.log_level, config.log_json)
+    with (
+        os.fdopen(int(os.environ[RELAY_REPORTS_FD_ENV]), "wb") as reports,
+        asyncio.Runner(loop_factory=_event_loop_factory()) as runner,
+    ):
+        runner.run(serve(config, reports))
+
+
+def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed, as uvicorn picks for the service: its socket writes cost a
+    fraction of asyncio's, and handing batches to the broker is most of what this process does."""
+    try:
+        import uvloop
+    except ImportError:  # not built for this platform (Windows): the standard loop
+        return None
+    return uvloop.new_event_loop
+
+
+if __name__ == "__main__":
+    main()

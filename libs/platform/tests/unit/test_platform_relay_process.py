@@ -1,0 +1,83 @@
+"""The relay process's configuration and report channel, without starting a process."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping
+
+import pytest
+
+from clearway.platform.relay_process import RelayProcessConfig, ReportWriter, apply_report
+from clearway.platform.settings import ServiceSettings
+
+
+class RecordingObserver:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+
+    def claimed(self, lag_s: float) -> None:
+        self.calls.append(("claimed", lag_s))
+
+    def published(self, counts_by_topic: Mapping[str, int]) -> None:
+        self.calls.append(("published", dict(counts_by_topic)))
+
+    def failed(self) -> None:
+        self.calls.append(("failed", None))
+
+
+def test_what_the_child_reports_reaches_the_services_observer_unchanged() -> None:
+    pipe = io.BytesIO()
+    writer = ReportWriter(pipe)
+    writer.claimed(1.25)
+    writer.published({"ledger.transaction.applied": 498, "ledger.balance.updated": 2})
+    writer.claimed(0.0)
+    writer.failed()
+    observer = RecordingObserver()
+    for line in pipe.getvalue().splitlines(keepends=True):
+        apply_report(line, observer)
+    assert observer.calls == [
+        ("claimed", 1.25),
+        ("published", {"ledger.transaction.applied": 498, "ledger.balance.updated": 2}),
+        ("claimed", 0.0),
+        ("failed", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line", [b"not json\n", b'{"unknown": 1}\n', b'{"published": 7}\n', b'{"claimed": "soon"}\n', b"[]\n"]
+)
+def test_an_unreadable_report_is_logged_and_changes_no_metric(line: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    observer = RecordingObserver()
+    with caplog.at_level(logging.WARNING):
+        apply_report(line, observer)
+    assert observer.calls == []
+    assert "unreadable report" in caplog.text
+
+
+class BrokenPipe(io.BytesIO):
+    def write(self, _data: object) -> int:
+        raise BrokenPipeError
+
+
+def test_a_report_to_a_service_that_is_gone_is_dropped_without_raising() -> None:
+    writer = ReportWriter(BrokenPipe())
+    writer.published({"t": 1})  # the relay has just marked its batch: this must not undo or stop it
+    writer.failed()
+
+
+def test_the_child_gets_the_relays_settings_and_no_keys() -> None:
+    settings = ServiceSettings(
+        service_name="ledger",
+        database_url="postgresql+asyncpg://clearway:s3cret@db:5432/clearway_ledger",
+        kafka_bootstrap_servers="broker:9092",
+        outbox_poll_interval_ms=250,
+        outbox_batch_size_max=800,
+        api_keys_json='[{"name": "ops", "key_sha256": "ab12", "roles": ["admin"]}]',
+        user_token_secret="token-signing-secret",
+    )
+    config = RelayProcessConfig.from_settings(settings)
+    assert RelayProcessConfig.from_json(config.to_json()) == config
+    assert (config.service_name, config.database_url) == ("ledger", settings.database_url)
+    assert (config.kafka_bootstrap_servers, config.poll_interval_ms, config.batch_size_max) == ("broker:9092", 250, 800)
+    assert "ab12" not in config.to_json() and "token-signing-secret" not in config.to_json()
