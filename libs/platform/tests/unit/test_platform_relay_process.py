@@ -1,14 +1,23 @@
-"""The relay process's configuration and report channel, without starting a process."""
+"""The relay process's configuration, report channel and restarts, without starting a process."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import time
 from collections.abc import Mapping
+from typing import NoReturn
 
 import pytest
 
-from clearway.platform.relay_process import RelayProcessConfig, ReportWriter, apply_report
+from clearway.platform.relay_process import (
+    RESTART_BACKOFF,
+    OutboxRelayProcess,
+    RelayProcessConfig,
+    ReportWriter,
+    apply_report,
+)
 from clearway.platform.settings import ServiceSettings
 
 
@@ -81,3 +90,22 @@ def test_the_child_gets_the_relays_settings_and_no_keys() -> None:
     assert (config.service_name, config.database_url) == ("ledger", settings.database_url)
     assert (config.kafka_bootstrap_servers, config.poll_interval_ms, config.batch_size_max) == ("broker:9092", 250, 800)
     assert "ab12" not in config.to_json() and "token-signing-secret" not in config.to_json()
+
+
+async def test_a_child_that_cannot_be_started_is_tried_again_not_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    stop = asyncio.Event()
+    attempts: list[float] = []
+
+    async def cannot_fork(*_arguments: object, **_options: object) -> NoReturn:
+        attempts.append(time.monotonic())
+        if len(attempts) == 2:
+            stop.set()
+        raise BlockingIOError("fork: resource temporarily unavailable")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", cannot_fork)
+    config = RelayProcessConfig.from_settings(ServiceSettings(service_name="ledger"))
+    relay_process = OutboxRelayProcess(config, RecordingObserver())
+    await asyncio.wait_for(relay_process.run(stop), 5)
+    assert len(attempts) == 2
+    assert attempts[1] - attempts[0] >= RESTART_BACKOFF.delay_ms(1) / 1000
+    assert (relay_process.starts, relay_process.pid) == (0, None)

@@ -147,7 +147,11 @@ class OutboxRelayProcess:
         failures = 0
         while not stop.is_set():
             started = time.monotonic()
-            exit_code = await self._run_child(stop)
+            try:
+                exit_code: int | None = await self._run_child(stop)
+            except OSError:  # no process could be started (out of memory, of processes): try again later
+                logger.exception("outbox relay process could not start", extra={"service": self._config.service_name})
+                exit_code = None
             if stop.is_set():
                 return
             failures = 1 if time.monotonic() - started >= HEALTHY_RUN_S else failures + 1
