@@ -18,6 +18,8 @@ from clearway.devstack.testing import wait_until
 from clearway.platform.kafka import ensure_topics
 from clearway.platform.relay import RelayMetrics
 from clearway.platform.relay_process import RELAY_CONFIG_ENV, OutboxRelayProcess, RelayProcessConfig
+from clearway.platform.runtime import ServiceRuntime
+from clearway.platform.settings import ServiceSettings
 
 from .test_outbox_relay_pg_kafka import add_events, all_published, event_ids, read_topic
 
@@ -155,3 +157,28 @@ async def test_a_relay_process_stops_when_its_service_is_killed(
     service.kill()  # SIGKILL: no handler runs, the kernel closes the service's end of the child's stdin
     await service.wait()
     await wait_until(lambda: not running(child), "the relay process exited with its service", timeout_s=15)
+
+
+async def test_a_service_runtime_set_to_publish_from_a_child_process_does(
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], topic: str, kafka_bootstrap_servers: str
+) -> None:
+    settings = ServiceSettings(
+        service_name="relay-runtime",
+        database_url=engine.url.render_as_string(hide_password=False),
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        outbox_poll_interval_ms=50,
+        outbox_relay_process=True,
+    )
+    runtime = ServiceRuntime(settings)
+    await runtime.start()
+    try:
+        assert runtime.relay_process is not None and runtime.publisher is None  # nothing publishes in-process
+        ids = await add_events(session_factory, topic, 5)
+        await wait_until(all_published(engine), "every row is published", timeout_s=30, interval_s=0.05)
+        child = runtime.relay_process.pid
+        assert child is not None and child != os.getpid()
+    finally:
+        await runtime.stop()
+    assert not running(child)
+    records = await read_topic(kafka_bootstrap_servers, topic, expected=5, partitions=1)
+    assert event_ids(records) == ids

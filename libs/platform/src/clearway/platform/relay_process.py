@@ -1,10 +1,10 @@
 """The outbox relay in a process of its own, started and watched by the service whose outbox it publishes.
 
-Why: publishing is a quarter of a busy ledger's CPU (docs/ledger-performance.md), and one Python
-process uses one core, so in the same process the relay takes time from posting while the machine's
-other core waits. In a child process it runs beside the service. Nothing else changes: the child runs
-the same `OutboxRelay` on the same database, and the relay's advisory lock still lets one relay
-publish at a time.
+Why: one Python process uses one core, so a relay in the service's process takes its time from the
+service's own work. In a child process it runs on another core, where there is one to spare (on the
+2-core bench machine there is not, and it measured neutral: docs/ledger-performance.md). Nothing else
+changes: the child runs the same `OutboxRelay` on the same database, and the relay's advisory lock
+still lets one relay publish at a time. `ServiceSettings.outbox_relay_process` turns it on.
 
 The service and its child are tied three ways:
 - Configuration travels in one environment variable (`RELAY_CONFIG_ENV`), never on the command

@@ -81,8 +81,9 @@ class ServiceSettings(BaseSettings):
     )
     outbox_poll_interval_ms: int = Field(default=500, ge=10, le=60_000)
     outbox_batch_size_max: int = Field(default=500, ge=1, le=10_000)
-    # Publish the outbox from a child process (relay_process.py) instead of this one: for a service
-    # whose own CPU is the bound (the ledger), so publishing runs on another core.
+    # Publish the outbox from a child process (relay_process.py) instead of this one, so publishing
+    # runs on another core. Off by default: on the 2-core bench machine, where PostgreSQL and the load
+    # generator already use the second core, it measured neutral for the ledger (docs/ledger-performance.md).
     outbox_relay_process: bool = False
     consumer_retry_attempts_max: int = Field(default=5, ge=1, le=50)
     consumer_retry_backoff_ms: int = Field(default=100, ge=1, le=60_000)

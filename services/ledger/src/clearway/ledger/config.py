@@ -19,9 +19,6 @@ class LedgerSettings(ServiceSettings):
     # and 664-883/s one hot account, against 681-691/s and 797-840/s with 2, and 9 % less CPU a transfer).
     pipeline_workers: int = Field(default=1, ge=1, le=32)
     pipeline_batch_size_max: int = Field(default=1000, ge=1, le=10_000)
-    # The relay publishes from a child process: posting is this process's bound, and publishing
-    # took a quarter of it (docs/ledger-performance.md).
-    outbox_relay_process: bool = True
     # How often expired holds are voided and due scheduled transactions applied.
     sweeper_interval_ms: int = Field(default=1000, ge=50, le=3_600_000)
     sweeper_batch_size_max: int = Field(default=500, ge=1, le=10_000)
