@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from typing import NoReturn
@@ -12,11 +14,14 @@ from typing import NoReturn
 import pytest
 
 from clearway.platform.relay_process import (
+    RELAY_CONFIG_ENV,
+    RELAY_REPORTS_FD_ENV,
     RESTART_BACKOFF,
     OutboxRelayProcess,
     RelayProcessConfig,
     ReportWriter,
     apply_report,
+    child_environment,
 )
 from clearway.platform.settings import ServiceSettings
 
@@ -90,9 +95,25 @@ def test_the_child_gets_the_relays_settings_and_no_keys() -> None:
     assert (config.service_name, config.database_url) == ("ledger", settings.database_url)
     assert (config.kafka_bootstrap_servers, config.poll_interval_ms, config.batch_size_max) == ("broker:9092", 250, 800)
     assert "ab12" not in config.to_json() and "token-signing-secret" not in config.to_json()
+    assert "s3cret" not in repr(config)
 
 
-async def test_a_child_that_cannot_be_started_is_tried_again_not_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_child_environment_drops_the_services_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEARWAY_LEDGER_API_KEYS", "secret-keys")
+    monkeypatch.setenv("CLEARWAY_USER_TOKEN_SECRET", "secret-token")
+    monkeypatch.setenv("PATH", "/usr/bin")
+    config = RelayProcessConfig.from_settings(ServiceSettings(service_name="ledger"))
+    environment = child_environment(config, 7)
+    assert environment["PATH"] == "/usr/bin"
+    assert RelayProcessConfig.from_json(environment[RELAY_CONFIG_ENV]) == config
+    assert environment[RELAY_REPORTS_FD_ENV] == "7"
+    assert not {"CLEARWAY_LEDGER_API_KEYS", "CLEARWAY_USER_TOKEN_SECRET"} & set(environment)
+
+
+@pytest.mark.parametrize("error", [BlockingIOError("fork: resource temporarily unavailable"), ValueError("a pipe")])
+async def test_a_child_that_cannot_be_started_is_tried_again_not_given_up(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
     stop = asyncio.Event()
     attempts: list[float] = []
 
@@ -100,7 +121,7 @@ async def test_a_child_that_cannot_be_started_is_tried_again_not_given_up(monkey
         attempts.append(time.monotonic())
         if len(attempts) == 2:
             stop.set()
-        raise BlockingIOError("fork: resource temporarily unavailable")
+        raise error
 
     monkeypatch.setattr(asyncio, "create_subprocess_exec", cannot_fork)
     config = RelayProcessConfig.from_settings(ServiceSettings(service_name="ledger"))
@@ -109,3 +130,18 @@ async def test_a_child_that_cannot_be_started_is_tried_again_not_given_up(monkey
     assert len(attempts) == 2
     assert attempts[1] - attempts[0] >= RESTART_BACKOFF.delay_ms(1) / 1000
     assert (relay_process.starts, relay_process.pid) == (0, None)
+
+
+def test_the_child_refuses_to_run_without_a_pipe_from_its_service() -> None:
+    """End of file on a pipe is how the service's death reaches the child: /dev/null would never end."""
+    config = RelayProcessConfig.from_settings(ServiceSettings(service_name="ledger"))
+    finished = subprocess.run(
+        [sys.executable, "-m", "clearway.platform.relay_process"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=child_environment(config, 1),  # fd 1 stands in for the report pipe: never written
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode != 0
+    assert b"standard input must be a pipe" in finished.stderr

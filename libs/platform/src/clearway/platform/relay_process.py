@@ -26,10 +26,11 @@ import json
 import logging
 import os
 import signal
+import stat
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import IO
 
 from clearway.platform.db import create_engine
@@ -55,10 +56,11 @@ RESTART_BACKOFF = BackoffPolicy(attempts_max=None, initial_ms=500, maximum_ms=30
 
 @dataclass(frozen=True)
 class RelayProcessConfig:
-    """What the child needs of the service's settings, and nothing else (no keys, no secrets but the URL)."""
+    """What the child needs of the service's settings, and nothing else (no keys; the URL's password
+    is the one secret). The child's environment drops the service's own `CLEARWAY_*` variables."""
 
     service_name: str
-    database_url: str
+    database_url: str = field(repr=False)  # may hold a password
     kafka_bootstrap_servers: str
     kafka_enable_idempotence: bool
     poll_interval_ms: int
@@ -108,7 +110,6 @@ class ReportWriter:
         try:
             # A line is far below the pipe's atomic write size; the service reads as fast as we write.
             self._stream.write(json.dumps(report).encode() + b"\n")
-            self._stream.flush()
         except BrokenPipeError:
             # The service is gone: standard input's end of file is stopping us; publishing the batch
             # in hand and marking it matter more than a report nobody reads.
@@ -127,7 +128,7 @@ def apply_report(line: bytes, observer: RelayObserver) -> None:
             observer.failed()
         else:
             raise ValueError("no known field")
-    except (ValueError, TypeError, AttributeError):
+    except Exception:  # whatever the line holds, the service's relay loop goes on
         logger.warning(
             "outbox relay process sent an unreadable report", extra={"report": line[:200].decode(errors="replace")}
         )
@@ -149,8 +150,9 @@ class OutboxRelayProcess:
             started = time.monotonic()
             try:
                 exit_code: int | None = await self._run_child(stop)
-            except OSError:  # no process could be started (out of memory, of processes): try again later
-                logger.exception("outbox relay process could not start", extra={"service": self._config.service_name})
+            except Exception:  # no process could be started (out of memory, of processes), or its pipe failed
+                # Never end the loop: a service whose outbox is not published looks healthy and is not.
+                logger.exception("outbox relay process failed", extra={"service": self._config.service_name})
                 exit_code = None
             if stop.is_set():
                 return
@@ -166,19 +168,21 @@ class OutboxRelayProcess:
     async def _run_child(self, stop: asyncio.Event) -> int:
         reports_read, reports_write = os.pipe()
         try:
-            # The argv is fixed (this module); the configuration goes in the environment.
+            # The argv is fixed (this module); the configuration goes in the environment. A session of
+            # its own: a signal to the service's process group (Ctrl-C, the devstack's stop) must not
+            # stop the child while the service still drains; the service stops it by closing its stdin.
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                __name__,
+                "clearway.platform.relay_process",
                 stdin=asyncio.subprocess.PIPE,
-                env={
-                    **os.environ,
-                    RELAY_CONFIG_ENV: self._config.to_json(),
-                    RELAY_REPORTS_FD_ENV: str(reports_write),
-                },
+                env=child_environment(self._config, reports_write),
                 pass_fds=(reports_write,),
+                start_new_session=True,
             )
+        except BaseException:
+            os.close(reports_read)
+            raise
         finally:
             os.close(reports_write)  # the child holds its own copy: end of file when it exits
         self.starts += 1
@@ -186,23 +190,30 @@ class OutboxRelayProcess:
         logger.info("outbox relay process started", extra={"service": self._config.service_name, "pid": child.pid})
         reader = asyncio.create_task(self._apply_reports(reports_read))
         stopping = asyncio.create_task(stop.wait())
+        exited = asyncio.create_task(child.wait())
         try:
+            # Its reports end when it exits (or closes the pipe): either way, wait for the exit or a stop.
             await asyncio.wait([reader, stopping], return_when=asyncio.FIRST_COMPLETED)
-            if stop.is_set():
+            await asyncio.wait([exited, stopping], return_when=asyncio.FIRST_COMPLETED)
+            if not exited.done():
                 assert child.stdin is not None
                 child.stdin.close()  # end of file: the child finishes its batch and exits
                 try:
-                    await asyncio.wait_for(child.wait(), STOP_TIMEOUT_S)
+                    await asyncio.wait_for(asyncio.shield(exited), STOP_TIMEOUT_S)
                 except TimeoutError:
                     logger.warning("outbox relay process did not stop in time; killing it")
-                    child.kill()
-            await reader  # the rest of its reports, up to end of file
-            return await child.wait()
+                    with contextlib.suppress(ProcessLookupError):  # it may have exited just now
+                        child.kill()
+            return await exited
         finally:
             stopping.cancel()
-            if child.returncode is None:  # cancelled: never leave the child behind
-                child.kill()
+            if child.returncode is None:  # cancelled or late: never leave the child behind
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
                 await child.wait()
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
             self.pid = None
 
     async def _apply_reports(self, reports_read: int) -> None:
@@ -219,8 +230,18 @@ class OutboxRelayProcess:
             transport.close()
 
 
+def child_environment(config: RelayProcessConfig, reports_write: int) -> dict[str, str]:
+    """The service's environment without its own settings (keys, secrets: `CLEARWAY_*`), plus the
+    child's: it needs the interpreter's (PATH, virtualenv, locale) and nothing of the service's."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("CLEARWAY_")}
+    return {**inherited, RELAY_CONFIG_ENV: config.to_json(), RELAY_REPORTS_FD_ENV: str(reports_write)}
+
+
 async def serve(config: RelayProcessConfig, reports: IO[bytes]) -> None:
     """The child: run the relay until standard input ends or SIGTERM/SIGINT arrives."""
+    # End of file on standard input is how the service's death reaches us: it must be a pipe.
+    if not (stat.S_ISFIFO(os.fstat(0).st_mode) or stat.S_ISSOCK(os.fstat(0).st_mode)):
+        raise SystemExit("clearway.platform.relay_process: standard input must be a pipe from its service")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
@@ -262,7 +283,8 @@ def main() -> None:
     config = RelayProcessConfig.from_json(os.environ[RELAY_CONFIG_ENV])
     configure_logging(config.service_name, config.log_level, config.log_json)
     with (
-        os.fdopen(int(os.environ[RELAY_REPORTS_FD_ENV]), "wb") as reports,
+        # Unbuffered: a write to a service that is gone fails at once, not again when the file closes.
+        os.fdopen(int(os.environ[RELAY_REPORTS_FD_ENV]), "wb", buffering=0) as reports,
         asyncio.Runner(loop_factory=_event_loop_factory()) as runner,
     ):
         runner.run(serve(config, reports))

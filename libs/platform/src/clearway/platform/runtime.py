@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # The broker may still be starting when a service starts: 400 ms doubling to 5 s, ten attempts.
 TOPIC_CREATION_BACKOFF = BackoffPolicy(attempts_max=10, initial_ms=400, maximum_ms=5_000)
+# Stopping waits this long for the in-process relay's batch in hand.
+IN_PROCESS_RELAY_STOP_TIMEOUT_S = 10
 
 
 @dataclass
@@ -168,9 +170,10 @@ class ServiceRuntime:
             await self.consumers.stop()
         self._relay_stop.set()
         if self._relay_task is not None:
+            # A relay process gets its own bound (STOP_TIMEOUT_S) before it is killed, then a margin.
+            timeout_s = STOP_TIMEOUT_S + 5 if self.relay_process is not None else IN_PROCESS_RELAY_STOP_TIMEOUT_S
             with contextlib.suppress(asyncio.CancelledError):
-                # A relay process gets its own bound (STOP_TIMEOUT_S) before it is killed.
-                await asyncio.wait_for(self._relay_task, timeout=STOP_TIMEOUT_S + 5)
+                await asyncio.wait_for(self._relay_task, timeout=timeout_s)
         if self.publisher is not None:
             await self.publisher.stop()
         await self.owner_lease.stop()
