@@ -11,7 +11,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from clearway.funding.domain.errors import FundingError, IdempotencyKeyReusedError
-from clearway.funding.domain.topups import (
+from clearway.funding.domain.topup_errors import (
     CallbackInvalidError,
     CallbackRejectedError,
     ConflictingOutcomeError,

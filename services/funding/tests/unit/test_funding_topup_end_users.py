@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clearway.funding.domain.topups import (
-    IdentityMismatchError,
-    scoped_idempotency_key,
-    wallet_owner_for_user,
-)
+from clearway.funding.domain.topup_errors import IdentityMismatchError
+from clearway.funding.domain.topups import scoped_idempotency_key, wallet_owner_for_user
 from clearway.funding.entrypoints.dependencies import READERS, TOPUP_READERS, TOPUP_STARTERS
 from clearway.platform.auth import USER
 

@@ -23,19 +23,15 @@ from clearway.funding.config import FundingSettings
 from clearway.funding.domain.errors import IdempotencyKeyReusedError
 from clearway.funding.domain.invoices import InvoiceTerms
 from clearway.funding.domain.postings import Posting
-from clearway.funding.domain.topups import (
+from clearway.funding.domain.topup_errors import (
     CallbackInvalidError,
     CallbackRejectedError,
     ConflictingOutcomeError,
-    Delivery,
-    ResolvedBy,
-    Topup,
     TopupLedgerUnavailableError,
-    TopupPolicy,
     TopupRefusedError,
-    TopupStatus,
     UnknownCheckoutError,
 )
+from clearway.funding.domain.topups import Delivery, ResolvedBy, Topup, TopupPolicy, TopupStatus
 from clearway.funding.domain.workspaces import Workspace
 from clearway.funding.entrypoints.dependencies import get_context
 from clearway.funding.entrypoints.http_topups import install_callback_log_redaction

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.funding.adapters.orm import TopupRow
-from clearway.funding.domain.topups import ProviderReferenceConflictError, ResolvedBy, Topup, TopupStatus
+from clearway.funding.domain.topup_errors import ProviderReferenceConflictError
+from clearway.funding.domain.topups import ResolvedBy, Topup, TopupStatus
 from clearway.platform.timestamps import repaired_updated_at
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from clearway.funding.domain import topups as domain
-from clearway.funding.domain.topups import ConflictingOutcomeError, ResolvedBy, Topup
+from clearway.funding.domain.topup_errors import ConflictingOutcomeError
+from clearway.funding.domain.topups import ResolvedBy, Topup
 from clearway.funding.service.context import FundingContext
 from clearway.funding.service.topup_outcomes import outcome_of_status
 from clearway.funding.service.topups import apply_outcome

@@ -16,24 +16,26 @@ from datetime import timedelta
 from clearway.funding.domain import topups as domain
 from clearway.funding.domain.errors import IdempotencyKeyReusedError
 from clearway.funding.domain.postings import topup_credit_posting
-from clearway.funding.domain.topups import (
-    TOPUP_ID_PREFIX,
+from clearway.funding.domain.topup_errors import (
     CallbackInvalidError,
     CallbackRejectedError,
     ConflictingOutcomeError,
-    Delivery,
-    ProviderOutcome,
     ProviderReferenceConflictError,
-    ResolvedBy,
-    StartTopup,
-    Topup,
     TopupLedgerRefusedError,
     TopupLedgerUnavailableError,
     TopupNotFoundError,
-    TopupPolicy,
     TopupRefusedError,
-    TopupStatus,
     UnknownCheckoutError,
+)
+from clearway.funding.domain.topups import (
+    TOPUP_ID_PREFIX,
+    Delivery,
+    ProviderOutcome,
+    ResolvedBy,
+    StartTopup,
+    Topup,
+    TopupPolicy,
+    TopupStatus,
 )
 from clearway.funding.service import event_builders, workspaces
 from clearway.funding.service.context import FundingContext
