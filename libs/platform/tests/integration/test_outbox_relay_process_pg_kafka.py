@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from clearway.devstack.testing import wait_until
 from clearway.platform.kafka import ensure_topics
-from clearway.platform.relay import RelayMetrics
-from clearway.platform.relay_process import RELAY_CONFIG_ENV, OutboxRelayProcess, RelayProcessConfig
+from clearway.platform.relay import RelayConfig, RelayMetrics
+from clearway.platform.relay_process import RELAY_CONFIG_ENV, OutboxRelayProcess
 from clearway.platform.runtime import ServiceRuntime
 from clearway.platform.settings import ServiceSettings
 
@@ -31,11 +31,11 @@ pytestmark = [
 # The service side, alone in a process the test can kill: it starts the relay process and prints its pid.
 SERVICE_SCRIPT = f"""
 import asyncio, os
-from clearway.platform.relay import RelayMetrics
-from clearway.platform.relay_process import OutboxRelayProcess, RelayProcessConfig
+from clearway.platform.relay import RelayConfig, RelayMetrics
+from clearway.platform.relay_process import OutboxRelayProcess
 
 async def main():
-    process = OutboxRelayProcess(RelayProcessConfig.from_json(os.environ["{RELAY_CONFIG_ENV}"]), RelayMetrics("killed"))
+    process = OutboxRelayProcess(RelayConfig.from_json(os.environ["{RELAY_CONFIG_ENV}"]), RelayMetrics("killed"))
     run = asyncio.create_task(process.run(asyncio.Event()))
     while process.pid is None:
         await asyncio.sleep(0.01)
@@ -53,8 +53,8 @@ async def topic(kafka_bootstrap_servers: str, unique_topic: Callable[[str], str]
     return name
 
 
-def relay_config(engine: AsyncEngine, kafka_bootstrap_servers: str, service_name: str) -> RelayProcessConfig:
-    return RelayProcessConfig(
+def relay_config(engine: AsyncEngine, kafka_bootstrap_servers: str, service_name: str) -> RelayConfig:
+    return RelayConfig(
         service_name=service_name,
         database_url=engine.url.render_as_string(hide_password=False),
         kafka_bootstrap_servers=kafka_bootstrap_servers,

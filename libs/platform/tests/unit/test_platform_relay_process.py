@@ -13,12 +13,12 @@ from typing import NoReturn
 
 import pytest
 
+from clearway.platform.relay import RelayConfig
 from clearway.platform.relay_process import (
     RELAY_CONFIG_ENV,
     RELAY_REPORTS_FD_ENV,
     RESTART_BACKOFF,
     OutboxRelayProcess,
-    RelayProcessConfig,
     ReportWriter,
     apply_report,
     child_environment,
@@ -90,8 +90,8 @@ def test_the_child_gets_the_relays_settings_and_no_keys() -> None:
         api_keys_json='[{"name": "ops", "key_sha256": "ab12", "roles": ["admin"]}]',
         user_token_secret="token-signing-secret",
     )
-    config = RelayProcessConfig.from_settings(settings)
-    assert RelayProcessConfig.from_json(config.to_json()) == config
+    config = RelayConfig.from_settings(settings)
+    assert RelayConfig.from_json(config.to_json()) == config
     assert (config.service_name, config.database_url) == ("ledger", settings.database_url)
     assert (config.kafka_bootstrap_servers, config.poll_interval_ms, config.batch_size_max) == ("broker:9092", 250, 800)
     assert "ab12" not in config.to_json() and "token-signing-secret" not in config.to_json()
@@ -102,10 +102,10 @@ def test_the_child_environment_drops_the_services_own_settings(monkeypatch: pyte
     monkeypatch.setenv("CLEARWAY_LEDGER_API_KEYS", "secret-keys")
     monkeypatch.setenv("CLEARWAY_USER_TOKEN_SECRET", "secret-token")
     monkeypatch.setenv("PATH", "/usr/bin")
-    config = RelayProcessConfig.from_settings(ServiceSettings(service_name="ledger"))
+    config = RelayConfig.from_settings(ServiceSettings(service_name="ledger"))
     environment = child_environment(config, 7)
     assert environment["PATH"] == "/usr/bin"
-    assert RelayProcessConfig.from_json(environment[RELAY_CONFIG_ENV]) == config
+    assert RelayConfig.from_json(environment[RELAY_CONFIG_ENV]) == config
     assert environment[RELAY_REPORTS_FD_ENV] == "7"
     assert not {"CLEARWAY_LEDGER_API_KEYS", "CLEARWAY_USER_TOKEN_SECRET"} & set(environment)
 
@@ -124,7 +124,7 @@ async def test_a_child_that_cannot_be_started_is_tried_again_not_given_up(
         raise error
 
     monkeypatch.setattr(asyncio, "create_subprocess_exec", cannot_fork)
-    config = RelayProcessConfig.from_settings(ServiceSettings(service_name="ledger"))
+    config = RelayConfig.from_settings(ServiceSettings(service_name="ledger"))
     relay_process = OutboxRelayProcess(config, RecordingObserver())
     await asyncio.wait_for(relay_process.run(stop), 5)
     assert len(attempts) == 2
@@ -134,7 +134,7 @@ async def test_a_child_that_cannot_be_started_is_tried_again_not_given_up(
 
 def test_the_child_refuses_to_run_without_a_pipe_from_its_service() -> None:
     """End of file on a pipe is how the service's death reaches the child: /dev/null would never end."""
-    config = RelayProcessConfig.from_settings(ServiceSettings(service_name="ledger"))
+    config = RelayConfig.from_settings(ServiceSettings(service_name="ledger"))
     finished = subprocess.run(
         [sys.executable, "-m", "clearway.platform.relay_process"],
         stdin=subprocess.DEVNULL,

@@ -22,7 +22,6 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from clearway.contracts import cloudevents
 from clearway.contracts.cloudevents import HeadersInput
 from clearway.platform.outbox import OutboxMessage
-from clearway.platform.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +74,6 @@ class KafkaPublisher:
         # aiokafka clients bind to the running loop when built, so the producer is built in start().
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
-
-    @classmethod
-    def from_settings(cls, settings: ServiceSettings) -> KafkaPublisher:
-        return cls(
-            settings.kafka_bootstrap_servers,
-            enable_idempotence=settings.kafka_enable_idempotence,
-            client_id=f"{settings.service_name}-outbox",
-        )
 
     async def start(self) -> None:
         assert self._producer is None, "start() called twice"

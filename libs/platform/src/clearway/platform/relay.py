@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import Counter as Tally
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -23,8 +25,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from clearway.contracts import cloudevents
+from clearway.platform.kafka import KafkaPublisher
 from clearway.platform.outbox import OutboxMessage
 from clearway.platform.retry import BackoffPolicy
+from clearway.platform.settings import ServiceSettings
 from clearway.platform.tables import OUTBOX_NOTIFY_CHANNEL, outbox
 
 logger = logging.getLogger(__name__)
@@ -253,6 +257,59 @@ class OutboxRelay:
 
     def _on_notify(self, *_arguments: Any) -> None:
         self._wake.set()
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    """What a relay needs of its service's settings, and nothing else (no keys; the URL's password is
+    the one secret): the runtime builds the in-process relay from it, and a relay process gets it as
+    JSON in its environment (the child's environment drops the service's own `CLEARWAY_*` variables)."""
+
+    service_name: str
+    database_url: str = field(repr=False)  # may hold a password
+    kafka_bootstrap_servers: str
+    kafka_enable_idempotence: bool
+    poll_interval_ms: int
+    batch_size_max: int
+    log_level: str
+    log_json: bool
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> RelayConfig:
+        return cls(
+            service_name=settings.service_name,
+            database_url=settings.database_url,
+            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka_enable_idempotence=settings.kafka_enable_idempotence,
+            poll_interval_ms=settings.outbox_poll_interval_ms,
+            batch_size_max=settings.outbox_batch_size_max,
+            log_level=settings.log_level,
+            log_json=settings.log_json,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> RelayConfig:
+        return cls(**json.loads(text))
+
+    def publisher(self) -> KafkaPublisher:
+        return KafkaPublisher(
+            self.kafka_bootstrap_servers,
+            enable_idempotence=self.kafka_enable_idempotence,
+            client_id=f"{self.service_name}-outbox",
+        )
+
+    def relay(self, engine: AsyncEngine, publisher: Publisher, observer: RelayObserver) -> OutboxRelay:
+        return OutboxRelay(
+            engine,
+            publisher,
+            service_name=self.service_name,
+            poll_interval_ms=self.poll_interval_ms,
+            batch_size_max=self.batch_size_max,
+            observer=observer,
+        )
 
 
 def _id_in(ids: list[int]) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ changes: the child runs the same `OutboxRelay` on the same database, and the rel
 still lets one relay publish at a time. `ServiceSettings.outbox_relay_process` turns it on.
 
 The service and its child are tied three ways:
-- Configuration travels in one environment variable (`RELAY_CONFIG_ENV`), never on the command
+- Configuration (`RelayConfig`) travels in one environment variable (`RELAY_CONFIG_ENV`), never on the command
   line, which every user can read (`ps`): the database URL may hold a password.
 - The child's standard input is a pipe from the service. End of file (the service stopping it, or
   dying, even by SIGKILL) stops the child after the batch in hand, so a relay never outlives its service.
@@ -30,15 +30,12 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
 from typing import IO
 
 from clearway.platform.db import create_engine
-from clearway.platform.kafka import KafkaPublisher
 from clearway.platform.logging import configure_logging
-from clearway.platform.relay import OutboxRelay, RelayObserver
+from clearway.platform.relay import RelayConfig, RelayObserver
 from clearway.platform.retry import BackoffPolicy
-from clearway.platform.settings import ServiceSettings
 
 # By name: run as `python -m`, this module is `__main__`.
 logger = logging.getLogger("clearway.platform.relay_process")
@@ -52,41 +49,6 @@ STOP_TIMEOUT_S = 10.0
 # A child that ran this long before exiting starts again at the first back-off step.
 HEALTHY_RUN_S = 60.0
 RESTART_BACKOFF = BackoffPolicy(attempts_max=None, initial_ms=500, maximum_ms=30_000)
-
-
-@dataclass(frozen=True)
-class RelayProcessConfig:
-    """What the child needs of the service's settings, and nothing else (no keys; the URL's password
-    is the one secret). The child's environment drops the service's own `CLEARWAY_*` variables."""
-
-    service_name: str
-    database_url: str = field(repr=False)  # may hold a password
-    kafka_bootstrap_servers: str
-    kafka_enable_idempotence: bool
-    poll_interval_ms: int
-    batch_size_max: int
-    log_level: str
-    log_json: bool
-
-    @classmethod
-    def from_settings(cls, settings: ServiceSettings) -> RelayProcessConfig:
-        return cls(
-            service_name=settings.service_name,
-            database_url=settings.database_url,
-            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-            kafka_enable_idempotence=settings.kafka_enable_idempotence,
-            poll_interval_ms=settings.outbox_poll_interval_ms,
-            batch_size_max=settings.outbox_batch_size_max,
-            log_level=settings.log_level,
-            log_json=settings.log_json,
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> RelayProcessConfig:
-        return cls(**json.loads(text))
 
 
 class ReportWriter:
@@ -137,7 +99,7 @@ def apply_report(line: bytes, observer: RelayObserver) -> None:
 class OutboxRelayProcess:
     """The service's side: starts the child, applies its reports, restarts it, and stops it."""
 
-    def __init__(self, config: RelayProcessConfig, observer: RelayObserver) -> None:
+    def __init__(self, config: RelayConfig, observer: RelayObserver) -> None:
         self._config = config
         self._observer = observer
         self.starts = 0  # children started so far: tests and logs tell a restart from the first start
@@ -230,17 +192,18 @@ class OutboxRelayProcess:
             transport.close()
 
 
-def child_environment(config: RelayProcessConfig, reports_write: int) -> dict[str, str]:
+def child_environment(config: RelayConfig, reports_write: int) -> dict[str, str]:
     """The service's environment without its own settings (keys, secrets: `CLEARWAY_*`), plus the
     child's: it needs the interpreter's (PATH, virtualenv, locale) and nothing of the service's."""
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("CLEARWAY_")}
     return {**inherited, RELAY_CONFIG_ENV: config.to_json(), RELAY_REPORTS_FD_ENV: str(reports_write)}
 
 
-async def serve(config: RelayProcessConfig, reports: IO[bytes]) -> None:
+async def serve(config: RelayConfig, reports: IO[bytes]) -> None:
     """The child: run the relay until standard input ends or SIGTERM/SIGINT arrives."""
     # End of file on standard input is how the service's death reaches us: it must be a pipe.
-    if not (stat.S_ISFIFO(os.fstat(0).st_mode) or stat.S_ISSOCK(os.fstat(0).st_mode)):
+    stdin_mode = os.fstat(0).st_mode
+    if not (stat.S_ISFIFO(stdin_mode) or stat.S_ISSOCK(stdin_mode)):
         raise SystemExit("clearway.platform.relay_process: standard input must be a pipe from its service")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -250,21 +213,10 @@ async def serve(config: RelayProcessConfig, reports: IO[bytes]) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
     watch_parent = asyncio.create_task(_set_at_end_of_file(stdin, stop))
     engine = create_engine(config.database_url, pool_size=RELAY_POOL_SIZE)
-    publisher = KafkaPublisher(
-        config.kafka_bootstrap_servers,
-        enable_idempotence=config.kafka_enable_idempotence,
-        client_id=f"{config.service_name}-outbox",
-    )
+    publisher = config.publisher()
     try:
         await publisher.start()
-        relay = OutboxRelay(
-            engine,
-            publisher,
-            service_name=config.service_name,
-            poll_interval_ms=config.poll_interval_ms,
-            batch_size_max=config.batch_size_max,
-            observer=ReportWriter(reports),
-        )
+        relay = config.relay(engine, publisher, ReportWriter(reports))
         logger.info("outbox relay process publishing", extra={"service": config.service_name})
         await relay.run(stop)
     finally:
@@ -280,7 +232,7 @@ async def _set_at_end_of_file(stream: asyncio.StreamReader, event: asyncio.Event
 
 
 def main() -> None:
-    config = RelayProcessConfig.from_json(os.environ[RELAY_CONFIG_ENV])
+    config = RelayConfig.from_json(os.environ[RELAY_CONFIG_ENV])
     configure_logging(config.service_name, config.log_level, config.log_json)
     with (
         # Unbuffered: a write to a service that is gone fails at once, not again when the file closes.

@@ -28,8 +28,8 @@ from clearway.platform.kafka import KafkaPublisher, ensure_topics
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.owner_lease import OwnerLease
 from clearway.platform.publishing import published_topics
-from clearway.platform.relay import OutboxRelay, RelayMetrics
-from clearway.platform.relay_process import STOP_TIMEOUT_S, OutboxRelayProcess, RelayProcessConfig
+from clearway.platform.relay import RelayConfig, RelayMetrics
+from clearway.platform.relay_process import STOP_TIMEOUT_S, OutboxRelayProcess
 from clearway.platform.retry import BackoffPolicy, any_error
 from clearway.platform.settings import ServiceSettings
 
@@ -149,21 +149,14 @@ class ServiceRuntime:
 
     async def _relay_loop(self) -> Coroutine[Any, Any, None]:
         """The outbox relay's loop: in this process, or in a child process this one supervises."""
+        config = RelayConfig.from_settings(self.settings)
         metrics = RelayMetrics(self.settings.service_name)
         if self.settings.outbox_relay_process:
-            self.relay_process = OutboxRelayProcess(RelayProcessConfig.from_settings(self.settings), metrics)
+            self.relay_process = OutboxRelayProcess(config, metrics)
             return self.relay_process.run(self._relay_stop)
-        self.publisher = KafkaPublisher.from_settings(self.settings)
+        self.publisher = config.publisher()
         await self.publisher.start()
-        relay = OutboxRelay(
-            self.engine,
-            self.publisher,
-            service_name=self.settings.service_name,
-            poll_interval_ms=self.settings.outbox_poll_interval_ms,
-            batch_size_max=self.settings.outbox_batch_size_max,
-            observer=metrics,
-        )
-        return relay.run(self._relay_stop)
+        return config.relay(self.engine, self.publisher, metrics).run(self._relay_stop)
 
     async def stop(self) -> None:
         if self.consumers is not None:
