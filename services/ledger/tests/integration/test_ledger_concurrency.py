@@ -1,8 +1,8 @@
 """Concurrent stress tests: the ledger's locking holds under many simultaneous writers.
 
 Every test spreads its operations over several `PostingPipeline`s sharing one pool, one
-pipeline on each of several independent asyncpg pools, and raw `execute_batch` calls on those
-pools: in effect several ledger processes posting against the same rows at once. The answers
+pipeline on each of several independent asyncpg pools (all but one with a fast lane of its own), and
+raw `execute_batch` calls on those pools: in effect several ledger processes posting against the same rows at once. The answers
 must be exactly what a one-at-a-time ledger would give, and the books must verify afterwards.
 """
 
@@ -17,10 +17,11 @@ import asyncpg
 import pytest_asyncio
 
 from clearway.ledger.adapters.database import create_pool
-from clearway.ledger.adapters.posting_store import SqlPostingUnitOfWork
+from clearway.ledger.adapters.posting_store import SqlFastLaneStore, SqlPostingUnitOfWork
 from clearway.ledger.domain.errors import AlreadyRefunded, HoldExceeded, StateConflict
 from clearway.ledger.domain.transactions import TransactionRecord, TransferRequest
 from clearway.ledger.service import catalog
+from clearway.ledger.service.posting.fast_lane import BalanceCache, FastLane
 from clearway.ledger.service.posting.operations import (
     CommitHold,
     Operation,
@@ -29,7 +30,7 @@ from clearway.ledger.service.posting.operations import (
     Transfer,
     VoidHold,
 )
-from clearway.ledger.service.posting.pipeline import PostingPipeline, execute_batch
+from clearway.ledger.service.posting.pipeline import PostingPipeline, execute_batch, utc_now
 from clearway.ledger.verify import verify_ledger
 from clearway.platform.ids import new_id
 
@@ -84,11 +85,22 @@ class Cluster:
 @pytest_asyncio.fixture(loop_scope="session")
 async def cluster(ledger_pool: asyncpg.Pool, ledger_database_url: str) -> AsyncIterator[Cluster]:
     process_pools = [await create_pool(ledger_database_url, size_max=4) for _ in range(PROCESSES)]
+    # The first shared-pool pipeline posts only on the locked path; every other one has a fast lane of
+    # its own (its own balance cache, as each ledger process has), so plain transfers race through
+    # fast lanes against each other and against locked batches on the same rows.
     pipelines = [
-        PostingPipeline(SqlPostingUnitOfWork(ledger_pool), workers=2, batch_size_max=25)
-        for _ in range(SHARED_POOL_PIPELINES)
+        PostingPipeline(
+            SqlPostingUnitOfWork(ledger_pool),
+            workers=2,
+            batch_size_max=25,
+            fast_lane=_fast_lane(ledger_pool) if n else None,
+        )
+        for n in range(SHARED_POOL_PIPELINES)
     ]
-    pipelines += [PostingPipeline(SqlPostingUnitOfWork(pool), workers=2, batch_size_max=25) for pool in process_pools]
+    pipelines += [
+        PostingPipeline(SqlPostingUnitOfWork(pool), workers=2, batch_size_max=25, fast_lane=_fast_lane(pool))
+        for pool in process_pools
+    ]
     for pipeline in pipelines:
         await pipeline.start()
     try:
@@ -98,6 +110,10 @@ async def cluster(ledger_pool: asyncpg.Pool, ledger_database_url: str) -> AsyncI
             await pipeline.stop()
         for pool in process_pools:
             await pool.close()
+
+
+def _fast_lane(pool: asyncpg.Pool) -> FastLane:
+    return FastLane(SqlFastLaneStore(pool), BalanceCache(), clock=utc_now, new_id=new_id)
 
 
 # ---- helpers ---------------------------------------------------------------------------------

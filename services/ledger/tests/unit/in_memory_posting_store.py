@@ -250,3 +250,69 @@ class InMemoryPostingUnitOfWork:
 
     def outbox_topics(self) -> list[str]:
         return [row[1] for row in self.tables.outbox]
+
+
+class BalanceMoved(Exception):
+    """A fast-lane write found a balance at another version than it read, or with a monitor."""
+
+
+class InMemoryFastLaneStore:
+    """`FastLaneStore` on an `InMemoryPostingUnitOfWork`'s committed tables.
+
+    A write takes the unit of work's lock (a session's row locks, coarsened), checks every version it
+    was given and applies all of itself or nothing. `hold_writes` keeps writes waiting until
+    `release_writes()`, so a test can post a batch while the one before it is still being written;
+    `write_order` records the first reference of each write as it reaches the store.
+    """
+
+    conflict_errors: tuple[type[Exception], ...] = (BalanceMoved, UniqueViolation)
+
+    def __init__(self, owner: InMemoryPostingUnitOfWork) -> None:
+        self._owner = owner
+        self.reads = 0
+        self.write_order: list[str] = []
+        self._gate = asyncio.Event()
+        self._gate.set()
+
+    def hold_writes(self) -> None:
+        self._gate.clear()
+
+    def release_writes(self) -> None:
+        self._gate.set()
+
+    async def read_owned_balances(
+        self, balance_ids: Iterable[str]
+    ) -> tuple[dict[str, BalanceState], dict[str, BalanceOwner], set[str]]:
+        self.reads += 1
+        await asyncio.sleep(0)  # a round trip: other tasks run meanwhile
+        tables = self._owner.tables
+        found = [balance_id for balance_id in balance_ids if balance_id in tables.balances]
+        monitored = {monitor.balance_id for monitor in tables.monitors.values()}
+        return (
+            {balance_id: _fresh(tables.balances[balance_id]) for balance_id in found},
+            {balance_id: tables.owners[balance_id] for balance_id in found},
+            {balance_id for balance_id in found if balance_id in monitored},
+        )
+
+    async def write_postings_at_versions(
+        self,
+        records: Sequence[TransactionRecord],
+        lines: Sequence[tuple[EntryLine, datetime]],
+        created_at: datetime,
+        touched: Sequence[BalanceState],
+        outbox: Sequence[tuple[Any, ...]],
+        read_versions: dict[str, int],
+    ) -> None:
+        await self._gate.wait()
+        async with self._owner._lock:
+            self.write_order.append(records[0].reference if records else "")
+            tables = self._owner.tables
+            for balance_id, version in read_versions.items():
+                saved = tables.balances.get(balance_id)
+                if saved is None or saved.version != version:
+                    raise BalanceMoved(balance_id)
+            if any(monitor.balance_id in read_versions for monitor in tables.monitors.values()):
+                raise BalanceMoved("monitored")
+            if any(record.reference in tables.references for record in records):
+                raise UniqueViolation("reference")
+            await InMemoryPostingStore(tables).write_postings(records, lines, created_at, touched, outbox)

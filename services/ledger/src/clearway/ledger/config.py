@@ -19,6 +19,9 @@ class LedgerSettings(ServiceSettings):
     # and 664-883/s one hot account, against 681-691/s and 797-840/s with 2, and 9 % less CPU a transfer).
     pipeline_workers: int = Field(default=1, ge=1, le=32)
     pipeline_batch_size_max: int = Field(default=1000, ge=1, le=10_000)
+    # Batches of plain transfers go through the fast lane (service/posting/fast_lane.py): posted on
+    # balances held in memory and written in one self-committing statement at the versions read.
+    fast_lane: bool = True
     # How often expired holds are voided and due scheduled transactions applied.
     sweeper_interval_ms: int = Field(default=1000, ge=50, le=3_600_000)
     sweeper_batch_size_max: int = Field(default=500, ge=1, le=10_000)

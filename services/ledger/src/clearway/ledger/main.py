@@ -12,16 +12,18 @@ from fastapi.responses import JSONResponse
 
 from clearway.contracts.catalogue import topics_for_service
 from clearway.ledger.adapters.database import create_pool
-from clearway.ledger.adapters.posting_store import SqlPostingUnitOfWork
+from clearway.ledger.adapters.posting_store import SqlFastLaneStore, SqlPostingUnitOfWork
 from clearway.ledger.config import LedgerSettings
 from clearway.ledger.domain.errors import LedgerError
 from clearway.ledger.entrypoints import consumers, http_accounts, http_schema, http_transactions
 from clearway.ledger.entrypoints.dependencies import as_problem
-from clearway.ledger.service.posting.pipeline import PostingPipeline
+from clearway.ledger.service.posting.fast_lane import BalanceCache, FastLane
+from clearway.ledger.service.posting.pipeline import PostingPipeline, utc_now
 from clearway.ledger.service.sweeper import run_sweeper
 from clearway.platform.dead_letters.router import dead_letters_router
 from clearway.platform.errors import response_for_problem
 from clearway.platform.http import create_http_app
+from clearway.platform.ids import new_id
 from clearway.platform.logging import configure_logging
 from clearway.platform.migrations import upgrade_database
 from clearway.platform.runtime import ServiceRuntime, service_command_line
@@ -49,10 +51,16 @@ def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, size_max=settings.database_pool_size)
+        fast_lane = (
+            FastLane(SqlFastLaneStore(pool), BalanceCache(), clock=utc_now, new_id=new_id)
+            if settings.fast_lane
+            else None
+        )
         pipeline = PostingPipeline(
             SqlPostingUnitOfWork(pool),
             workers=settings.pipeline_workers,
             batch_size_max=settings.pipeline_batch_size_max,
+            fast_lane=fast_lane,
         )
         await pipeline.start()
         app.state.ledger_pool = pool

@@ -3,16 +3,25 @@
 `SqlPostingUnitOfWork(pool)` opens one `LedgerUnitOfWork` per batch attempt and hands the
 pipeline a `SqlPostingStore` on its connection: `LedgerRepository` (transactions, balances and
 entries, holds, monitor states, the outbox) plus the schema-entry SQL (`SchemaRepository`) as
-`store.entries`, all in the same transaction. `main.py` wires it; no SQL lives here.
+`store.entries`, all in the same transaction. `SqlFastLaneStore(pool)` is the fast lane's store:
+each call on a connection of its own, outside any transaction. `main.py` wires them; no SQL lives here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from clearway.ledger.adapters.database import LedgerUnitOfWork
 from clearway.ledger.adapters.repository import LedgerRepository
 from clearway.ledger.adapters.schema_repository import SchemaRepository
+from clearway.ledger.domain.balances import BalanceState
+from clearway.ledger.domain.posting import EntryLine
+from clearway.ledger.domain.tenancy import BalanceOwner
+from clearway.ledger.domain.transactions import TransactionRecord
 
 # A batch that loses a race (the same new reference or internal balance inserted by a concurrent
 # batch, or a deadlock on that unique index) runs again and then sees the winner's rows.
@@ -57,3 +66,32 @@ class SqlPostingUnitOfWork:
 
     def begin(self) -> SqlPostingSession:
         return SqlPostingSession(self.pool)
+
+
+class SqlFastLaneStore:
+    """The fast lane's store on the ledger's pool: every call is its own statement and transaction."""
+
+    conflict_errors = LOST_RACE_ERRORS
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def read_owned_balances(
+        self, balance_ids: Iterable[str]
+    ) -> tuple[dict[str, BalanceState], dict[str, BalanceOwner], set[str]]:
+        async with self.pool.acquire() as connection:
+            return await LedgerRepository(connection).read_owned_balances(balance_ids)
+
+    async def write_postings_at_versions(
+        self,
+        records: Sequence[TransactionRecord],
+        lines: Sequence[tuple[EntryLine, datetime]],
+        created_at: datetime,
+        touched: Sequence[BalanceState],
+        outbox: Sequence[tuple[Any, ...]],
+        read_versions: dict[str, int],
+    ) -> None:
+        async with self.pool.acquire() as connection:
+            await LedgerRepository(connection).write_postings_at_versions(
+                records, lines, created_at, touched, outbox, read_versions
+            )

@@ -47,8 +47,7 @@ _ENTRY_BINDS = _placeholders(
     _ENTRIES_AT, ("text", "text", "text", "text", "bigint", "bigint", "timestamptz", "timestamptz")
 )
 
-WRITE_POSTINGS = f"""
-WITH new_transactions AS (
+_INSERT_TRANSACTIONS = f"""new_transactions AS (
     INSERT INTO transactions ({", ".join(TRANSACTION_COLUMNS)})
     SELECT {", ".join(f"c{index}::{kind}" for index, kind in enumerate(TRANSACTION_COLUMN_TYPES, start=1))}
     FROM unnest({_placeholders(1, _TRANSACTION_BIND_TYPES)}) AS u({_columns(_TRANSACTION_COUNT)})
@@ -56,26 +55,61 @@ WITH new_transactions AS (
     INSERT INTO entries (transaction_id, balance_id, currency, bucket, debit_minor, credit_minor, effective_at,
                          created_at)
     SELECT * FROM unnest({_ENTRY_BINDS})
-), saved_balances AS (
-    UPDATE balances b SET
-        credit_balance = v.credit, debit_balance = v.debit,
-        inflight_credit_balance = v.inflight_credit, inflight_debit_balance = v.inflight_debit,
-        version = b.version + 1, updated_at = now()
-    FROM unnest({_placeholders(_BALANCES_AT, ("text", "bigint", "bigint", "bigint", "bigint"))})
-        AS v(balance_id, credit, debit, inflight_credit, inflight_debit)
-    WHERE b.balance_id = v.balance_id
-), new_events AS (
+)"""  # noqa: S608
+_INSERT_EVENTS = f"""new_events AS (
     INSERT INTO outbox (event_id, topic, message_key, event_type, headers, payload, created_at)
     SELECT e, t, k, y, h::jsonb, p::jsonb, c
     FROM unnest({_placeholders(_OUTBOX_AT, ("text", "text", "text", "text", "text", "text", "timestamptz"))})
         AS o(e, t, k, y, h, p, c)
-)
+)"""  # noqa: S608
+_SAVED_COLUMNS = """credit_balance = v.credit, debit_balance = v.debit,
+        inflight_credit_balance = v.inflight_credit, inflight_debit_balance = v.inflight_debit,
+        version = b.version + 1, updated_at = now()"""
+_BALANCE_BINDS = _placeholders(_BALANCES_AT, ("text", "bigint", "bigint", "bigint", "bigint"))
+_NOTIFY = f"CASE WHEN ${_NOTIFY_AT}::boolean THEN pg_notify('clearway_outbox', '') END AS notified"
+
+WRITE_POSTINGS = f"""
+WITH {_INSERT_TRANSACTIONS}, saved_balances AS (
+    UPDATE balances b SET {_SAVED_COLUMNS}
+    FROM unnest({_BALANCE_BINDS}) AS v(balance_id, credit, debit, inflight_credit, inflight_debit)
+    WHERE b.balance_id = v.balance_id
+), {_INSERT_EVENTS}
 SELECT
     (SELECT json_agg(json_build_object(
         'monitor_id', m.monitor_id, 'balance_id', m.balance_id, 'field', m.field, 'operator', m.operator,
         'value_minor', m.value_minor, 'is_triggered', m.is_triggered))
      FROM balance_monitors m WHERE m.balance_id = ANY(${_BALANCES_AT}::text[])) AS monitors,
-    CASE WHEN ${_NOTIFY_AT}::boolean THEN pg_notify('clearway_outbox', '') END AS notified
+    {_NOTIFY}
+"""  # noqa: S608
+
+# The fast lane's write (`service/posting/fast_lane.py`): the same rows, in a statement that runs
+# without an explicit transaction, so it commits by itself (one round trip for the whole batch). The
+# batch read its balances without locks, so here every balance it posted on (moved or only read, as
+# for a refusal) is locked in id order (as the locked path locks, so no two batches deadlock) and must
+# still be at the version the batch read; if one moved meanwhile, or has a monitor (whose crossing
+# the locked path writes with the batch), `ledger_require` fails the statement and nothing stays.
+_READ_AT = _NOTIFY_AT + 1  # 2 parameters: the balances posted on, and the versions they were read at
+WRITE_POSTINGS_AT_VERSIONS = f"""
+WITH {_INSERT_TRANSACTIONS}, locked AS (
+    SELECT balance_id, version FROM balances WHERE balance_id = ANY(${_READ_AT}::text[])
+    ORDER BY balance_id FOR UPDATE
+), saved_balances AS (
+    UPDATE balances b SET {_SAVED_COLUMNS}
+    FROM unnest({_BALANCE_BINDS}) AS v(balance_id, credit, debit, inflight_credit, inflight_debit)
+    JOIN locked l ON l.balance_id = v.balance_id
+    WHERE b.balance_id = v.balance_id
+    RETURNING b.balance_id
+), {_INSERT_EVENTS}
+SELECT
+    ledger_require(
+        (SELECT count(*) FROM locked l
+         JOIN unnest(${_READ_AT}::text[], ${_READ_AT + 1}::bigint[]) AS r(balance_id, version)
+           ON r.balance_id = l.balance_id AND r.version = l.version) = cardinality(${_READ_AT}::text[])
+        AND (SELECT count(*) FROM saved_balances) = cardinality(${_BALANCES_AT}::text[])
+        AND NOT EXISTS (SELECT 1 FROM balance_monitors m WHERE m.balance_id = ANY(${_READ_AT}::text[])),
+        'a balance moved since the batch read it, or has a monitor'
+    ) AS applied,
+    {_NOTIFY}
 """  # noqa: S608
 
 
@@ -92,39 +126,67 @@ class PostingWriteRepository(SqlRepository):
         once, and answer the monitors on the touched balances (their states as committed so far)."""
         if not (records or lines or touched or outbox):
             return []
-        transaction_columns: list[list[Any]] = [[] for _ in TRANSACTION_COLUMNS]
-        for record in records:
-            for index, column in enumerate(TRANSACTION_COLUMNS):
-                value = getattr(record, column)
-                transaction_columns[index].append(json_text(value) if index in JSONB_TRANSACTION_COLUMNS else value)
-        entry_columns: list[list[Any]] = [[] for _ in range(8)]
-        for line, effective_at in lines:
-            for index, value in enumerate(
-                (
-                    line.transaction_id,
-                    line.balance_id,
-                    line.currency,
-                    line.bucket.value,
-                    line.debit_minor,
-                    line.credit_minor,
-                    effective_at,
-                    created_at,
-                )
-            ):
-                entry_columns[index].append(value)
-        balance_columns = [
-            [state.balance_id for state in touched],
-            [state.credit_balance for state in touched],
-            [state.debit_balance for state in touched],
-            [state.inflight_credit_balance for state in touched],
-            [state.inflight_debit_balance for state in touched],
-        ]
-        outbox_columns: list[list[Any]] = [[] for _ in range(7)]
-        for row in outbox:
-            for index, value in enumerate(row):
-                outbox_columns[index].append(json_text(value) if index in (4, 5) else value)
-        row = await self.connection.fetchrow(
-            WRITE_POSTINGS, *transaction_columns, *entry_columns, *balance_columns, *outbox_columns, bool(outbox)
-        )
+        row = await self.connection.fetchrow(WRITE_POSTINGS, *_binds(records, lines, created_at, touched, outbox))
         assert row is not None
         return [Monitor(**document) for document in row["monitors"] or []]
+
+    async def write_postings_at_versions(
+        self,
+        records: Sequence[TransactionRecord],
+        lines: Sequence[tuple[EntryLine, datetime]],
+        created_at: datetime,
+        touched: Sequence[BalanceState],
+        outbox: Sequence[tuple[Any, ...]],
+        read_versions: dict[str, int],
+    ) -> None:
+        """The same rows, committed by this one statement (call it outside a transaction), only if
+        every balance in `read_versions` (the batch's, touched or not) is still at that version and
+        has no monitor; otherwise raises `asyncpg.SerializationError` and writes nothing."""
+        if not (records or lines or touched or outbox):
+            return
+        binds = _binds(records, lines, created_at, touched, outbox)
+        await self.connection.execute(
+            WRITE_POSTINGS_AT_VERSIONS, *binds, list(read_versions), list(read_versions.values())
+        )
+
+
+def _binds(
+    records: Sequence[TransactionRecord],
+    lines: Sequence[tuple[EntryLine, datetime]],
+    created_at: datetime,
+    touched: Sequence[BalanceState],
+    outbox: Sequence[tuple[Any, ...]],
+) -> list[Any]:
+    """The statements' parameters: a column array each, in the order the placeholders number them."""
+    transaction_columns: list[list[Any]] = [[] for _ in TRANSACTION_COLUMNS]
+    for record in records:
+        for index, column in enumerate(TRANSACTION_COLUMNS):
+            value = getattr(record, column)
+            transaction_columns[index].append(json_text(value) if index in JSONB_TRANSACTION_COLUMNS else value)
+    entry_columns: list[list[Any]] = [[] for _ in range(8)]
+    for line, effective_at in lines:
+        for index, value in enumerate(
+            (
+                line.transaction_id,
+                line.balance_id,
+                line.currency,
+                line.bucket.value,
+                line.debit_minor,
+                line.credit_minor,
+                effective_at,
+                created_at,
+            )
+        ):
+            entry_columns[index].append(value)
+    balance_columns = [
+        [state.balance_id for state in touched],
+        [state.credit_balance for state in touched],
+        [state.debit_balance for state in touched],
+        [state.inflight_credit_balance for state in touched],
+        [state.inflight_debit_balance for state in touched],
+    ]
+    outbox_columns: list[list[Any]] = [[] for _ in range(7)]
+    for row in outbox:
+        for index, value in enumerate(row):
+            outbox_columns[index].append(json_text(value) if index in (4, 5) else value)
+    return [*transaction_columns, *entry_columns, *balance_columns, *outbox_columns, bool(outbox)]

@@ -170,3 +170,33 @@ class PostingUnitOfWork(Protocol):
     def begin(self) -> AbstractAsyncContextManager[PostingSession]:
         """A new transaction; leaving the block without `commit()` rolls it back."""
         ...
+
+
+class FastLaneStore(Protocol):
+    """The posting fast lane's store (`service/posting/fast_lane.py`): no transaction of its own.
+
+    It reads balances without locks, and writes a batch in one statement that commits by itself,
+    only while every balance the batch posted on is at the version the batch read (`read_versions`,
+    touched or only read). When one moved meanwhile, or has a monitor, the write raises one of
+    `conflict_errors` and nothing of it stays; a reference that already exists raises one of them
+    too (its unique index).
+    """
+
+    @property
+    def conflict_errors(self) -> tuple[type[Exception], ...]: ...
+
+    async def read_owned_balances(
+        self, balance_ids: Iterable[str]
+    ) -> tuple[dict[str, BalanceState], dict[str, BalanceOwner], set[str]]:
+        """Balances that exist, their owners, and the ids of those with monitors."""
+        ...
+
+    async def write_postings_at_versions(
+        self,
+        records: Sequence[TransactionRecord],
+        lines: Sequence[tuple[EntryLine, datetime]],
+        created_at: datetime,
+        touched: Sequence[BalanceState],
+        outbox: Sequence[tuple[Any, ...]],
+        read_versions: dict[str, int],
+    ) -> None: ...

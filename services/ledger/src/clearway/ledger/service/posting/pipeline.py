@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +24,7 @@ from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.tenancy import BalanceOwner
 from clearway.ledger.service.ports import PostingUnitOfWork
 from clearway.ledger.service.posting.executor import BATCH_OPERATIONS_MAX, BatchExecutor
+from clearway.ledger.service.posting.fast_lane import FastLane
 from clearway.ledger.service.posting.operations import Operation, OperationResult
 from clearway.platform.ids import new_id
 
@@ -66,15 +67,20 @@ async def execute_batch(
     *,
     clock: Callable[[], datetime] = utc_now,
     atomic: bool = False,
+    after_commit: Callable[[Iterable[str]], None] | None = None,
 ) -> list[OperationResult]:
     """Run operations in one transaction, retrying the whole batch on a lost race.
 
     Two batches may insert the same new reference or internal balance at once; the loser
     gets a unique violation (or a deadlock on the unique index) and simply runs again, when
     the winner's rows are visible and answer as replays. With `atomic`, any refused
-    operation rolls back the whole batch.
+    operation rolls back the whole batch. `after_commit` hears the ids of the balances a committed
+    batch locked (the fast lane forgets them: they moved under it).
     """
-    return (await _execute(unit_of_work, operations, clock=clock, atomic=atomic, keep_balances=False)).results
+    run = await _execute(
+        unit_of_work, operations, clock=clock, atomic=atomic, keep_balances=False, after_commit=after_commit
+    )
+    return run.results
 
 
 async def _execute(
@@ -84,6 +90,7 @@ async def _execute(
     clock: Callable[[], datetime],
     atomic: bool,
     keep_balances: bool,
+    after_commit: Callable[[Iterable[str]], None] | None = None,
 ) -> AtomicRun:
     assert 0 < len(operations) <= BATCH_OPERATIONS_MAX
     for attempt in range(1, BATCH_ATTEMPTS_MAX + 1):
@@ -96,6 +103,8 @@ async def _execute(
                     # Leaving without commit rolls everything back.
                     return AtomicRun(results, False, executor.loaded_balances, batch.owners)
                 await session.commit()
+                if after_commit is not None:
+                    after_commit(batch.balances)
                 batch_size_histogram.observe(len(operations))
                 return AtomicRun(results, True, batch.balances if keep_balances else {}, batch.owners)
         except unit_of_work.retryable_errors:
@@ -114,9 +123,14 @@ class PostingPipeline:
         workers: int = 2,
         batch_size_max: int = 1000,
         clock: Callable[[], datetime] = utc_now,
+        fast_lane: FastLane | None = None,
     ) -> None:
         assert 1 <= workers <= 32 and 1 <= batch_size_max <= BATCH_OPERATIONS_MAX
         self._unit_of_work = unit_of_work
+        # Plain transfers try the fast lane first; with two or more workers, a batch is posted while
+        # the one before it is being written (`fast_lane.py`).
+        self._fast_lane = fast_lane
+        self._after_commit = fast_lane.forget if fast_lane is not None else None
         self._workers = workers
         self._batch_size_max = batch_size_max
         self._clock = clock
@@ -142,17 +156,35 @@ class PostingPipeline:
     async def run_now(self, operations: Sequence[Operation], *, atomic: bool = False) -> list[OperationResult]:
         """Apply a caller-formed batch (bulk API, a Kafka poll) as its own transaction(s)."""
         if atomic:
-            return await execute_batch(self._unit_of_work, operations, clock=self._clock, atomic=True)
+            return await self._locked(operations, atomic=True)
         results: list[OperationResult] = []
         for start in range(0, len(operations), self._batch_size_max):
-            chunk = operations[start : start + self._batch_size_max]
-            results.extend(await execute_batch(self._unit_of_work, chunk, clock=self._clock))
+            results.extend(await self._run(operations[start : start + self._batch_size_max]))
         return results
 
     async def run_atomic(self, operations: Sequence[Operation]) -> AtomicRun:
         """Apply all of `operations` or none, as their own transaction, and answer with the balances
         they locked (one round trip for a caller that needs the balance a posting leaves)."""
-        return await _execute(self._unit_of_work, operations, clock=self._clock, atomic=True, keep_balances=True)
+        return await _execute(
+            self._unit_of_work,
+            operations,
+            clock=self._clock,
+            atomic=True,
+            keep_balances=True,
+            after_commit=self._after_commit,
+        )
+
+    async def _run(self, operations: Sequence[Operation]) -> list[OperationResult]:
+        if self._fast_lane is not None:
+            results = await self._fast_lane.run(operations)
+            if results is not None:
+                return results
+        return await self._locked(operations)
+
+    async def _locked(self, operations: Sequence[Operation], *, atomic: bool = False) -> list[OperationResult]:
+        return await execute_batch(
+            self._unit_of_work, operations, clock=self._clock, atomic=atomic, after_commit=self._after_commit
+        )
 
     async def _work(self) -> None:
         while True:
@@ -164,7 +196,7 @@ class PostingPipeline:
             if not live:
                 continue
             try:
-                results = await execute_batch(self._unit_of_work, [item.operation for item in live], clock=self._clock)
+                results = await self._run([item.operation for item in live])
             except Exception as error:
                 logger.exception("ledger batch failed")
                 for item in live:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from clearway.ledger.domain.balances import BalanceState
@@ -34,8 +35,9 @@ class _Writes:
 
 
 class BatchState:
-    def __init__(self, store: PostingStore, *, now: datetime, new_id: Callable[[str], str]) -> None:
-        self.store = store
+    def __init__(self, store: PostingStore | None, *, now: datetime, new_id: Callable[[str], str]) -> None:
+        # None for a fast-lane batch (`fast_lane.py`), which reads and writes through its own store.
+        self._store = store
         self.now = now
         self.new_id = new_id
         self.writes = _Writes()
@@ -46,8 +48,16 @@ class BatchState:
         self.by_reference: dict[str, TransactionRecord] = {}
         self.by_id: dict[str, TransactionRecord] = {}
         self.internal_ids: dict[tuple[str, str], str] = {}
-        # Schema entries (PostEntry): accounts by path, conditions, ledger_entries rows.
-        self.entries = EntryPoster(store.entries, now=now, new_id=new_id)
+
+    @property
+    def store(self) -> PostingStore:
+        assert self._store is not None, "a fast-lane batch has no posting store"
+        return self._store
+
+    @cached_property
+    def entries(self) -> EntryPoster:
+        """Schema entries (PostEntry): accounts by path, conditions, ledger_entries rows."""
+        return EntryPoster(self.store.entries, now=self.now, new_id=self.new_id)
 
     def target(self, transaction_id: str, tenant: Tenant | None = None) -> TransactionRecord:
         """The transaction an operation acts on; another workspace's answers as missing, and one
