@@ -218,6 +218,22 @@ async def test_a_batch_posted_on_a_write_that_fails_is_not_written_on_it() -> No
     books.assert_books_balance()
 
 
+async def test_a_large_caller_formed_batch_is_written_in_slices_that_keep_its_order() -> None:
+    books = Books("alice", "bob", funded_minor=10_000)
+    await books.fund()
+    books.store.write_order.clear()
+    operations = [transfer(f"k{index:03d}", "alice", "bob", 40 + index % 7) for index in range(300)]
+
+    results = await books.pipeline.run_now(operations)
+
+    # Three slices of 100, each posted on what the one before leaves and written after it.
+    assert books.store.write_order == ["k000", "k100", "k200"]
+    assert [result.unwrap().reference for result in results] == [f"k{index:03d}" for index in range(300)]
+    spent = sum(40 + index % 7 for index in range(300) if status(results[index]) == "APPLIED")
+    assert books.balance("alice") == 10_000 - spent and books.balance("bob") == 10_000 + spent
+    books.assert_books_balance()
+
+
 async def test_the_cache_is_bounded_and_keeps_what_a_batch_staged_over_an_older_read() -> None:
     cache = BalanceCache(capacity=3)
     owner = BalanceOwner(None, is_internal=False)
