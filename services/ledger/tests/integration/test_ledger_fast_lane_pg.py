@@ -207,6 +207,63 @@ async def test_a_balance_with_a_monitor_is_posted_by_the_locked_path_which_fires
     assert moved(before) == {"declined": 1}  # known now: straight to the locked path
 
 
+async def test_a_monitor_committed_while_the_write_waits_for_its_balance_is_seen(
+    ledger_pool: asyncpg.Pool, fast_pipeline: tuple[PostingPipeline, BalanceCache]
+) -> None:
+    """Creating a monitor locks its balance's row until it commits; a fast-lane write waiting for that
+    lock must see the monitor then (its own snapshot is older) and leave the batch to the locked path,
+    which fires the monitor."""
+    pipeline, _ = fast_pipeline
+    alice, bob = await new_balance(ledger_pool), await new_balance(ledger_pool)
+    await pipeline.run_now([fund(alice, 1_000)])
+    await pipeline.run_now([transfer(alice, bob, 10)])  # cached, with no monitor
+    monitor_id = new_id("mon")
+    async with ledger_pool.acquire() as creating:
+        transaction = creating.transaction()
+        await transaction.start()
+        await creating.execute(
+            "INSERT INTO balance_monitors (monitor_id, balance_id, field, operator, value_minor, precision) "
+            "VALUES ($1, $2, 'balance', '>', 100, 100)",
+            monitor_id,
+            bob,
+        )
+        before = outcomes()
+        posting = asyncio.create_task(pipeline.run_now([transfer(alice, bob, 200)]))
+        await asyncio.sleep(0.5)
+        assert not posting.done()  # waiting for bob's row, which the monitor's insert holds
+        await transaction.commit()
+        (result,) = await posting
+
+    assert result.unwrap().status.value == "APPLIED"
+    assert moved(before) == {"conflict": 1}
+    async with ledger_pool.acquire() as connection:
+        fired = await connection.fetchval("SELECT is_triggered FROM balance_monitors WHERE monitor_id = $1", monitor_id)
+    assert fired is True
+
+
+async def test_a_poll_keeps_its_order_across_slices_when_one_slice_takes_the_locked_path(
+    ledger_pool: asyncpg.Pool, fast_pipeline: tuple[PostingPipeline, BalanceCache]
+) -> None:
+    """400 commands in four slices: the first funds alice from `@World` (an internal balance: its
+    slice goes to the locked path), the 151st spends that money. Applied in the poll's order, as one
+    batch after another would be, the 151st finds it there."""
+    pipeline, _ = fast_pipeline
+    alice, carol, dave, erin = [await new_balance(ledger_pool) for _ in range(4)]
+    await pipeline.run_now([fund(dave, 100_000)])
+    await pipeline.run_now([transfer(dave, erin, 1), transfer(alice, carol, 1)])  # cached; alice refused, empty
+    operations = [transfer(dave, erin, 10) for _ in range(400)]
+    operations[0] = fund(alice, 500)
+    operations[150] = transfer(alice, carol, 500)
+
+    results = await pipeline.run_now(operations)
+
+    assert results[150].unwrap().status.value == "APPLIED"
+    assert all(result.unwrap().status.value == "APPLIED" for result in results)
+    assert [result.unwrap().reference for result in results] == [op.request.reference for op in operations]
+    assert (await balance_row(ledger_pool, carol))["balance"] == 500
+    await assert_books_verify(ledger_pool)
+
+
 async def test_a_batch_posted_on_a_write_that_fails_is_not_written_on_it(
     ledger_pool: asyncpg.Pool, fast_pipeline: tuple[PostingPipeline, BalanceCache]
 ) -> None:

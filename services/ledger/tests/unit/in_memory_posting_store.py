@@ -218,9 +218,13 @@ class InMemoryPostingUnitOfWork:
         self.commits = 0
         self.rollbacks = 0
         self._lock = asyncio.Lock()
+        # Cleared, it keeps new sessions from starting (a test's slow round trip), until set again.
+        self.begins_open = asyncio.Event()
+        self.begins_open.set()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[InMemoryPostingSession]:
+        await self.begins_open.wait()
         async with self._lock:
             session = InMemoryPostingSession(self)
             try:

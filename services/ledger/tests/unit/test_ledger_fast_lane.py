@@ -234,6 +234,27 @@ async def test_a_large_caller_formed_batch_is_written_in_slices_that_keep_its_or
     books.assert_books_balance()
 
 
+async def test_slices_keep_the_callers_order_when_one_takes_the_locked_path() -> None:
+    books = Books("alice", "carol", "dave", "erin", funded_minor=0)
+    await books.pipeline.run_now([transfer("fund-dave", "@World", "dave", 100_000, allow_overdraft=True)])
+    await books.pipeline.run_now([transfer("warm", "alice", "carol", 1)])  # alice cached, empty
+    operations = [transfer(f"k{index:03d}", "dave", "erin", 10) for index in range(400)]
+    operations[0] = transfer("k000", "@World", "alice", 500, allow_overdraft=True)  # a locked-path slice
+    operations[150] = transfer("k150", "alice", "carol", 500)  # spends what k000 brings
+    books.unit_of_work.begins_open.clear()  # the locked slice's transaction is slow to start
+
+    running = asyncio.create_task(books.pipeline.run_now(operations))
+    for _ in range(20):
+        await asyncio.sleep(0)  # room for any later slice that would not wait for it
+    books.unit_of_work.begins_open.set()
+    results = await running
+
+    assert status(results[150]) == "APPLIED"
+    assert [result.unwrap().reference for result in results] == [f"k{index:03d}" for index in range(400)]
+    assert books.balance("carol") == 500
+    books.assert_books_balance()
+
+
 async def test_the_cache_is_bounded_and_keeps_what_a_batch_staged_over_an_older_read() -> None:
     cache = BalanceCache(capacity=3)
     owner = BalanceOwner(None, is_internal=False)

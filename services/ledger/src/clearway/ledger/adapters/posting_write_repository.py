@@ -4,10 +4,10 @@ A batch used to write with five statements (transactions, entries by COPY, balan
 `pg_notify`) and then read the monitors of the balances it touched: six round trips, each a
 context switch to PostgreSQL and back, which at a few transfers per batch cost more than the SQL
 (issue 13's profile). Here they are one statement: data-modifying CTEs, each an array bind
-(`unnest`), and the monitors read by the final SELECT. Every CTE runs whether or not it is
-referenced, and a foreign key (an entry's transaction) is checked at the end of the statement, so
-the order of the CTEs does not matter. The monitors are read after the balances were locked (an
-earlier statement), so a previous batch's monitor states are visible, as they were before.
+(`unnest`), and the monitors read by the final SELECT. Every data-modifying CTE runs whether or not
+it is referenced (those not referenced after the main query), so the order of the CTEs does not
+matter. The monitors are read after the balances were locked (an earlier statement), so a previous
+batch's monitor states are visible, as they were before.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ SELECT
 # batch read its balances without locks, so here every balance it posted on (moved or only read, as
 # for a refusal) is locked in id order (as the locked path locks, so no two batches deadlock) and must
 # still be at the version the batch read; if one moved meanwhile, or has a monitor (whose crossing
-# the locked path writes with the batch), `ledger_require` fails the statement and nothing stays.
+# the locked path writes with the batch), `ledger_require_unmoved` (migration 0007) fails the
+# statement and nothing stays. It checks the monitors once the locks are held, in a snapshot of its own.
 _READ_AT = _NOTIFY_AT + 1  # 2 parameters: the balances posted on, and the versions they were read at
 WRITE_POSTINGS_AT_VERSIONS = f"""
 WITH {_INSERT_TRANSACTIONS}, locked AS (
@@ -101,13 +102,12 @@ WITH {_INSERT_TRANSACTIONS}, locked AS (
     RETURNING b.balance_id
 ), {_INSERT_EVENTS}
 SELECT
-    ledger_require(
+    ledger_require_unmoved(
         (SELECT count(*) FROM locked l
          JOIN unnest(${_READ_AT}::text[], ${_READ_AT + 1}::bigint[]) AS r(balance_id, version)
            ON r.balance_id = l.balance_id AND r.version = l.version) = cardinality(${_READ_AT}::text[])
-        AND (SELECT count(*) FROM saved_balances) = cardinality(${_BALANCES_AT}::text[])
-        AND NOT EXISTS (SELECT 1 FROM balance_monitors m WHERE m.balance_id = ANY(${_READ_AT}::text[])),
-        'a balance moved since the batch read it, or has a monitor'
+        AND (SELECT count(*) FROM saved_balances) = cardinality(${_BALANCES_AT}::text[]),
+        ${_READ_AT}::text[]
     ) AS applied,
     {_NOTIFY}
 """  # noqa: S608

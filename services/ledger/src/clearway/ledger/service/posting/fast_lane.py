@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from prometheus_client import Counter
@@ -126,6 +127,19 @@ class BalanceCache:
             self.forget(list(self._states)[:excess])
 
 
+@dataclass(frozen=True)
+class PostedBatch:
+    """A batch posted in memory and staged in the cache, until `FastLane.write` ends it."""
+
+    results: list[OperationResult]
+    batch: BatchState
+    touched: list[BalanceState]
+    read_versions: dict[str, int]  # every balance the batch posted on, at the version it read
+    balance_ids: set[str]  # every balance the batch named (some may not exist)
+    written: asyncio.Future[bool]  # resolved when its write ends: True once committed
+    earlier: set[asyncio.Future[bool]]  # the writes in flight it posted on
+
+
 def _eligible(operation: Operation) -> bool:
     if not isinstance(operation, Transfer) or operation.request.inflight:
         return False
@@ -153,6 +167,13 @@ class FastLane:
     async def run(self, operations: Sequence[Operation]) -> list[OperationResult] | None:
         """The batch's results once written and committed, or None when the locked path must run it
         (nothing of it was written then)."""
+        posted = await self.post(operations)
+        return None if posted is None else await self.write(posted)
+
+    async def post(self, operations: Sequence[Operation]) -> PostedBatch | None:
+        """Post the batch in memory on the cached balances and stage what it leaves (the next batch
+        posts on that); None, with nothing staged, when the locked path must run it. The caller must
+        `write` what this answers (or the batches staged after it wait for good)."""
         if not all(_eligible(operation) for operation in operations):
             fast_lane_batches.labels("declined").inc()
             return None
@@ -177,34 +198,47 @@ class FastLane:
             return None
         read_versions = {balance_id: state.version for balance_id, state in batch.balances.items()}
         touched = [state for state in batch.balances.values() if state.touched]
-        write: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        earlier = self._cache.stage(read_versions, touched, write)
+        written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        earlier = self._cache.stage(read_versions, touched, written)
+        return PostedBatch(results, batch, touched, read_versions, balance_ids, written, earlier)
+
+    async def write(
+        self, posted: PostedBatch, *, after: asyncio.Future[bool] | None = None
+    ) -> list[OperationResult] | None:
+        """Write a posted batch once the writes it posted on (and `after`, when given) are written;
+        None, with nothing written, when one of them was not or the store refused this one."""
         written = False
+        waits = posted.earlier if after is None else {*posted.earlier, after}
         try:
             # Writes that posted on the same balances reach the store in the order they were posted,
             # or the later one would find the balance behind the version it expects.
             # (Shielded: a waiter cancelled must not cancel the write it waits for.)
-            written = all([await asyncio.shield(previous) for previous in earlier]) and await self._write(
-                batch, touched, read_versions
-            )
+            written = all([await asyncio.shield(previous) for previous in waits]) and await self._write(posted)
         finally:
-            write.set_result(written)
-            self._cache.written(read_versions, write)
-            if not written:
-                # A stale entry, a failed write before this one, a replayed reference, a monitor:
-                # forget what this batch read and staged, and let the locked path decide.
-                self._cache.forget(balance_ids)
+            self.settle(posted, written=written)
         if not written:
             fast_lane_batches.labels("conflict").inc()
             return None
         fast_lane_batches.labels("written").inc()
-        return results
+        return posted.results
 
-    async def _write(self, batch: BatchState, touched: list[BalanceState], read_versions: dict[str, int]) -> bool:
+    def settle(self, posted: PostedBatch, *, written: bool = False) -> None:
+        """The end of a posted batch's write (or of a batch whose write never ran: not written).
+        Batches that wait for it go on; when not written, what it read and staged is forgotten, and
+        the locked path decides (a stale entry, a failed write before it, a replay, a monitor)."""
+        if posted.written.done():
+            return
+        posted.written.set_result(written)
+        self._cache.written(posted.read_versions, posted.written)
+        if not written:
+            self._cache.forget(posted.balance_ids)
+
+    async def _write(self, posted: PostedBatch) -> bool:
+        batch = posted.batch
         writes = batch.writes
         try:
             await self._store.write_postings_at_versions(
-                writes.records, writes.lines, batch.now, touched, writes.outbox, read_versions
+                writes.records, writes.lines, batch.now, posted.touched, writes.outbox, posted.read_versions
             )
         except self._store.conflict_errors as error:
             logger.debug("fast lane batch conflicted, taking the locked path", extra={"error": type(error).__name__})

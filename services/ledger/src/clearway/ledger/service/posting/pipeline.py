@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from clearway.ledger.domain.balances import BalanceState
 from clearway.ledger.domain.tenancy import BalanceOwner
 from clearway.ledger.service.ports import PostingUnitOfWork
 from clearway.ledger.service.posting.executor import BATCH_OPERATIONS_MAX, BatchExecutor
-from clearway.ledger.service.posting.fast_lane import FastLane
+from clearway.ledger.service.posting.fast_lane import FastLane, PostedBatch
 from clearway.ledger.service.posting.operations import Operation, OperationResult
 from clearway.platform.ids import new_id
 
@@ -32,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_ATTEMPTS_MAX = 5
 # A caller-formed batch (a Kafka poll, a bulk request) in the fast lane goes as this many slices, of
-# at least this many operations, so posting one overlaps writing the one before.
+# at least this many operations (and at most `batch_size_max`), so posting one overlaps writing the
+# one before.
 FAST_LANE_SLICES = 4
 FAST_LANE_SLICE_MIN = 100
 QUEUE_DEPTH_MAX = 100_000
@@ -119,6 +121,10 @@ async def _execute(
     raise AssertionError("unreachable")
 
 
+def _settle_on_done(lane: FastLane, posted: PostedBatch, _task: asyncio.Task[list[OperationResult] | None]) -> None:
+    lane.settle(posted)
+
+
 class PostingPipeline:
     def __init__(
         self,
@@ -166,16 +172,7 @@ class PostingPipeline:
             for start in range(0, len(operations), self._batch_size_max):
                 results.extend(await self._locked(operations[start : start + self._batch_size_max]))
             return results
-        # In the fast lane, slices go at once: each is posted on what the one before will leave
-        # while that one is still being written, and written after it, so Python posts slice n+1
-        # while PostgreSQL writes slice n. Each slice is its own transaction, as each chunk was.
-        size = min(self._batch_size_max, max(FAST_LANE_SLICE_MIN, -(-len(operations) // FAST_LANE_SLICES)))
-        slices = [operations[start : start + size] for start in range(0, len(operations), size)]
-        answered = await asyncio.gather(*(self._run(part) for part in slices), return_exceptions=True)
-        for part in answered:
-            if isinstance(part, BaseException):
-                raise part  # after every slice has ended: none is left running unobserved
-        return [result for part in answered if not isinstance(part, BaseException) for result in part]
+        return await self._run_in_slices(self._fast_lane, operations)
 
     async def run_atomic(self, operations: Sequence[Operation]) -> AtomicRun:
         """Apply all of `operations` or none, as their own transaction, and answer with the balances
@@ -195,6 +192,47 @@ class PostingPipeline:
             if results is not None:
                 return results
         return await self._locked(operations)
+
+    async def _run_in_slices(self, lane: FastLane, operations: Sequence[Operation]) -> list[OperationResult]:
+        """A caller-formed batch in the fast lane, as slices applied in the caller's order: each is
+        posted once the one before is posted (on what that one will leave), and written once the one
+        before is written, so Python posts slice n+1 while PostgreSQL writes slice n. A slice the
+        fast lane declines runs on the locked path once every slice before it has ended; a slice not
+        written (and so every later one, chained to it) runs there after them, in order."""
+        size = min(self._batch_size_max, max(FAST_LANE_SLICE_MIN, -(-len(operations) // FAST_LANE_SLICES)))
+        results: list[OperationResult] = []
+        in_flight: list[tuple[Sequence[Operation], asyncio.Task[list[OperationResult] | None]]] = []
+        previous: asyncio.Future[bool] | None = None
+        for start in range(0, len(operations), size):
+            part = operations[start : start + size]
+            posted = await lane.post(part)
+            if posted is None:
+                results += await self._finish(in_flight)
+                previous = None
+                results += await self._locked(part)
+                continue
+            task = asyncio.ensure_future(lane.write(posted, after=previous))
+            # A task cancelled before it ever ran would leave its batch staged and its waiters waiting.
+            task.add_done_callback(functools.partial(_settle_on_done, lane, posted))
+            in_flight.append((part, task))
+            previous = posted.written
+        return results + await self._finish(in_flight)
+
+    async def _finish(
+        self, in_flight: list[tuple[Sequence[Operation], asyncio.Task[list[OperationResult] | None]]]
+    ) -> list[OperationResult]:
+        """Every write in flight ended, then the slices not written decided on the locked path, in order."""
+        slices = list(in_flight)
+        in_flight.clear()
+        outcomes = await asyncio.gather(*(task for _, task in slices), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the slices after it were not written: chained to it
+        results: list[OperationResult] = []
+        for (part, _), outcome in zip(slices, outcomes, strict=True):
+            assert not isinstance(outcome, BaseException)
+            results += outcome if outcome is not None else await self._locked(part)
+        return results
 
     async def _locked(self, operations: Sequence[Operation], *, atomic: bool = False) -> list[OperationResult]:
         return await execute_batch(
