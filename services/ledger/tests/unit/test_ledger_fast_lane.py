@@ -171,6 +171,9 @@ async def test_holds_internal_balances_and_monitored_balances_take_the_locked_pa
     assert [status(result) for result in results] == ["INFLIGHT", "APPLIED", "APPLIED"]
     assert books.store.write_order == []  # not one fast-lane write
     assert books.unit_of_work.tables.monitors["mon_1"].is_triggered  # the locked path fired it
+    reads = books.store.reads
+    (again,) = await books.pipeline.run_now([transfer("monitored-again", "alice", "bob", 1)])
+    assert status(again) == "APPLIED" and books.store.reads == reads  # known: no read before the locked path
 
 
 async def test_a_batch_posted_on_a_write_in_flight_is_written_after_it() -> None:

@@ -21,6 +21,7 @@ all or nothing, so the locked path starts from the store as it was.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -115,16 +116,21 @@ class BalanceCache:
             if self._writing.get(balance_id) is write:
                 del self._writing[balance_id]
 
-    def forget(self, balance_ids: Iterable[str]) -> None:
+    def monitored(self, balance_ids: Iterable[str]) -> bool:
+        """Whether one of these is known to have a monitor (the locked path posts on it, unread here)."""
+        return not self._monitored.isdisjoint(balance_ids)
+
+    def forget(self, balance_ids: Iterable[str], *, monitors_too: bool = True) -> None:
         for balance_id in balance_ids:
             self._states.pop(balance_id, None)
             self._owners.pop(balance_id, None)
-            self._monitored.discard(balance_id)
+            if monitors_too:
+                self._monitored.discard(balance_id)
 
     def _trim(self) -> None:
         excess = len(self._states) - self._capacity
         if excess > 0:
-            self.forget(list(self._states)[:excess])
+            self.forget(list(itertools.islice(self._states, excess)))
 
 
 @dataclass(frozen=True)
@@ -161,8 +167,9 @@ class FastLane:
         self._new_id = new_id
 
     def forget(self, balance_ids: Iterable[str]) -> None:
-        """Balances the locked path changed: read them again before posting on them."""
-        self._cache.forget(balance_ids)
+        """Balances the locked path changed: read them again before posting on them (a monitor, once
+        seen, stays known: monitors are not deleted, and a batch on one goes to the locked path unread)."""
+        self._cache.forget(balance_ids, monitors_too=False)
 
     async def run(self, operations: Sequence[Operation]) -> list[OperationResult] | None:
         """The batch's results once written and committed, or None when the locked path must run it
@@ -179,6 +186,9 @@ class FastLane:
             return None
         transfers = [operation for operation in operations if isinstance(operation, Transfer)]
         balance_ids = {identifier for transfer in transfers for identifier in transfer.request.identifiers()}
+        if self._cache.monitored(balance_ids):
+            fast_lane_batches.labels("declined").inc()
+            return None
         missing = self._cache.missing(balance_ids)
         if missing:
             self._cache.fill(*await self._store.read_owned_balances(missing))
