@@ -223,6 +223,7 @@ async def test_a_batch_posted_on_a_write_that_fails_is_not_written_on_it() -> No
 
 async def test_a_large_caller_formed_batch_is_written_in_slices_that_keep_its_order() -> None:
     books = Books("alice", "bob", funded_minor=10_000)
+    books.pipeline = PostingPipeline(books.unit_of_work, clock=clock, batch_size_max=100, fast_lane=books.lane)
     await books.fund()
     books.store.write_order.clear()
     operations = [transfer(f"k{index:03d}", "alice", "bob", 40 + index % 7) for index in range(300)]
@@ -239,6 +240,7 @@ async def test_a_large_caller_formed_batch_is_written_in_slices_that_keep_its_or
 
 async def test_slices_keep_the_callers_order_when_one_takes_the_locked_path() -> None:
     books = Books("alice", "carol", "dave", "erin", funded_minor=0)
+    books.pipeline = PostingPipeline(books.unit_of_work, clock=clock, batch_size_max=100, fast_lane=books.lane)
     await books.pipeline.run_now([transfer("fund-dave", "@World", "dave", 100_000, allow_overdraft=True)])
     await books.pipeline.run_now([transfer("warm", "alice", "carol", 1)])  # alice cached, empty
     operations = [transfer(f"k{index:03d}", "dave", "erin", 10) for index in range(400)]
