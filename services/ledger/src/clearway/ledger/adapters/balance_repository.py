@@ -28,6 +28,20 @@ BALANCE_SELECT = """
 """
 
 
+# A balance as posting reads it, with its owner: the locked path's and the fast lane's reads alike.
+_OWNED_BALANCE_COLUMNS = """b.balance_id, b.currency, b.credit_balance, b.debit_balance, b.inflight_credit_balance,
+                   b.inflight_debit_balance, b.version, l.workspace_id,
+                   COALESCE(b.indicator LIKE '@%', false) AS is_internal"""
+_OWNED_BALANCES = "balances b JOIN ledgers l ON l.ledger_id = b.ledger_id"
+
+
+def _owned(rows: list[asyncpg.Record]) -> tuple[dict[str, BalanceState], dict[str, BalanceOwner]]:
+    return (
+        {row["balance_id"]: _state_from_row(row) for row in rows},
+        {row["balance_id"]: BalanceOwner(row["workspace_id"], row["is_internal"]) for row in rows},
+    )
+
+
 def _state_from_row(row: asyncpg.Record) -> BalanceState:
     return BalanceState(
         balance_id=row["balance_id"],
@@ -88,19 +102,13 @@ class BalanceRepository(SqlRepository):
         if not ordered:
             return {}, {}
         rows = await self.connection.fetch(
-            """
-            SELECT b.balance_id, b.currency, b.credit_balance, b.debit_balance, b.inflight_credit_balance,
-                   b.inflight_debit_balance, b.version, l.workspace_id,
-                   COALESCE(b.indicator LIKE '@%', false) AS is_internal
-            FROM balances b JOIN ledgers l ON l.ledger_id = b.ledger_id
+            f"""
+            SELECT {_OWNED_BALANCE_COLUMNS} FROM {_OWNED_BALANCES}
             WHERE b.balance_id = ANY($1::text[]) ORDER BY b.balance_id FOR UPDATE OF b
-            """,
+            """,  # noqa: S608 - constants only
             ordered,
         )
-        return (
-            {row["balance_id"]: _state_from_row(row) for row in rows},
-            {row["balance_id"]: BalanceOwner(row["workspace_id"], row["is_internal"]) for row in rows},
-        )
+        return _owned(rows)
 
     async def read_owned_balances(
         self, balance_ids: Iterable[str]
@@ -108,20 +116,15 @@ class BalanceRepository(SqlRepository):
         """The fast lane's read, without locks: each balance with its version and owner, and which of
         them have monitors (a batch touching one of those takes the locked path)."""
         rows = await self.connection.fetch(
-            """
-            SELECT b.balance_id, b.currency, b.credit_balance, b.debit_balance, b.inflight_credit_balance,
-                   b.inflight_debit_balance, b.version, l.workspace_id,
-                   COALESCE(b.indicator LIKE '@%', false) AS is_internal,
+            f"""
+            SELECT {_OWNED_BALANCE_COLUMNS},
                    EXISTS (SELECT 1 FROM balance_monitors m WHERE m.balance_id = b.balance_id) AS monitored
-            FROM balances b JOIN ledgers l ON l.ledger_id = b.ledger_id WHERE b.balance_id = ANY($1::text[])
-            """,
+            FROM {_OWNED_BALANCES} WHERE b.balance_id = ANY($1::text[])
+            """,  # noqa: S608 - constants only
             sorted(set(balance_ids)),
         )
-        return (
-            {row["balance_id"]: _state_from_row(row) for row in rows},
-            {row["balance_id"]: BalanceOwner(row["workspace_id"], row["is_internal"]) for row in rows},
-            {row["balance_id"] for row in rows if row["monitored"]},
-        )
+        states, owners = _owned(rows)
+        return states, owners, {row["balance_id"] for row in rows if row["monitored"]}
 
     async def balance_owners(self, balance_ids: Iterable[str]) -> dict[str, BalanceOwner]:
         """Owners without locks: for a workspace's replay, whose balances a batch does not lock."""

@@ -146,12 +146,6 @@ class PostedBatch:
     earlier: set[asyncio.Future[bool]]  # the writes in flight it posted on
 
 
-def _eligible(operation: Operation) -> bool:
-    if not isinstance(operation, Transfer) or operation.request.inflight:
-        return False
-    return not any(is_internal_identifier(identifier) for identifier in operation.request.identifiers())
-
-
 class FastLane:
     def __init__(
         self,
@@ -181,12 +175,12 @@ class FastLane:
         """Post the batch in memory on the cached balances and stage what it leaves (the next batch
         posts on that); None, with nothing staged, when the locked path must run it. The caller must
         `write` what this answers (or the batches staged after it wait for good)."""
-        if not all(_eligible(operation) for operation in operations):
+        transfers = [op for op in operations if isinstance(op, Transfer) and not op.request.inflight]
+        if len(transfers) < len(operations):  # holds and anything but a transfer
             fast_lane_batches.labels("declined").inc()
             return None
-        transfers = [operation for operation in operations if isinstance(operation, Transfer)]
         balance_ids = {identifier for transfer in transfers for identifier in transfer.request.identifiers()}
-        if self._cache.monitored(balance_ids):
+        if any(is_internal_identifier(identifier) for identifier in balance_ids) or self._cache.monitored(balance_ids):
             fast_lane_batches.labels("declined").inc()
             return None
         missing = self._cache.missing(balance_ids)
